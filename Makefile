@@ -1,0 +1,135 @@
+# Makefile - every entry point of ntlab. `make help` lists them.
+#
+#   SOL=   which labs come from solutions/: none (default), all, 1, 0-3, 0,2
+#   LAB=   grade one lab            KTEST=  tests to boot with `make qemu`
+#   SEED=  seed of the run          JOBS=   parallel QEMU boots when grading
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+# A Python that has Debian's pytest (python3 on PATH may be another interpreter).
+PY := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
+SOL ?= none
+LAB ?=
+SEED ?=
+KTEST ?=
+CHECKPOINT ?=
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+NO_SEL_GOALS := help deps clean
+ifneq ($(filter-out $(NO_SEL_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifeq ($(PY),)
+$(error ntlab needs python3: sudo apt-get install python3 python3-pytest python3-pytest-xdist)
+endif
+SELNAME := $(shell $(PY) -m grader.selection name '$(SOL)' 2>&1)
+ifneq ($(.SHELLSTATUS),0)
+$(error $(SELNAME))
+endif
+endif
+
+B := build/$(SELNAME)
+ALL_LABS := $(shell $(PY) -m grader.selection labs x 2>/dev/null)
+SOL_LABS := $(shell $(PY) -m grader.selection solution-labs '$(SOL)' 2>/dev/null)
+# Each lab's student files come from solutions/ when selected, from labs/ otherwise.
+LAB_SRCS := $(foreach l,$(ALL_LABS),$(wildcard $(if $(filter $(l),$(SOL_LABS)),solutions,labs)/$(l)/*.c))
+TEST_SRCS := $(wildcard labs/*/tests/*.c) $(wildcard solutions/*/hidden/*.c)
+KERNEL_SRCS := $(shell find kernel -name '*.c' | sort)
+ASM_SRCS := $(shell find kernel -name '*.asm' | sort)
+OBJS := $(patsubst %.c,$(B)/obj/%.o,$(KERNEL_SRCS) $(LAB_SRCS) $(TEST_SRCS)) \
+        $(patsubst %.asm,$(B)/obj/%.o,$(ASM_SRCS))
+
+CC := gcc
+LD := ld
+CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
+          -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls \
+          -fno-asynchronous-unwind-tables -fcf-protection=none -O2 -g -Wall -Wextra -Werror \
+          -Ikernel/include -Ilabs/01-pfn/tests -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
+LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/linker.ld
+GRUB_MODULES := multiboot2 normal
+
+.PHONY: all iso qemu qemu-gdb gdb grade test bench help deps clean
+all: iso
+iso: deps-quiet $(B)/ntlab.iso
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/obj/%.o: %.asm
+	@mkdir -p $(dir $@)
+	@echo "  AS  $<"
+	@nasm -f elf64 -g -F dwarf -o $@ $<
+
+# Two links: the symbol table (.ksyms, last in the image) is generated from the
+# first and filled in by the second; no other symbol may move.
+$(B)/ntlab.elf: $(OBJS) kernel/arch/x86_64/linker.ld tools/mksyms.py
+	@echo "  LD  $@"
+	@$(PY) tools/mksyms.py - > $(B)/ksyms0.c
+	@$(CC) $(CFLAGS) -c $(B)/ksyms0.c -o $(B)/ksyms0.o
+	@$(LD) $(LDFLAGS) -o $(B)/ntlab.pass1.elf $(OBJS) $(B)/ksyms0.o
+	@nm -n -S --defined-only $(B)/ntlab.pass1.elf > $(B)/pass1.nm
+	@$(PY) tools/mksyms.py $(B)/pass1.nm > $(B)/ksyms.c
+	@$(CC) $(CFLAGS) -c $(B)/ksyms.c -o $(B)/ksyms.o
+	@$(LD) $(LDFLAGS) -o $@.tmp $(OBJS) $(B)/ksyms.o
+	@nm -n --defined-only $@.tmp | awk '$$2 ~ /^[Tt]$$/' > $(B)/final.check
+	@awk '$$(NF-1) ~ /^[Tt]$$/ {print $$1, $$(NF-1), $$NF}' $(B)/pass1.nm > $(B)/pass1.check
+	@cmp -s $(B)/pass1.check $(B)/final.check || { echo "ntlab: symbols moved between the two links" >&2; exit 1; }
+	@mv $@.tmp $@
+
+$(B)/ntlab.iso: $(B)/ntlab.elf kernel/arch/x86_64/grub.cfg
+	@echo "  ISO $@"
+	@rm -rf $(B)/isodir && mkdir -p $(B)/isodir/boot/grub
+	@objcopy --strip-debug $< $(B)/isodir/boot/ntlab.elf
+	@cp kernel/arch/x86_64/grub.cfg $(B)/isodir/boot/grub/grub.cfg
+	@grub-mkrescue -o $@.tmp --install-modules="$(GRUB_MODULES)" --locales= --fonts= --themes= \
+	    $(B)/isodir > $(B)/grub-mkrescue.log 2>&1 || { cat $(B)/grub-mkrescue.log >&2; exit 1; }
+	@mv $@.tmp $@
+
+-include $(OBJS:.o=.d)
+
+RUN_ARGS = --sol '$(SOL)' --ktest '$(KTEST)' --seed '$(or $(SEED),1)'
+qemu: deps-quiet
+	@$(PY) -m grader run $(RUN_ARGS)
+qemu-gdb: deps-quiet
+	@$(PY) -m grader run $(RUN_ARGS) --gdb
+gdb:
+	gdb -q $(B)/ntlab.elf -ex 'set architecture i386:x86-64' -ex 'target remote localhost:1234' \
+	    -ex 'hbreak KiSystemStartup' -ex 'continue'
+
+GRADE_ARGS = --ntlab-sol='$(SOL)' $(if $(LAB),--ntlab-lab=$(LAB)) $(if $(CHECKPOINT),--ntlab-checkpoint=$(CHECKPOINT)) \
+             $(if $(SEED),--ntlab-seed=$(SEED))
+grade: deps-quiet
+	@$(PY) -m pytest -p grader.plugin -p no:cacheprovider -q -n $(JOBS) $(GRADE_ARGS) labs
+
+test: deps-quiet
+	@$(PY) -m pytest -p no:cacheprovider -q tests
+
+bench: deps-quiet
+	@$(PY) tests/bench_grade.py
+
+deps:
+	@tools/install-deps.sh && echo "ntlab: all tools present"
+deps-quiet:
+	@tools/install-deps.sh
+.PHONY: deps-quiet
+
+clean:
+	rm -rf build
+
+help:
+	@echo "ntlab - an NT-style kernel lab course"
+	@echo
+	@echo "  make [SOL=...]            build build/<selection>/ntlab.iso"
+	@echo "  make grade [LAB=N]        boot every checkpoint in QEMU and print the score"
+	@echo "                            (CHECKPOINT=name for one; SEED=n repeats a run; JOBS=n boots at once)"
+	@echo "  make qemu KTEST=a,b       boot with those ktests, serial output on this terminal"
+	@echo "  make qemu-gdb KTEST=...   the same, stopped for GDB on localhost:1234"
+	@echo "  make gdb                  attach GDB with symbols, breakpoint at KiSystemStartup"
+	@echo "  make test                 the project's own test suite (grader, boot, slicing)"
+	@echo "  make bench                time one checkpoint and a whole-lab grade"
+	@echo "  make deps                 install the missing tools (or print the apt-get command)"
+	@echo "  make clean                remove build/"
+	@echo
+	@echo "  SOL=none|all|N|A-B|A,B    labs whose reference solution is compiled in (default none)"
+	@echo "  NTLAB_TIMEOUT_SCALE=2     double every checkpoint's timeout on a slow machine"
+	@echo "  NTLAB_KVM=1               use KVM instead of software emulation"

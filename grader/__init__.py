@@ -1,0 +1,1 @@
+"""ntlab grader: builds the kernel, boots checkpoints in QEMU and judges the serial output."""

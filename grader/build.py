@@ -1,0 +1,162 @@
+"""Build the ISO of a selection once (make SOL=<sol> iso) under a file lock, and let other
+processes (xdist workers, a second grade on the same tree) wait for that build and read its
+status from <build_dir>/build.status.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+from dataclasses import dataclass
+
+from grader import selection
+
+STATUS_FILE = "build.status"
+LOG_FILE = "build.log"
+
+
+@dataclass
+class BuildStatus:
+    ok: bool
+    sol: str
+    build_dir: str              # absolute
+    message: str = ""           # one line: why it failed, or what was done
+    log: str = ""               # the make output (build.log), if any
+
+    @property
+    def iso(self) -> str:
+        return os.path.join(self.build_dir, "ntlab.iso")
+
+    @property
+    def elf(self) -> str:
+        return os.path.join(self.build_dir, "ntlab.elf")
+
+    @property
+    def log_path(self) -> str:
+        return os.path.join(self.build_dir, LOG_FILE)
+
+
+def paths(sol: str, root: str = selection.ROOT) -> tuple[str, str]:
+    """(absolute build dir, lock file) for a selection; raises selection.SelectionError."""
+    bdir = os.path.join(root, selection.build_dir(sol, root))
+    return bdir, bdir.rstrip(os.sep) + ".lock"
+
+
+def no_build_requested() -> bool:
+    return os.environ.get("NTLAB_NO_BUILD", "").strip() not in ("", "0", "no", "false")
+
+
+def make_command(sol: str) -> list[str]:
+    return ["make", "--no-print-directory", f"SOL={sol}", "iso"]
+
+
+def _write_atomic(path: str, text: str) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _open_lock(lock: str):
+    os.makedirs(os.path.dirname(lock), exist_ok=True)
+    return open(lock, "a+")
+
+
+def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None) -> BuildStatus:
+    """Run make for the selection under an exclusive lock and record the status.
+
+    With NTLAB_NO_BUILD=1 (or no_build=True) make is skipped and the existing ISO is used.
+    Never raises for a failed build: the status says what went wrong.
+    """
+    try:
+        bdir, lock = paths(sol, root)
+    except selection.SelectionError as e:
+        return BuildStatus(False, sol, os.path.join(root, "build"), f"ntlab: {e}")
+    if no_build is None:
+        no_build = no_build_requested()
+    with _open_lock(lock) as lf:
+        fcntl.flock(lf, fcntl.LOCK_EX)
+        try:
+            os.makedirs(bdir, exist_ok=True)
+            status_path = os.path.join(bdir, STATUS_FILE)
+            if no_build:
+                if os.path.isfile(os.path.join(bdir, "ntlab.iso")):
+                    st = BuildStatus(True, sol, bdir, "NTLAB_NO_BUILD=1: using the existing ISO")
+                else:
+                    st = BuildStatus(False, sol, bdir, f"NTLAB_NO_BUILD=1 but there is no "
+                                     f"{os.path.relpath(os.path.join(bdir, 'ntlab.iso'), root)}; "
+                                     f"unset NTLAB_NO_BUILD to build it")
+                _write_atomic(status_path, ("ok" if st.ok else "error") + "\n" + st.message + "\n")
+                return st
+            try:
+                os.unlink(status_path)
+            except FileNotFoundError:
+                pass
+            log_path = os.path.join(bdir, LOG_FILE)
+            cmd = make_command(sol)
+            try:
+                with open(log_path, "wb") as log:
+                    proc = subprocess.run(cmd, cwd=root, stdin=subprocess.DEVNULL, stdout=log,
+                                          stderr=subprocess.STDOUT)
+                code = proc.returncode
+                message = f"{' '.join(cmd)} exited with status {code}"
+            except OSError as e:
+                code = -1
+                message = f"cannot run {' '.join(cmd)}: {e.strerror or e}"
+                with open(log_path, "a", encoding="utf-8") as log:
+                    log.write(message + "\n")
+            ok = code == 0 and os.path.isfile(os.path.join(bdir, "ntlab.iso"))
+            if code == 0 and not ok:
+                message = (f"{' '.join(cmd)} succeeded but did not produce "
+                           f"{os.path.relpath(os.path.join(bdir, 'ntlab.iso'), root)}")
+                with open(log_path, "a", encoding="utf-8") as log:
+                    log.write("ntlab: error: " + message + "\n")
+            _write_atomic(status_path, ("ok" if ok else "error") + "\n" + message + "\n")
+            return BuildStatus(ok, sol, bdir, message, "" if ok else _read_text(log_path))
+        except BaseException:
+            try:
+                _write_atomic(os.path.join(bdir, STATUS_FILE), "error\nthe build was interrupted\n")
+            except OSError:
+                pass
+            raise
+        finally:
+            fcntl.flock(lf, fcntl.LOCK_UN)
+
+
+def wait_for_build(sol: str, root: str = selection.ROOT) -> BuildStatus:
+    """Wait (shared lock) until no build of the selection runs, then read its recorded status."""
+    try:
+        bdir, lock = paths(sol, root)
+    except selection.SelectionError as e:
+        return BuildStatus(False, sol, os.path.join(root, "build"), f"ntlab: {e}")
+    with _open_lock(lock) as lf:
+        fcntl.flock(lf, fcntl.LOCK_SH)
+        try:
+            text = _read_text(os.path.join(bdir, STATUS_FILE))
+        finally:
+            fcntl.flock(lf, fcntl.LOCK_UN)
+    lines = text.splitlines()
+    if not lines:
+        return BuildStatus(False, sol, bdir, f"no build status in {os.path.relpath(bdir, root)}/"
+                           f"{STATUS_FILE} (the build did not run)")
+    ok = lines[0].strip() == "ok"
+    message = lines[1] if len(lines) > 1 else ""
+    return BuildStatus(ok, sol, bdir, message, "" if ok else _read_text(os.path.join(bdir, LOG_FILE)))
+
+
+def error_excerpt(log: str, count: int = 20) -> list[str]:
+    """The first compiler errors of a build log: from the first line mentioning 'error', count
+    lines; else the last count lines."""
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        if "error" in line.lower():
+            return lines[i:i + count]
+    return lines[-count:]

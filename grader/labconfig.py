@@ -1,0 +1,253 @@
+"""Load and check the checkpoints of each lab (labs/NN-name/lab.toml and the
+instructor-only solutions/NN-name/hidden/checkpoints.toml).
+
+A malformed file raises LabConfigError whose message names the file and the key,
+so that a typo in a lab.toml reads as one clear line rather than a traceback.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+
+from grader.selection import ROOT
+
+LAB_DIR_RE = re.compile(r"^(\d\d)-[a-z0-9][a-z0-9-]*$")
+NAME_RE = re.compile(r"^[a-z0-9_]+$")
+KTEST_RE = re.compile(r"^[A-Za-z0-9_.:/-]+$")
+MEMORY_RE = re.compile(r"^[1-9][0-9]*[KMG]?$")
+
+DEFAULT_TIMEOUT = 10
+DEFAULT_MEMORY = "64M"
+HIDDEN_FILE = os.path.join("hidden", "checkpoints.toml")
+
+_LAB_KEYS = {"number", "title", "files"}
+_CHECKPOINT_KEYS = {"name", "title", "points", "ktests", "expect", "stop_code", "timeout", "memory"}
+
+
+class LabConfigError(ValueError):
+    """A lab.toml or hidden checkpoints.toml that cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One graded checkpoint: a set of ktests run in one boot, and what they must do."""
+    lab: int
+    name: str
+    title: str
+    points: int
+    ktests: tuple[str, ...]
+    expect: str = "pass"
+    stop_code: int | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    memory: str = DEFAULT_MEMORY
+    hidden: bool = False
+    index: int = 1              # 1-based within the lab, public ones first, then hidden ones
+    source: str = ""            # the file it came from (for messages)
+
+    @property
+    def id(self) -> str:
+        """'01.pfn_totals': the pytest item name."""
+        return f"{self.lab:02d}.{self.name}"
+
+    @property
+    def number(self) -> str:
+        """'01.1': the Gradescope test number."""
+        return f"{self.lab:02d}.{self.index}"
+
+    @property
+    def visibility(self) -> str:
+        return "after_published" if self.hidden else "visible"
+
+
+@dataclass
+class Lab:
+    """One lab folder and its checkpoints (public, then hidden)."""
+    number: int
+    folder: str
+    title: str
+    files: tuple[str, ...]
+    path: str                   # the lab.toml
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    hidden_path: str | None = None
+
+
+def _rel(path: str, root: str | None) -> str:
+    if root:
+        try:
+            rel = os.path.relpath(path, root)
+            if not rel.startswith(".."):
+                return rel
+        except ValueError:
+            pass
+    return path
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _read_toml(path: str, shown: str) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise LabConfigError(f"{shown}: TOML syntax error: {e}") from None
+    except OSError as e:
+        raise LabConfigError(f"{shown}: cannot read: {e.strerror or e}") from None
+
+
+def _check_checkpoint(raw, where: str, lab: int, hidden: bool, source: str) -> dict:
+    """Validate one [[checkpoint]] table; return keyword arguments for Checkpoint."""
+    if not isinstance(raw, dict):
+        raise LabConfigError(f"{where}: must be a table ([[checkpoint]])")
+    unknown = sorted(set(raw) - _CHECKPOINT_KEYS)
+    if unknown:
+        raise LabConfigError(f"{where}: unknown key {unknown[0]!r} "
+                             f"(allowed: {', '.join(sorted(_CHECKPOINT_KEYS))})")
+    for key in ("name", "title", "points", "ktests"):
+        if key not in raw:
+            raise LabConfigError(f"{where}: missing key {key!r}")
+    name = raw["name"]
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise LabConfigError(f"{where}: key 'name' must be a string of [a-z0-9_], got {name!r}")
+    where = f"{where} ({name!r})"
+    title = raw["title"]
+    if not isinstance(title, str) or not title.strip():
+        raise LabConfigError(f"{where}: key 'title' must be a non-empty string, got {title!r}")
+    points = raw["points"]
+    if not _is_int(points) or points <= 0:
+        raise LabConfigError(f"{where}: key 'points' must be an integer > 0, got {points!r}")
+    ktests = raw["ktests"]
+    if not isinstance(ktests, list) or not ktests:
+        raise LabConfigError(f"{where}: key 'ktests' must be a non-empty list of test names, got {ktests!r}")
+    for t in ktests:
+        if not isinstance(t, str) or not KTEST_RE.match(t):
+            raise LabConfigError(f"{where}: key 'ktests' has a bad test name {t!r} "
+                                 f"(letters, digits and _ . - : / only)")
+    expect = raw.get("expect", "pass")
+    if expect not in ("pass", "stop"):
+        raise LabConfigError(f"{where}: key 'expect' must be \"pass\" or \"stop\", got {expect!r}")
+    stop_code = raw.get("stop_code")
+    if expect == "stop":
+        if stop_code is None:
+            raise LabConfigError(f"{where}: key 'stop_code' is required when expect = \"stop\"")
+        if not _is_int(stop_code) or stop_code < 0 or stop_code > 0xFFFFFFFF:
+            raise LabConfigError(f"{where}: key 'stop_code' must be an integer bugcheck code "
+                                 f"(e.g. 0x4E), got {stop_code!r}")
+    elif stop_code is not None:
+        raise LabConfigError(f"{where}: key 'stop_code' is only allowed with expect = \"stop\"")
+    timeout = raw.get("timeout", DEFAULT_TIMEOUT)
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
+        raise LabConfigError(f"{where}: key 'timeout' must be a number of seconds > 0, got {timeout!r}")
+    memory = raw.get("memory", DEFAULT_MEMORY)
+    if not isinstance(memory, str) or not MEMORY_RE.match(memory):
+        raise LabConfigError(f"{where}: key 'memory' must be a QEMU size like \"64M\", got {memory!r}")
+    return dict(lab=lab, name=name, title=title.strip(), points=points, ktests=tuple(ktests),
+                expect=expect, stop_code=stop_code, timeout=float(timeout), memory=memory,
+                hidden=hidden, source=source)
+
+
+def _checkpoint_list(data: dict, shown: str, lab: int, hidden: bool, required: bool) -> list[dict]:
+    raw = data.get("checkpoint")
+    if raw is None:
+        if required:
+            raise LabConfigError(f"{shown}: missing key 'checkpoint' (add at least one [[checkpoint]] table)")
+        return []
+    if not isinstance(raw, list):
+        raise LabConfigError(f"{shown}: key 'checkpoint' must be an array of tables ([[checkpoint]])")
+    return [_check_checkpoint(item, f"{shown}: checkpoint #{i}", lab, hidden, shown)
+            for i, item in enumerate(raw, 1)]
+
+
+def load_lab(lab_toml: str, root: str | None = None) -> Lab:
+    """Load labs/NN-name/lab.toml and, if present, solutions/NN-name/hidden/checkpoints.toml.
+
+    root is the repository (default: derived from the path, three levels up).
+    Raises LabConfigError for any problem.
+    """
+    lab_toml = os.path.abspath(str(lab_toml))
+    lab_dir = os.path.dirname(lab_toml)
+    folder = os.path.basename(lab_dir)
+    if root is None:
+        root = os.path.dirname(os.path.dirname(lab_dir))
+    root = os.path.abspath(str(root))
+    shown = _rel(lab_toml, root)
+    m = LAB_DIR_RE.match(folder)
+    if not m:
+        raise LabConfigError(f"{shown}: the lab folder {folder!r} must be named NN-name (e.g. 01-pfn)")
+    data = _read_toml(lab_toml, shown)
+    unknown = sorted(set(data) - {"lab", "checkpoint"})
+    if unknown:
+        raise LabConfigError(f"{shown}: unknown key {unknown[0]!r} (allowed: [lab], [[checkpoint]])")
+    lab = data.get("lab")
+    if lab is None:
+        raise LabConfigError(f"{shown}: missing table [lab]")
+    if not isinstance(lab, dict):
+        raise LabConfigError(f"{shown}: key 'lab' must be a table ([lab])")
+    unknown = sorted(set(lab) - _LAB_KEYS)
+    if unknown:
+        raise LabConfigError(f"{shown}: [lab]: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_LAB_KEYS))})")
+    for key in ("number", "title", "files"):
+        if key not in lab:
+            raise LabConfigError(f"{shown}: [lab]: missing key {key!r}")
+    number = lab["number"]
+    if not _is_int(number):
+        raise LabConfigError(f"{shown}: [lab]: key 'number' must be an integer, got {number!r}")
+    if number != int(m.group(1)):
+        raise LabConfigError(f"{shown}: [lab]: key 'number' is {number} but the folder {folder!r} "
+                             f"says lab {int(m.group(1))}")
+    title = lab["title"]
+    if not isinstance(title, str) or not title.strip():
+        raise LabConfigError(f"{shown}: [lab]: key 'title' must be a non-empty string, got {title!r}")
+    files = lab["files"]
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+        raise LabConfigError(f"{shown}: [lab]: key 'files' must be a list of file names, got {files!r}")
+    for f in files:
+        parts = f.replace("\\", "/").split("/")
+        if f.startswith("/") or ".." in parts:
+            raise LabConfigError(f"{shown}: [lab]: key 'files' entry {f!r} must be relative to the lab folder")
+
+    specs = _checkpoint_list(data, shown, number, False, required=True)
+    hidden_path = os.path.join(root, "solutions", folder, HIDDEN_FILE)
+    if os.path.isfile(hidden_path):
+        hshown = _rel(hidden_path, root)
+        hdata = _read_toml(hidden_path, hshown)
+        unknown = sorted(set(hdata) - {"checkpoint"})
+        if unknown:
+            raise LabConfigError(f"{hshown}: unknown key {unknown[0]!r} (only [[checkpoint]] tables belong here)")
+        specs += _checkpoint_list(hdata, hshown, number, True, required=False)
+    else:
+        hidden_path = None
+
+    seen: dict[str, str] = {}
+    checkpoints = []
+    for i, spec in enumerate(specs, 1):
+        if spec["name"] in seen:
+            raise LabConfigError(f"{spec['source']}: key 'name': checkpoint name {spec['name']!r} is used twice "
+                                 f"in lab {number:02d} (first in {seen[spec['name']]})")
+        seen[spec["name"]] = spec["source"]
+        checkpoints.append(Checkpoint(index=i, **spec))
+    return Lab(number=number, folder=folder, title=title.strip(), files=tuple(files), path=lab_toml,
+               checkpoints=checkpoints, hidden_path=hidden_path)
+
+
+def load_labs(root: str = ROOT) -> list[Lab]:
+    """Load every labs/NN-name/lab.toml under root, sorted by lab number.
+
+    Raises LabConfigError for the first malformed file, or two folders with one number.
+    """
+    base = os.path.join(root, "labs")
+    labs: dict[int, Lab] = {}
+    if not os.path.isdir(base):
+        return []
+    for folder in sorted(os.listdir(base)):
+        path = os.path.join(base, folder, "lab.toml")
+        if LAB_DIR_RE.match(folder) and os.path.isfile(path):
+            lab = load_lab(path, root)
+            if lab.number in labs:
+                raise LabConfigError(f"{_rel(path, root)}: lab {lab.number:02d} is also "
+                                     f"{_rel(labs[lab.number].path, root)}")
+            labs[lab.number] = lab
+    return [labs[n] for n in sorted(labs)]

@@ -1,0 +1,173 @@
+"""Build the QEMU command line (the single source of truth for the grader and `make qemu`)
+and run one boot: capture the serial port with a timeout and a size cap, and never leave
+a QEMU process behind.
+"""
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+DEFAULT_QEMU = "qemu-system-x86_64"
+MAX_SERIAL = 4 * 1024 * 1024
+MAX_STDERR = 64 * 1024
+INSTALL_HINT = "sudo apt-get install qemu-system-x86"
+
+# isa-debug-exit statuses: (value << 1) | 1
+EXIT_ALL_PASSED = 33
+EXIT_SOME_FAILED = 35
+EXIT_BUGCHECK = 37
+EXIT_RESET = 0
+KNOWN_EXITS = {EXIT_ALL_PASSED: "all ktests passed", EXIT_SOME_FAILED: "some ktest failed",
+               EXIT_BUGCHECK: "bugcheck (STOP)", EXIT_RESET: "the guest reset or shut down"}
+
+
+class QemuNotFound(RuntimeError):
+    """The QEMU binary is not installed; the message says how to install it."""
+
+
+@dataclass
+class QemuRun:
+    """The outcome of one boot."""
+    command: list[str]
+    output: bytes                       # the serial port (at most MAX_SERIAL bytes)
+    exit_status: int | None             # QEMU's exit status (negative: killed by that signal)
+    timed_out: bool = False
+    flooded: bool = False
+    stderr: str = ""
+    elapsed: float = 0.0
+    timeout: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def qemu_binary() -> str:
+    return os.environ.get("NTLAB_QEMU") or DEFAULT_QEMU
+
+
+def kvm_enabled() -> bool:
+    return os.environ.get("NTLAB_KVM", "").strip() not in ("", "0", "no", "false")
+
+
+def kernel_cmdline(ktests, seed) -> str:
+    """The kernel command line passed through fw_cfg: 'ktest=a,b seed=S'."""
+    if not isinstance(ktests, str):
+        ktests = ",".join(ktests)
+    return f"ktest={ktests} seed={seed}"
+
+
+def _qemu_escape(value: str) -> str:
+    """QEMU option values double a comma to keep it literal."""
+    return str(value).replace(",", ",,")
+
+
+def qemu_command(iso: str, ktests, seed, memory: str = "64M", *, gdb: bool = False,
+                 kvm: bool | None = None, qemu: str | None = None) -> list[str]:
+    """The full QEMU argv for one boot of iso running ktests (a list or 'a,b') with seed."""
+    cmd = [qemu or qemu_binary(), "-nodefaults", "-machine", "pc", "-m", str(memory),
+           "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+           "-drive", f"file={_qemu_escape(iso)},media=cdrom,readonly=on,if=ide", "-boot", "d",
+           "-fw_cfg", f"name=opt/ntlab/cmdline,string={_qemu_escape(kernel_cmdline(ktests, seed))}"]
+    if kvm if kvm is not None else kvm_enabled():
+        cmd += ["-enable-kvm", "-cpu", "host"]
+    if gdb:
+        cmd += ["-s", "-S"]
+    return cmd
+
+
+def check_qemu(binary: str) -> str:
+    """Return the path of the QEMU binary or raise QemuNotFound with the install command."""
+    path = shutil.which(binary)
+    if path is None:
+        if binary == DEFAULT_QEMU:
+            raise QemuNotFound(f"{binary} is not installed (or not on PATH); install it with: {INSTALL_HINT}")
+        raise QemuNotFound(f"NTLAB_QEMU={binary} is not an executable (unset NTLAB_QEMU to use "
+                           f"{DEFAULT_QEMU}, installed with: {INSTALL_HINT})")
+    return path
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        # QEMU is gone; its helpers (if any) share its process group.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+
+
+def run_qemu(command: list[str], timeout: float, *, max_serial: int = MAX_SERIAL) -> QemuRun:
+    """Run QEMU (stdin /dev/null), reading its stdout (the serial port) until EOF or timeout.
+
+    Past max_serial bytes QEMU is killed (flooded=True); on timeout the whole
+    process group is killed (timed_out=True). Raises QemuNotFound if the binary is missing.
+    """
+    check_qemu(command[0])
+    start = time.monotonic()
+    deadline = start + timeout
+    chunks: list[bytes] = []
+    size = 0
+    timed_out = flooded = False
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=err, start_new_session=True)
+        try:
+            fd = proc.stdout.fileno()
+            with selectors.DefaultSelector() as sel:
+                sel.register(fd, selectors.EVENT_READ)
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        timed_out = True
+                        break
+                    if not sel.select(left):
+                        continue
+                    data = os.read(fd, 65536)
+                    if not data:
+                        break
+                    if size + len(data) > max_serial:
+                        chunks.append(data[:max_serial - size])
+                        size = max_serial
+                        flooded = True
+                        break
+                    chunks.append(data)
+                    size += len(data)
+            if timed_out or flooded:
+                _kill_group(proc)
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                # stdout closed but QEMU lingers: treat as a timeout.
+                timed_out = True
+                _kill_group(proc)
+                proc.wait()
+        finally:
+            if proc.returncode is None:
+                _kill_group(proc)
+                proc.wait()
+            else:
+                _kill_group(proc)   # reap stray children in the group, if any
+            proc.stdout.close()
+        err.seek(0)
+        stderr = err.read(MAX_STDERR).decode("utf-8", errors="replace")
+    return QemuRun(command=list(command), output=b"".join(chunks), exit_status=proc.returncode,
+                   timed_out=timed_out, flooded=flooded, stderr=stderr,
+                   elapsed=time.monotonic() - start, timeout=timeout)
+
+
+def format_command(command: list[str]) -> str:
+    """The command as a shell would need it typed."""
+    import shlex
+    return " ".join(shlex.quote(c) for c in command)

@@ -1,0 +1,443 @@
+"""Judge one checkpoint: from the serial transcript, QEMU's exit status and how the run
+ended, decide the verdict (passed, failed check, unexpected STOP, timeout, ...) and write a
+message saying what was expected, what was seen, and how to re-run that checkpoint alone.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from grader import qemu as q
+from grader.transcript import Transcript, parse
+
+PASSED = "passed"
+NOT_IMPLEMENTED = "not implemented"
+FAILED_CHECK = "failed check"
+UNEXPECTED_STOP = "unexpected STOP"
+WRONG_STOP = "wrong STOP"
+STOP_MISSING = "expected STOP missing"
+TRIPLE_FAULT = "triple fault"
+TIMEOUT = "timeout"
+SERIAL_FLOOD = "serial flood"
+NO_BOOT = "no boot"
+QEMU_ERROR = "QEMU error"
+BUILD_ERROR = "build error"
+TEST_MISSING = "test missing"
+INCONSISTENT = "inconsistent output"
+
+KINDS = (PASSED, NOT_IMPLEMENTED, FAILED_CHECK, UNEXPECTED_STOP, WRONG_STOP, STOP_MISSING,
+         TRIPLE_FAULT, TIMEOUT, SERIAL_FLOOD, NO_BOOT, QEMU_ERROR, BUILD_ERROR, TEST_MISSING,
+         INCONSISTENT)
+
+TAIL = 15
+CONTEXT = 5
+
+
+@dataclass
+class Verdict:
+    kind: str
+    passed: bool
+    summary: str        # one line
+    details: str        # multi-line: expected, seen, serial lines, re-run commands
+
+    @property
+    def text(self) -> str:
+        return self.summary + "\n" + self.details
+
+
+# ---------------------------------------------------------------- helpers
+
+def _sol_arg(sol) -> str:
+    s = (sol or "").strip()
+    return "" if s.lower() in ("", "none") else f"SOL={s} "
+
+
+def rerun_commands(checkpoint, sol, seed) -> list[str]:
+    """The two commands that re-run a checkpoint alone and show its raw serial output."""
+    s = _sol_arg(sol)
+    return [f"re-run this checkpoint alone:  make grade {s}LAB={checkpoint.lab} "
+            f"CHECKPOINT={checkpoint.name} SEED={seed}",
+            f"watch its raw serial output:   make qemu {s}KTEST={','.join(checkpoint.ktests)} SEED={seed}"]
+
+
+def _hex(v: int, width: int = 8) -> str:
+    return f"0x{v:0{width}X}"
+
+
+def _stop_str(code: int | None) -> str:
+    return "STOP ?" if code is None else f"STOP {_hex(code)}"
+
+
+def _numbered(t: Transcript, rows, marks=()) -> list[str]:
+    marks = set(marks)
+    return [f"  {'>' if i in marks else ' '}{i + 1:5d} | {line}" for i, line in rows]
+
+
+def _around(t: Transcript, line_no: int, marks=(), before=CONTEXT, after=CONTEXT) -> list[str]:
+    lo, hi = t.window(line_no, before, after)
+    out = [f"serial lines {lo + 1}-{hi} (> marks the key lines):"]
+    out += _numbered(t, [(i, t.lines[i]) for i in range(lo, hi)], marks or (line_no,))
+    return out
+
+
+def _tail(t: Transcript, n: int = TAIL) -> list[str]:
+    if not t.lines:
+        return ["serial output: (nothing at all)"]
+    rows = t.tail(n)
+    out = [f"last {len(rows)} serial lines:" if len(rows) < len(t.lines) else "serial output:"]
+    out += _numbered(t, rows)
+    if t.truncated:
+        out.append("  (the last line ended without a newline)")
+    return out
+
+
+def _ended(exit_status, timed_out, flooded, timeout) -> str:
+    if flooded:
+        return f"run ended: killed after {q.MAX_SERIAL // (1024 * 1024)} MiB of serial output"
+    if timed_out:
+        return f"run ended: killed after the timeout ({timeout:g}s)" if timeout else "run ended: timed out"
+    if exit_status is None:
+        return "run ended: QEMU did not report an exit status"
+    what = q.KNOWN_EXITS.get(exit_status)
+    if exit_status < 0:
+        what = f"killed by signal {-exit_status}"
+    return f"run ended: QEMU exited with status {exit_status}" + (f" ({what})" if what else "")
+
+
+def _progress(t: Transcript, test: str | None, last_ended: str | None = None) -> str:
+    if test:
+        return f"while ktest {test} was running"
+    if last_ended:
+        return f"after ktest {last_ended} ended, before the next began"
+    if t.order:
+        return f"after ktest {t.order[-1]}"
+    return "before any ktest began (during boot)"
+
+
+def _expected(cp) -> str:
+    tests = ", ".join(cp.ktests)
+    if cp.expect == "stop":
+        return (f"expected: {_stop_str(cp.stop_code)} while one of its ktests ({tests}) is running "
+                f"(matching any stop_params/backtrace the test announces)")
+    return f"expected: every ktest ({tests}) ends PASS, KTEST DONE, and QEMU exits with status 33"
+
+
+def _stop_block(t: Transcript) -> list[str]:
+    st = t.stop
+    out = [f"seen:     {st.line}", f"          {_progress(t, st.test, st.last_ended)}"]
+    out += _backtrace(t)
+    for no in t.nested:
+        out.append(f"nested fault: {t.lines[no]}")
+    lo = max(0, st.line_no - 8)
+    if lo < st.line_no:
+        out.append("serial lines before the STOP:")
+        out += _numbered(t, [(i, t.lines[i]) for i in range(lo, st.line_no)])
+    return out
+
+
+def _backtrace(t: Transcript) -> list[str]:
+    if not t.bt_lines:
+        return ["backtrace: none printed after the STOP line"]
+    out = ["backtrace:"]
+    out += [f"  {t.lines[i]}" for i in t.bt_lines]
+    if not t.bt_end and t.bt_unavailable is None:
+        out.append("  (no BT END: the backtrace was cut short)")
+    return out
+
+
+def _make(kind, cp, sol, seed, short, lines, ended=None, passed=False) -> Verdict:
+    summary = f"{cp.id}: {kind}: {short}" if not passed else f"{cp.id}: passed"
+    summary = " ".join(summary.split())
+    if len(summary) > 240:
+        summary = summary[:237] + "..."
+    body = list(lines)
+    if ended:
+        body.append(ended)
+    if not passed:
+        body += rerun_commands(cp, sol, seed)
+    return Verdict(kind, passed, summary, f"verdict: {kind}\n" + "\n".join(body))
+
+
+def _failing_checks_block(t: Transcript, tests) -> list[str]:
+    out = []
+    for name in tests:
+        rec = t.test(name)
+        fails = rec.failing_checks
+        if rec.end == "FAIL" or fails:
+            out.append(f"          ktest {name} ended {rec.end or '(no END)'} with "
+                       f"{len(fails)} failing check{'s' if len(fails) != 1 else ''}:")
+            out += [f"            {c.line}" for c in fails]
+    return out
+
+
+# ---------------------------------------------------------------- verdicts without a boot
+
+def build_error_verdict(log: str, checkpoint, *, sol="none", seed=1, message="", log_path="") -> Verdict:
+    from grader.build import error_excerpt
+    excerpt = error_excerpt(log or "")
+    lines = [f"expected: make {_sol_arg(sol)}iso builds the kernel ISO",
+             f"seen:     {message or 'the build failed'}"]
+    if excerpt:
+        lines.append("first errors of the build log:" if any("error" in l.lower() for l in excerpt)
+                     else "end of the build log:")
+        lines += [f"  {l}" for l in excerpt]
+    if log_path:
+        lines.append(f"full log: {log_path}")
+    short = message or "the kernel does not build"
+    first_err = next((l.strip() for l in excerpt if "error" in l.lower()), "")
+    if first_err:
+        short = first_err
+    return _make(BUILD_ERROR, checkpoint, sol, seed, short, lines)
+
+
+def qemu_error_verdict(message: str, checkpoint, *, sol="none", seed=1, command=None) -> Verdict:
+    lines = ["expected: QEMU starts and boots the ISO", f"seen:     {message}"]
+    if command:
+        lines.append(f"command:  {q.format_command(command)}")
+    return _make(QEMU_ERROR, checkpoint, sol, seed, message.splitlines()[0] if message else "QEMU failed", lines)
+
+
+# ---------------------------------------------------------------- the judge
+
+def judge(transcript, exit_status, timed_out, flooded, checkpoint, *, sol="none", seed=1,
+          timeout: float | None = None, stderr: str = "", command=None) -> Verdict:
+    """Decide the verdict of one checkpoint.
+
+    transcript: serial output (bytes, str or a parsed Transcript); exit_status: QEMU's status;
+    timed_out / flooded: how the runner stopped it; checkpoint: a labconfig.Checkpoint.
+    """
+    t = transcript if isinstance(transcript, Transcript) else parse(transcript)
+    cp = checkpoint
+    ended = _ended(exit_status, timed_out, flooded, timeout)
+    mk = lambda kind, short, lines, passed=False: _make(kind, cp, sol, seed, short, lines, ended, passed)  # noqa: E731
+
+    if flooded:
+        return mk(SERIAL_FLOOD, f"more than {q.MAX_SERIAL // (1024 * 1024)} MiB of serial output "
+                  f"({_progress(t, t.in_progress)})",
+                  ["expected: a bounded amount of serial output",
+                   f"seen:     over {q.MAX_SERIAL} bytes, {_progress(t, t.in_progress)} "
+                   f"(a print in a loop?)"] + _tail(t))
+
+    if not timed_out and exit_status not in q.KNOWN_EXITS:
+        err = (stderr or "").strip()
+        lines = ["expected: QEMU runs the kernel until it exits through isa-debug-exit "
+                 "(status 33, 35 or 37)",
+                 f"seen:     QEMU itself failed with status {exit_status}"]
+        if err:
+            lines.append("QEMU's stderr:")
+            lines += [f"  {l}" for l in err.splitlines()[-30:]]
+        if command:
+            lines.append(f"command:  {q.format_command(command)}")
+        lines += _tail(t)
+        first = err.splitlines()[0] if err else f"QEMU exited with status {exit_status}"
+        return mk(QEMU_ERROR, first, lines)
+
+    if t.boot is None:
+        how = "timed out" if timed_out else f"QEMU exited with status {exit_status}"
+        return mk(NO_BOOT, f"the kernel never printed NTLAB BOOT ({how}): GRUB or early boot failed",
+                  ["expected: an 'NTLAB BOOT <version> <selection>' line from the kernel",
+                   "seen:     no NTLAB BOOT line: GRUB did not load the kernel, or it crashed "
+                   "before the serial port was set up"] + _tail(t))
+
+    # A stubbed function reports itself: the friendliest message comes first.
+    for name in list(cp.ktests) + [n for n in t.tests if n not in cp.ktests]:
+        for c in t.test(name).failing_checks:
+            if c.name == "implemented":
+                lines = [f"expected: ktest {name} runs your implementation",
+                         f"seen:     {c.line}"]
+                lines += _around(t, c.line_no, (c.line_no,))
+                if t.stop:
+                    lines.append("afterwards:")
+                    lines += _stop_block(t)
+                return mk(NOT_IMPLEMENTED, c.detail or f"{name} is still the stub", lines)
+
+    failing = [n for n in cp.ktests if t.test(n).end == "FAIL" or t.test(n).failing_checks]
+
+    if cp.expect == "stop":
+        return _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing)
+
+    if t.stop is not None:
+        st = t.stop
+        lines = [_expected(cp)] + _stop_block(t)
+        short = f"{_stop_str(st.code)} ({st.name or '?'}) {_progress(t, st.test, st.last_ended)}"
+        return mk(UNEXPECTED_STOP, short, lines)
+
+    if failing:
+        return _failed_check(t, cp, mk, failing)
+
+    if timed_out:
+        return _timeout(t, cp, mk, timeout)
+
+    if exit_status == q.EXIT_RESET and t.done is None:
+        return _triple_fault(t, cp, mk)
+
+    missing = [n for n in cp.ktests if not t.test(n).began]
+    if missing:
+        return _missing(t, cp, mk, missing)
+
+    skipped = [n for n in cp.ktests if t.test(n).end == "SKIP"]
+    if skipped:
+        rec = t.test(skipped[0])
+        lines = [_expected(cp), f"seen:     ktest {skipped[0]} was skipped (END SKIP)"]
+        lines += _around(t, rec.end_line, (rec.end_line,), before=8, after=2)
+        return mk(FAILED_CHECK, f"ktest {', '.join(skipped)} skipped", lines)
+
+    problems = []
+    for n in cp.ktests:
+        if t.test(n).end != "PASS":
+            problems.append(f"ktest {n} began but never printed KTEST END")
+    if t.nested:
+        problems.append(f"a nested bugcheck was reported: {t.lines[t.nested[0]]}")
+    if t.done is None:
+        problems.append("no KTEST DONE line")
+    elif t.done[1] != 0:
+        problems.append(f"KTEST DONE reports failed={t.done[1]} though every ktest ended PASS")
+    if exit_status != q.EXIT_ALL_PASSED:
+        problems.append(f"QEMU exit status {exit_status} "
+                        f"({q.KNOWN_EXITS.get(exit_status, 'unknown')}) instead of 33 (all passed)")
+    if not problems:
+        passed = [f"  {t.lines[t.test(n).end_line]}" for n in cp.ktests]
+        return mk(PASSED, "", [_expected(cp), "seen:"] + passed, passed=True)
+    return _inconsistent(t, cp, mk, problems)
+
+
+def _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing) -> Verdict:
+    want = _stop_str(cp.stop_code)
+    st = t.stop
+    if st is not None:
+        in_ours = st.test in cp.ktests
+        mismatch = []
+        if st.code != cp.stop_code:
+            mismatch.append(f"bugcheck code: expected {want}, seen {_stop_str(st.code)} ({st.name or '?'})")
+        if not in_ours:
+            mismatch.append(f"when: expected while one of {', '.join(cp.ktests)} is running, seen "
+                            f"{_progress(t, st.test, st.last_ended)}")
+        rec = t.test(st.test) if st.test else None
+        if in_ours and not mismatch:
+            mismatch += _param_mismatch(t, rec, st)
+            mismatch += _backtrace_mismatch(t, rec)
+        earlier_fail = [n for n in failing if n != st.test]
+        if not mismatch and earlier_fail:
+            return _failed_check(t, cp, mk, earlier_fail)
+        if not mismatch:
+            lines = [_expected(cp), f"seen:     {st.line}", f"          {_progress(t, st.test)}"]
+            return mk(PASSED, "", lines, passed=True)
+        lines = [_expected(cp)] + [f"mismatch: {m}" for m in mismatch] + _stop_block(t)
+        return mk(WRONG_STOP, mismatch[0], lines)
+
+    if timed_out:
+        return _timeout(t, cp, mk, timeout)
+    ended = [n for n in cp.ktests if t.test(n).end is not None]
+    if ended:
+        lines = [_expected(cp), "seen:     no STOP; instead:"]
+        for n in ended:
+            rec = t.test(n)
+            lines.append(f"          ktest {n} ended {rec.end}")
+            lines += [f"            {c.line}" for c in rec.failing_checks]
+        first = t.test(ended[0])
+        lines += _around(t, first.end_line, (first.end_line,), before=8, after=3)
+        return mk(STOP_MISSING, f"no {want}: ktest {ended[0]} ended {t.test(ended[0]).end} instead", lines)
+    if exit_status == q.EXIT_RESET and t.done is None:
+        return _triple_fault(t, cp, mk)
+    missing = [n for n in cp.ktests if not t.test(n).began]
+    if missing:
+        return _missing(t, cp, mk, missing)
+    return _inconsistent(t, cp, mk, [f"no STOP line and no KTEST END for {', '.join(cp.ktests)}"])
+
+
+def _param_mismatch(t, rec, st) -> list[str]:
+    if rec is None or "stop_params" not in rec.values:
+        return []
+    text = rec.values["stop_params"]
+    try:
+        want = [int(x, 0) for x in text.split()]
+    except ValueError:
+        return [f"stop_params: cannot read the announced value {text!r}"]
+    if len(st.params) < len(want):
+        return [f"stop_params: expected {' '.join(_hex(v, 16) for v in want)}, the STOP line has "
+                f"only {len(st.params)} parameters"]
+    out = []
+    for i, (w, s) in enumerate(zip(want, st.params), 1):
+        if w != s:
+            out.append(f"parameter {i}: expected {_hex(w, 16)} (announced by KTEST VALUE {rec.name} "
+                       f"stop_params), seen {_hex(s, 16)}")
+    return out
+
+
+def _backtrace_mismatch(t, rec) -> list[str]:
+    if rec is None or "backtrace" not in rec.values:
+        return []
+    want = [n.strip() for n in rec.values["backtrace"].split(",") if n.strip()]
+    if not want:
+        return []
+    if t.bt_unavailable is not None:
+        return [f"backtrace: expected consecutive frames {' -> '.join(want)}, seen BT UNAVAILABLE "
+                f"{t.bt_unavailable}"]
+    names = [f.name for f in t.frames]
+    for i in range(len(names) - len(want) + 1):
+        if names[i:i + len(want)] == want:
+            return []
+    seen = ", ".join(names) if names else "no BT frames"
+    return [f"backtrace: expected consecutive frames {' -> '.join(want)}, seen {seen}"]
+
+
+def _failed_check(t, cp, mk, failing) -> Verdict:
+    lines = [_expected(cp), "seen:"] + _failing_checks_block(t, failing)
+    first = None
+    for n in failing:
+        fails = t.test(n).failing_checks
+        if fails:
+            first = fails[0]
+            break
+    if first is not None:
+        marks = [c.line_no for n in failing for c in t.test(n).failing_checks]
+        lines += _around(t, first.line_no, marks)
+        short = f"{first.test} {first.name}: {first.detail}"
+    else:
+        rec = t.test(failing[0])
+        lines.append(f"          (ktest {failing[0]} ended FAIL without a failing CHECK line)")
+        if rec.end_line is not None:
+            lines += _around(t, rec.end_line, (rec.end_line,), before=8, after=2)
+        short = f"ktest {failing[0]} ended FAIL"
+    return mk(FAILED_CHECK, short, lines)
+
+
+def _timeout(t, cp, mk, timeout) -> Verdict:
+    scale = os.environ.get("NTLAB_TIMEOUT_SCALE", "1")
+    try:
+        bigger = max(2, int(float(scale) * 2 + 0.5))
+    except ValueError:
+        bigger = 2
+    where = _progress(t, t.in_progress)
+    tt = f"{timeout:g}s" if timeout else "the timeout"
+    lines = [_expected(cp),
+             f"seen:     no result within {tt} (lab.toml timeout {cp.timeout:g}s x NTLAB_TIMEOUT_SCALE={scale}); "
+             f"the output stopped {where}"] + _tail(t)
+    lines.append(f"hint: a deadlock or an endless loop? If your machine is just slow, "
+                 f"re-run with NTLAB_TIMEOUT_SCALE={bigger}")
+    return mk(TIMEOUT, f"no result within {tt}, {where}", lines)
+
+
+def _triple_fault(t, cp, mk) -> Verdict:
+    where = _progress(t, t.in_progress)
+    lines = [_expected(cp),
+             f"seen:     the guest reset (a triple fault: -no-reboot turns the reset into an exit) {where}, "
+             f"with no STOP line and no KTEST DONE"] + _tail(t)
+    return mk(TRIPLE_FAULT, f"the machine reset {where}", lines)
+
+
+def _missing(t, cp, mk, missing) -> Verdict:
+    lines = [_expected(cp), f"seen:     the kernel booted but never began ktest {', '.join(missing)}"]
+    for no in t.unknown_test_lines:
+        lines.append(f"kernel said: {t.lines[no]}")
+        if no + 1 < len(t.lines) and "available" in t.lines[no + 1]:
+            lines.append(f"             {t.lines[no + 1]}")
+    if not t.unknown_test_lines:
+        lines += _tail(t)
+    return mk(TEST_MISSING, f"ktest {', '.join(missing)} never began "
+              f"(is it built into this kernel?)", lines)
+
+
+def _inconsistent(t, cp, mk, problems) -> Verdict:
+    lines = [_expected(cp), "seen:"] + [f"          {p}" for p in problems] + _tail(t)
+    return mk(INCONSISTENT, problems[0], lines)

@@ -1,0 +1,164 @@
+; boot.asm - multiboot2 header and the 32-bit entry point.
+; GRUB enters KiBootEntry32 in protected mode with paging off. We build boot page
+; tables (identity map and physical map of the first 4 GiB, the kernel image at
+; KERNEL_VMA), enable long mode, and jump to KiBootEntry64 in the higher half,
+; which calls KiSystemStartup(magic, multiboot_info_physical).
+
+KERNEL_VMA      equ 0xFFFFFFFF80000000
+MB2_MAGIC       equ 0xE85250D6
+MB2_BOOT_MAGIC  equ 0x36D76289
+BOOT_STACK_SIZE equ 65536
+
+section .multiboot2 progbits alloc noexec nowrite align=8
+mb2_header:
+    dd MB2_MAGIC
+    dd 0                                   ; architecture: i386 protected mode
+    dd mb2_header_end - mb2_header
+    dd -(MB2_MAGIC + 0 + (mb2_header_end - mb2_header))
+    dw 0, 0                                ; end tag
+    dd 8
+mb2_header_end:
+
+section .boot.bss nobits alloc noexec write align=4096
+boot_pml4:      resb 4096
+boot_pdpt_low:  resb 4096                  ; PML4[0] and PML4[256]: 4 GiB of 2 MiB pages
+boot_pdpt_high: resb 4096                  ; PML4[511]: -2 GiB -> physical 0
+boot_pd:        resb 4096 * 4
+boot_stack32:   resb 4096
+boot_stack32_top:
+
+section .boot.data progbits alloc noexec write align=16
+boot_gdt:
+    dq 0
+    dq 0x00AF9A000000FFFF                  ; 0x08: 64-bit code
+    dq 0x00CF92000000FFFF                  ; 0x10: data
+boot_gdt_end:
+boot_gdt_ptr:
+    dw boot_gdt_end - boot_gdt - 1
+    dd boot_gdt
+
+section .boot.text progbits alloc exec nowrite align=16
+bits 32
+global KiBootEntry32
+KiBootEntry32:
+    cli
+    mov esp, boot_stack32_top
+    mov edi, eax                           ; multiboot2 magic
+    mov esi, ebx                           ; physical address of the boot information
+    cmp edi, MB2_BOOT_MAGIC
+    jne .fail_magic
+    ; long mode available?
+    mov eax, 0x80000000
+    cpuid
+    cmp eax, 0x80000001
+    jb .fail_lm
+    mov eax, 0x80000001
+    cpuid
+    test edx, 1 << 29
+    jz .fail_lm
+
+    ; zero the boot page tables
+    push edi
+    mov edi, boot_pml4
+    mov ecx, (4096 * 7) / 4
+    xor eax, eax
+    rep stosd
+    pop edi
+
+    ; 2048 PDEs of 2 MiB each: physical 0 .. 4 GiB (present, writable, large)
+    xor ecx, ecx
+.fill_pd:
+    mov eax, ecx
+    shl eax, 21
+    or eax, 0x83
+    mov [boot_pd + ecx * 8], eax
+    mov eax, ecx
+    shr eax, 11
+    mov [boot_pd + ecx * 8 + 4], eax
+    inc ecx
+    cmp ecx, 2048
+    jb .fill_pd
+
+    ; PDPT low: four page directories
+    mov eax, boot_pd + 0x3
+    mov [boot_pdpt_low + 0], eax
+    add eax, 4096
+    mov [boot_pdpt_low + 8], eax
+    add eax, 4096
+    mov [boot_pdpt_low + 16], eax
+    add eax, 4096
+    mov [boot_pdpt_low + 24], eax
+    ; PDPT high: entry 510 maps -2 GiB to the first page directory (physical 0 .. 1 GiB)
+    mov dword [boot_pdpt_high + 510 * 8], boot_pd + 0x3
+    ; PML4: identity (removed once in the higher half), physical map, kernel image
+    mov eax, boot_pdpt_low + 0x3
+    mov [boot_pml4 + 0], eax
+    mov [boot_pml4 + 256 * 8], eax
+    mov dword [boot_pml4 + 511 * 8], boot_pdpt_high + 0x3
+
+    mov eax, cr4
+    or eax, (1 << 5)                       ; PAE
+    mov cr4, eax
+    mov eax, boot_pml4
+    mov cr3, eax
+    mov ecx, 0xC0000080                    ; EFER
+    rdmsr
+    or eax, (1 << 8) | (1 << 11)           ; LME, NXE
+    wrmsr
+    mov eax, cr0
+    or eax, (1 << 31) | (1 << 16)          ; PG, WP
+    mov cr0, eax
+    lgdt [boot_gdt_ptr]
+    jmp 0x08:.long_mode
+
+.fail_magic:
+    mov al, 'M'
+    jmp .fail
+.fail_lm:
+    mov al, 'L'
+.fail:
+    mov dx, 0x3F8
+    out dx, al
+    mov al, 10
+    out dx, al
+    mov dx, 0xF4
+    mov eax, 0x12
+    out dx, eax
+.hang:
+    hlt
+    jmp .hang
+
+bits 64
+.long_mode:
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    xor ax, ax
+    mov fs, ax
+    mov gs, ax
+    mov rax, KiBootEntry64
+    jmp rax
+
+section .text
+extern KiSystemStartup
+global KiBootEntry64:function (KiBootEntry64.end - KiBootEntry64)
+global KiBootStack, KiBootStackTop
+KiBootEntry64:
+    mov rsp, KiBootStackTop
+    xor ebp, ebp                           ; the frame chain ends here
+    mov edi, edi                           ; zero-extend magic and boot info address
+    mov esi, esi
+    push rbp
+    call KiSystemStartup
+.halt:
+    cli
+    hlt
+    jmp .halt
+.end:
+
+section .bss
+align 16
+KiBootStack:
+    resb BOOT_STACK_SIZE
+KiBootStackTop:

@@ -1,0 +1,80 @@
+; trap.asm - interrupt and exception entry stubs.
+; Every vector pushes (error code or 0) and its number, then KiTrapCommon saves the
+; general registers to form a KTRAP_FRAME (see ke.h) and calls KiDispatchTrap(frame).
+
+section .text
+bits 64
+extern KiDispatchTrap
+
+%macro TRAP_NOERR 1
+KiTrap%1:
+    push qword 0
+    push qword %1
+    jmp KiTrapCommon
+%endmacro
+
+%macro TRAP_ERR 1
+KiTrap%1:
+    push qword %1
+    jmp KiTrapCommon
+%endmacro
+
+; exceptions that push an error code: 8, 10-14, 17, 21, 29, 30
+%assign i 0
+%rep 256
+%if i = 8 || (i >= 10 && i <= 14) || i = 17 || i = 21 || i = 29 || i = 30
+TRAP_ERR i
+%else
+TRAP_NOERR i
+%endif
+%assign i i + 1
+%endrep
+
+global KiTrapCommon:function (KiTrapCommon.end - KiTrapCommon)
+KiTrapCommon:
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    cld
+    mov rdi, rsp
+    call KiDispatchTrap
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16
+    iretq
+.end:
+
+section .rodata
+global KiTrapStubs
+align 8
+KiTrapStubs:
+%assign i 0
+%rep 256
+    dq KiTrap %+ i
+%assign i i + 1
+%endrep

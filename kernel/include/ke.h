@@ -1,0 +1,50 @@
+/* ke.h - kernel core: IRQL, trap frames, bugcheck, processor state. */
+#pragma once
+
+#include "ntdef.h"
+
+#define NTLAB_VERSION "0.1"
+
+/* ---- IRQL (kept in CR8) ---- */
+typedef UCHAR KIRQL, *PKIRQL;
+#define PASSIVE_LEVEL 0
+#define LOW_LEVEL 0
+#define APC_LEVEL 1
+#define DISPATCH_LEVEL 2
+#define CLOCK_LEVEL 13
+#define IPI_LEVEL 14
+#define HIGH_LEVEL 15
+
+KIRQL KeGetCurrentIrql(VOID);
+VOID KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
+VOID KeLowerIrql(KIRQL NewIrql);
+KIRQL KeRaiseIrqlToDpcLevel(VOID);
+
+/* ---- Trap frame, as built by KiTrapCommon (trap.asm) ---- */
+typedef struct _KTRAP_FRAME {
+    ULONG64 R15, R14, R13, R12, R11, R10, R9, R8;
+    ULONG64 Rbp, Rdi, Rsi, Rdx, Rcx, Rbx, Rax;
+    ULONG64 Vector;
+    ULONG64 ErrorCode;
+    ULONG64 Rip, SegCs, EFlags, Rsp, SegSs;
+} KTRAP_FRAME, *PKTRAP_FRAME;
+
+/* ---- Bugcheck ---- */
+DECLSPEC_NORETURN VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4);
+DECLSPEC_NORETURN VOID KeBugCheck(ULONG BugCheckCode);
+DECLSPEC_NORETURN VOID KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
+                                               ULONG_PTR P4, PKTRAP_FRAME TrapFrame);
+PCSTR KeBugCheckCodeName(ULONG BugCheckCode);
+
+/* The stack the current code runs on: [*Low, *High). */
+VOID KeGetCurrentStackBounds(PULONG_PTR Low, PULONG_PTR High);
+/* The bounds of the stack that contains StackPointer (boot stack, double-fault stack). */
+VOID KeGetStackBoundsFor(ULONG_PTR StackPointer, PULONG_PTR Low, PULONG_PTR High);
+
+/* ---- Processor setup (arch/x86_64) ---- */
+VOID KiInitializeGdt(VOID);
+VOID KiInitializeIdt(VOID);
+VOID KiDispatchTrap(PKTRAP_FRAME TrapFrame);
+
+/* The command line given through fw_cfg or multiboot2. */
+extern CHAR KeLoaderCommandLine[512];

@@ -1,0 +1,64 @@
+/* ktest.h - the in-kernel test runner: registering tests and reporting results.
+ *
+ * A test is a function registered with KTEST(name, function). The runner runs the
+ * tests named on the command line (ktest=a,b seed=N) and prints the serial protocol:
+ *   KTEST BEGIN t / KTEST CHECK t check ok|FAIL detail / KTEST VALUE t key value /
+ *   KTEST END t PASS|FAIL|SKIP / KTEST DONE passed=N failed=M
+ */
+#pragma once
+
+#include "ntdef.h"
+#include "rtl.h"
+
+typedef struct _KTEST_CONTEXT {
+    PCSTR Name;
+    ULONG64 Seed;     /* the run's seed */
+    ULONG64 Rng;      /* splitmix64 state: seed ^ hash(name) */
+    ULONG Checks;
+    ULONG Failures;
+    BOOLEAN Skipped;
+    PCSTR Reported[32]; /* checks already reported ok: each prints "ok" once */
+    ULONG ReportedCount;
+} KTEST_CONTEXT, *PKTEST_CONTEXT;
+
+typedef VOID (*PKTEST_ROUTINE)(PKTEST_CONTEXT Context);
+
+typedef struct _KTEST {
+    PCSTR Name;
+    PKTEST_ROUTINE Routine;
+    ULONG Flags;
+} KTEST, *PKTEST;
+
+/* The test ends in a bugcheck on purpose: it must run alone and is left out of ktest=all. */
+#define KTEST_BUGCHECKS 0x1
+
+#define KTEST_EX(name, routine, flags)                                                     \
+    static VOID routine(PKTEST_CONTEXT Context);                                           \
+    static const KTEST KtRegistration_##routine __attribute__((section(".ktests"), used, aligned(8))) = \
+        {name, routine, flags};                                                            \
+    static VOID routine(PKTEST_CONTEXT Context)
+#define KTEST(name, routine) KTEST_EX(name, routine, 0)
+#define KTEST_STOP(name, routine) KTEST_EX(name, routine, KTEST_BUGCHECKS)
+
+/* Records a check; prints "KTEST CHECK <test> <check> FAIL <detail>" on failure, and
+ * "KTEST CHECK <test> <check> ok" the first time a check passes. Returns Condition. */
+BOOLEAN KtCheck(PKTEST_CONTEXT Context, BOOLEAN Condition, PCSTR Check, PCSTR DetailFormat, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Records a failure without a passing counterpart. */
+VOID KtFail(PKTEST_CONTEXT Context, PCSTR Check, PCSTR DetailFormat, ...) __attribute__((format(printf, 3, 4)));
+/* Prints "KTEST VALUE <test> <key> <value>". */
+VOID KtValue(PKTEST_CONTEXT Context, PCSTR Key, PCSTR ValueFormat, ...) __attribute__((format(printf, 3, 4)));
+/* If Status is STATUS_NOT_IMPLEMENTED, fails check "implemented" naming the function
+ * and the lab, and returns FALSE; otherwise TRUE. */
+BOOLEAN KtRequireImplemented(PKTEST_CONTEXT Context, NTSTATUS Status, PCSTR Function, PCSTR Lab);
+VOID KtSkip(PKTEST_CONTEXT Context, PCSTR Reason);
+/* Seeded random numbers: [0, 2^64) and [Low, High] inclusive. */
+ULONG64 KtRandom(PKTEST_CONTEXT Context);
+ULONG64 KtRandomRange(PKTEST_CONTEXT Context, ULONG64 Low, ULONG64 High);
+
+/* The symbol containing Address, by a plain scan of the embedded table (independent
+ * of the student's RtlLookupSymbol); NULL if none. */
+
+const struct _KSYMBOL *KtFindSymbol(ULONG_PTR Address);
+
+VOID KtRunTests(PCSTR CommandLine);

@@ -1,0 +1,79 @@
+/* ntdef.h - basic NT types, status codes and list helpers shared by the whole kernel. */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef void VOID, *PVOID;
+typedef uint8_t UCHAR, *PUCHAR, BOOLEAN, *PBOOLEAN;
+typedef uint16_t USHORT, *PUSHORT, WCHAR;
+typedef uint32_t ULONG, *PULONG;
+typedef int32_t LONG, *PLONG;
+typedef unsigned long long ULONG64, *PULONG64, ULONGLONG;
+typedef long long LONG64, LONGLONG;
+typedef unsigned long long ULONG_PTR, *PULONG_PTR;
+typedef size_t SIZE_T, *PSIZE_T;
+typedef long long LONG_PTR;
+typedef char CHAR, *PCHAR;
+typedef const char *PCSTR;
+typedef LONG NTSTATUS;
+
+#define TRUE 1
+#define FALSE 0
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+
+#define NT_SUCCESS(s) ((NTSTATUS)(s) >= 0)
+
+/* Documented NTSTATUS values used by the kernel. */
+#define STATUS_SUCCESS               ((NTSTATUS)0x00000000L)
+#define STATUS_UNSUCCESSFUL          ((NTSTATUS)0xC0000001L)
+#define STATUS_NOT_IMPLEMENTED       ((NTSTATUS)0xC0000002L)
+#define STATUS_ACCESS_VIOLATION      ((NTSTATUS)0xC0000005L)
+#define STATUS_INVALID_PARAMETER     ((NTSTATUS)0xC000000DL)
+#define STATUS_NO_MEMORY             ((NTSTATUS)0xC0000017L)
+#define STATUS_ILLEGAL_INSTRUCTION   ((NTSTATUS)0xC000001DL)
+#define STATUS_INTEGER_DIVIDE_BY_ZERO ((NTSTATUS)0xC0000094L)
+#define STATUS_INSUFFICIENT_RESOURCES ((NTSTATUS)0xC000009AL)
+#define STATUS_NOT_FOUND             ((NTSTATUS)0xC0000225L)
+#define STATUS_BREAKPOINT            ((NTSTATUS)0x80000003L)
+
+#define ARRAYSIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define UNREFERENCED_PARAMETER(p) ((void)(p))
+#define DECLSPEC_NORETURN __attribute__((noreturn))
+#define DECLSPEC_NOINLINE __attribute__((noinline))
+#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((ULONG64)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((ULONG64)(a) - 1))
+
+/* Doubly linked list, NT style. */
+typedef struct _LIST_ENTRY {
+    struct _LIST_ENTRY *Flink;
+    struct _LIST_ENTRY *Blink;
+} LIST_ENTRY, *PLIST_ENTRY;
+
+#define CONTAINING_RECORD(address, type, field) \
+    ((type *)((PUCHAR)(address) - offsetof(type, field)))
+
+static inline VOID InitializeListHead(PLIST_ENTRY Head) { Head->Flink = Head->Blink = Head; }
+static inline BOOLEAN IsListEmpty(const LIST_ENTRY *Head) { return Head->Flink == Head; }
+static inline VOID InsertTailList(PLIST_ENTRY Head, PLIST_ENTRY Entry)
+{
+    Entry->Flink = Head;
+    Entry->Blink = Head->Blink;
+    Head->Blink->Flink = Entry;
+    Head->Blink = Entry;
+}
+static inline VOID InsertHeadList(PLIST_ENTRY Head, PLIST_ENTRY Entry)
+{
+    Entry->Flink = Head->Flink;
+    Entry->Blink = Head;
+    Head->Flink->Blink = Entry;
+    Head->Flink = Entry;
+}
+static inline VOID RemoveEntryList(PLIST_ENTRY Entry)
+{
+    Entry->Blink->Flink = Entry->Flink;
+    Entry->Flink->Blink = Entry->Blink;
+}

@@ -1,0 +1,34 @@
+/* irql.c - IRQL kept in CR8 (the local APIC's task priority): raise, lower, query.
+ * Raising to a lower level or lowering to a higher one is a bugcheck, as on NT. */
+#include "arch.h"
+#include "bugcodes.h"
+#include "ke.h"
+
+KIRQL KeGetCurrentIrql(VOID)
+{
+    return (KIRQL)__readcr8();
+}
+
+VOID KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
+{
+    KIRQL old = KeGetCurrentIrql();
+    if (NewIrql < old || NewIrql > HIGH_LEVEL)
+        KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, old, NewIrql, 0, 0);
+    __writecr8(NewIrql);
+    *OldIrql = old;
+}
+
+VOID KeLowerIrql(KIRQL NewIrql)
+{
+    KIRQL old = KeGetCurrentIrql();
+    if (NewIrql > old)
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, old, NewIrql, 0, 0);
+    __writecr8(NewIrql);
+}
+
+KIRQL KeRaiseIrqlToDpcLevel(VOID)
+{
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    return old;
+}
