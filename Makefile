@@ -40,7 +40,7 @@ OBJS := $(patsubst %.c,$(B)/obj/%.o,$(KERNEL_SRCS) $(LAB_SRCS) $(TEST_SRCS)) \
 CC := gcc
 LD := ld
 CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
-          -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls \
+          -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer -fno-optimize-sibling-calls \
           -fno-asynchronous-unwind-tables -fcf-protection=none -O2 -g -Wall -Wextra -Werror \
           -Ikernel/include -Ilabs/01-pfn/tests -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/linker.ld
@@ -50,12 +50,19 @@ GRUB_MODULES := multiboot2 normal
 all: iso
 iso: deps-quiet $(B)/ntlab.iso
 
-$(B)/obj/%.o: %.c
+# Objects depend on the flags they were built with: a changed flag rebuilds them.
+$(B)/flags: FORCE
+	@mkdir -p $(B)
+	@echo '$(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CFLAGS) $(LDFLAGS)' > $@
+FORCE:
+.PHONY: FORCE
+
+$(B)/obj/%.o: %.c $(B)/flags
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/obj/%.o: %.asm
+$(B)/obj/%.o: %.asm $(B)/flags
 	@mkdir -p $(dir $@)
 	@echo "  AS  $<"
 	@nasm -f elf64 -g -F dwarf -o $@ $<

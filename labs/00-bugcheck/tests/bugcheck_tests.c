@@ -52,8 +52,13 @@ KTEST_STOP("ke.bugcheck_deliberate", KtTestBugCheckDeliberate)
     KtCrashFunctions[KtCrashSteps[0]](0);
 }
 
+static KT_NOIPA VOID KtFaultPrepare(VOID) { KtCrashSink += 5; }
+
+/* Not a leaf: GCC gives a leaf function that needs no stack no frame at all, and a
+ * fault there would show its caller's caller next (see the handout). */
 static KT_NOIPA ULONG64 KtFaultTouch(volatile ULONG64 *Address, BOOLEAN Write)
 {
+    KtFaultPrepare();
     if (Write) {
         *Address = 0x4E544C4142ULL;
         return 0;

@@ -1,0 +1,200 @@
+"""One test per verdict kind of grader.verdict.judge, on hand-written transcripts."""
+from pathlib import Path
+
+import pytest
+
+from grader import verdict as v
+from grader.labconfig import Checkpoint
+
+T = Path(__file__).parent / "transcripts"
+
+
+def cp(ktests=("pfn.totals", "pfn.zeroed"), name="pfn_totals", lab=1, **kw):
+    return Checkpoint(lab=lab, name=name, title="Totals", points=10, ktests=tuple(ktests), **kw)
+
+
+def stop_cp(ktests=("pfn.double_free",), code=0x4E):
+    return cp(ktests, name="double_free", expect="stop", stop_code=code)
+
+
+def judge(name, status, checkpoint, timed_out=False, flooded=False, sol="all", seed=1234, **kw):
+    data = (T / name).read_bytes() if isinstance(name, str) else name
+    r = v.judge(data, status, timed_out, flooded, checkpoint, sol=sol, seed=seed, timeout=10, **kw)
+    assert "\n" not in r.summary
+    if not r.passed:
+        assert f"make grade SOL={sol} LAB={checkpoint.lab} CHECKPOINT={checkpoint.name} SEED={seed}" in r.details
+        assert f"make qemu SOL={sol} KTEST={','.join(checkpoint.ktests)} SEED={seed}" in r.details
+        assert "expected" in r.details and r.kind in r.details
+    return r
+
+
+def test_passed():
+    r = judge("pass.txt", 33, cp())
+    assert r.kind == v.PASSED and r.passed
+
+
+def test_passed_expected_stop():
+    r = judge("expected_stop.txt", 37, stop_cp())
+    assert r.kind == v.PASSED and r.passed
+
+
+def test_not_implemented():
+    r = judge("not_implemented.txt", 35, cp(["rtl.stack_chain"], name="stack_chain", lab=0))
+    assert r.kind == v.NOT_IMPLEMENTED and not r.passed
+    assert "not implemented: RtlpWalkFrameChain returned STATUS_NOT_IMPLEMENTED (lab 00 stub)" in r.summary
+    assert "LAB=0 " in r.details
+
+
+def test_failed_check():
+    r = judge("failed_check.txt", 35, cp())
+    assert r.kind == v.FAILED_CHECK
+    assert "KTEST CHECK pfn.totals every_frame_once FAIL frame 0x1234 is on 2 lists (free, zeroed)" in r.details
+    assert "KTEST CHECK pfn.totals totals_conserved FAIL free 100 + zeroed 20 != usable 119" in r.details
+    assert "mm: walking the zeroed list" in r.details     # context before
+    assert "mm: done" in r.details                        # context after
+    assert "every_frame_once" in r.summary
+
+
+def test_unexpected_stop():
+    r = judge("unexpected_stop.txt", 37, cp())
+    assert r.kind == v.UNEXPECTED_STOP
+    assert "0x0000004E" in r.summary and "PFN_LIST_CORRUPT" in r.summary and "pfn.zeroed" in r.summary
+    for line in ("BT 0 0xffffffff80102345 KeBugCheckEx+0x4a", "BT 1 0xffffffff80103456 MiFreePfn+0x1c",
+                 "BT 2 0xffffffff80104567 ?", "BT END", "0x0000000000001234"):
+        assert line in r.details
+
+
+def test_unexpected_stop_nested():
+    r = judge("nested_stop.txt", 37, cp(["rtl.symbols"]))
+    assert r.kind == v.UNEXPECTED_STOP
+    assert "*** STOP during bugcheck: trap at RIP" in r.details
+
+
+def test_wrong_stop_code():
+    r = judge("expected_stop.txt", 37, stop_cp(code=0x4F))
+    assert r.kind == v.WRONG_STOP
+    assert "expected STOP 0x0000004F" in r.details and "seen STOP 0x0000004E (PFN_LIST_CORRUPT)" in r.details
+
+
+def test_wrong_stop_params_and_backtrace():
+    r = judge("wrong_stop_params.txt", 37, stop_cp())
+    assert r.kind == v.WRONG_STOP
+    assert "parameter 2: expected 0x0000000000001234" in r.details and "seen 0x0000000000005678" in r.details
+    assert "KeBugCheckEx -> MiInsertPageInList -> MmFreePage" in r.details
+    assert "seen KeBugCheckEx, MmFreePage, MiInsertPageInList" in r.details
+
+
+def test_wrong_stop_backtrace_unavailable():
+    r = judge("bt_unavailable.txt", 37, stop_cp(["ke.bugcheck_line"], code=0xE2))
+    assert r.kind == v.WRONG_STOP
+    assert "BT UNAVAILABLE RtlpWalkFrameChain is not implemented (lab 00 stub)" in r.details
+
+
+def test_wrong_stop_outside_the_test():
+    data = b"NTLAB BOOT 0.1 all\n*** STOP 0x0000004E (PFN_LIST_CORRUPT) 0x1 0x2 0x3 0x4\nBT END\n"
+    r = judge(data, 37, stop_cp())
+    assert r.kind == v.WRONG_STOP and "before any ktest began" in r.details
+
+
+def test_expected_stop_missing():
+    r = judge("stop_missing.txt", 35, stop_cp())
+    assert r.kind == v.STOP_MISSING
+    assert "KTEST CHECK pfn.double_free second_free FAIL MmFreePage returned twice without a bugcheck" in r.details
+    assert "ended FAIL" in r.summary
+
+
+def test_triple_fault():
+    r = judge("triple_fault.txt", 0, cp(["mm.map_large"]))
+    assert r.kind == v.TRIPLE_FAULT
+    assert "mm.map_large" in r.summary
+    assert "mm: loading CR3" in r.details and "triple fault" in r.details
+
+
+def test_timeout(monkeypatch):
+    monkeypatch.setenv("NTLAB_TIMEOUT_SCALE", "1.5")
+    r = judge("timeout.txt", -9, cp(["ke.dpc_order"]), timed_out=True)
+    assert r.kind == v.TIMEOUT
+    assert "10s" in r.summary and "ke.dpc_order" in r.summary
+    assert "ke: lowering IRQL to PASSIVE" in r.details and "NTLAB_TIMEOUT_SCALE=3" in r.details
+
+
+def test_timeout_shows_only_last_15_lines():
+    data = "NTLAB BOOT 1 none\nKTEST BEGIN t\n" + "".join(f"line {i}\n" for i in range(100))
+    r = judge(data.encode(), -9, cp(["t"]), timed_out=True)
+    assert "line 99" in r.details and "line 85" in r.details and "line 84" not in r.details
+
+
+def test_serial_flood():
+    data = b"NTLAB BOOT 1 none\nKTEST BEGIN t\n" + b"spam\n" * 1000
+    r = judge(data, -9, cp(["t"]), flooded=True)
+    assert r.kind == v.SERIAL_FLOOD and "t" in r.summary and "spam" in r.details
+
+
+def test_no_boot():
+    r = judge("no_boot.txt", -9, cp(), timed_out=True)
+    assert r.kind == v.NO_BOOT
+    assert "NTLAB BOOT" in r.summary
+    assert "error: file `/boot/ntlab.elf' not found." in r.details
+
+
+def test_qemu_error():
+    r = judge(b"", 1, cp(), stderr="qemu-system-x86_64: -drive file=x: Could not open 'x'",
+              command=["qemu-system-x86_64", "-m", "64M"])
+    assert r.kind == v.QEMU_ERROR and "Could not open" in r.summary and "Could not open" in r.details
+
+
+def test_qemu_missing_verdict():
+    r = v.qemu_error_verdict("qemu-system-x86_64 is not installed; install it with: sudo apt-get install "
+                             "qemu-system-x86", cp(), sol="none", seed=3)
+    assert r.kind == v.QEMU_ERROR and "apt-get install qemu-system-x86" in r.details
+    assert "make grade LAB=1 CHECKPOINT=pfn_totals SEED=3" in r.details     # SOL= omitted for none
+    assert "make qemu KTEST=pfn.totals,pfn.zeroed SEED=3" in r.details
+
+
+def test_build_error():
+    log = "\n".join(["CC kernel/ke/init.c"] * 30 + [
+        "labs/01-pfn/pfnlist.c:12:5: error: expected ';' before 'return'",
+        "   12 |     return x", "      |     ^~~~~~"] + ["make: *** [Makefile:40: x.o] Error 1"] +
+        [f"tail {i}" for i in range(40)])
+    r = v.build_error_verdict(log, cp(), sol="", seed=5, message="make exited with status 2",
+                              log_path="build/none/build.log")
+    assert r.kind == v.BUILD_ERROR and not r.passed
+    assert "expected ';' before 'return'" in r.summary
+    assert "   12 |     return x" in r.details and "build/none/build.log" in r.details
+    assert "CC kernel/ke/init.c" not in r.details and "tail 30" not in r.details
+    assert "make grade LAB=1 CHECKPOINT=pfn_totals SEED=5" in r.details
+
+
+def test_build_error_without_error_lines_shows_the_tail():
+    log = "\n".join(f"line {i}" for i in range(50))
+    r = v.build_error_verdict(log, cp(), sol="all", seed=5, message="make exited with status 2")
+    assert "line 49" in r.details and "line 30" in r.details and "line 29" not in r.details
+
+
+def test_test_missing():
+    r = judge("test_missing.txt", 35, cp(["pfn.totalz"]))
+    assert r.kind == v.TEST_MISSING
+    assert "KTEST unknown test 'pfn.totalz'" in r.details and "pfn.totalz" in r.summary
+
+
+@pytest.mark.parametrize("status", [35, 37])
+def test_inconsistent_output(status):
+    r = judge("pass.txt", status, cp())
+    assert r.kind == v.INCONSISTENT
+    assert f"exit status {status}" in r.summary
+
+
+def test_inconsistent_done_count():
+    data = b"NTLAB BOOT 1 all\nKTEST BEGIN a\nKTEST END a PASS\nKTEST DONE passed=0 failed=3\n"
+    r = judge(data, 33, cp(["a"]))
+    assert r.kind == v.INCONSISTENT and "failed=3" in r.details
+
+
+def test_skip_is_not_a_pass():
+    data = b"NTLAB BOOT 1 all\nKTEST BEGIN a\nKTEST END a SKIP\nKTEST DONE passed=0 failed=0\n"
+    r = judge(data, 33, cp(["a"]))
+    assert not r.passed and "skipped" in r.summary
+
+
+def test_every_kind_is_named():
+    assert len(set(v.KINDS)) == 14
