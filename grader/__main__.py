@@ -39,7 +39,8 @@ def cmd_run(args) -> int:
         if status.log:
             print(f"full log: {os.path.relpath(status.log_path, root)}", file=sys.stderr)
         return 1
-    command = q.qemu_command(status.iso, args.ktest, args.seed, args.memory, gdb=args.gdb)
+    seed = (args.seed or "").strip() or "1"
+    command = q.qemu_command(status.iso, args.ktest or "", seed, args.memory, gdb=args.gdb)
     try:
         q.check_qemu(command[0])
     except q.QemuNotFound as e:

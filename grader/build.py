@@ -104,8 +104,10 @@ def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None)
             cmd = make_command(sol)
             try:
                 with open(log_path, "wb") as log:
+                    # We hold the selection's lock: tell the Makefile not to take it again.
                     proc = subprocess.run(cmd, cwd=root, stdin=subprocess.DEVNULL, stdout=log,
-                                          stderr=subprocess.STDOUT)
+                                          stderr=subprocess.STDOUT,
+                                          env={**os.environ, "NTLAB_BUILD_LOCKED": "1"})
                 code = proc.returncode
                 message = f"{' '.join(cmd)} exited with status {code}"
             except OSError as e:

@@ -259,6 +259,9 @@ def judge(transcript, exit_status, timed_out, flooded, checkpoint, *, sol="none"
     if t.stop is not None:
         st = t.stop
         lines = [_expected(cp)] + _stop_block(t)
+        if failing:
+            lines.append("before the STOP, these checks failed:")
+            lines += _failing_checks_block(t, failing)
         short = f"{_stop_str(st.code)} ({st.name or '?'}) {_progress(t, st.test, st.last_ended)}"
         return mk(UNEXPECTED_STOP, short, lines)
 

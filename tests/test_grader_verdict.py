@@ -198,3 +198,10 @@ def test_skip_is_not_a_pass():
 
 def test_every_kind_is_named():
     assert len(set(v.KINDS)) == 14
+
+
+def test_unexpected_stop_lists_checks_that_failed_before():
+    data = (b"NTLAB BOOT 1 all\nKTEST BEGIN a\nKTEST CHECK a finds_run FAIL no run of 4 pages\n"
+            b"*** STOP 0x0000004E (PFN_LIST_CORRUPT) 0x1 0x2 0x3 0x4\nBT END\n")
+    r = judge(data, 37, cp(["a"]))
+    assert r.kind == v.UNEXPECTED_STOP and "KTEST CHECK a finds_run FAIL no run of 4 pages" in r.details

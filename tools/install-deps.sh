@@ -13,6 +13,7 @@ check nasm nasm
 check gcc gcc
 check ld binutils
 check make make
+check flock util-linux
 [ -e /usr/lib/gcc/x86_64-linux-gnu/"$(gcc -dumpversion 2>/dev/null || echo x)"/32/libgcc.a ] || need+=(gcc-multilib)
 if ! /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1; then need+=(python3-pytest); fi
 if ! /usr/bin/python3 -c 'import xdist' >/dev/null 2>&1; then need+=(python3-pytest-xdist); fi

@@ -201,6 +201,10 @@ KTEST("pfn.contiguous", KtTestPfnContiguous)
     NTSTATUS status = MmAllocateContiguousPages(1, 1, MmHighestPhysicalPage, &base);
     if (!KtRequireImplemented(Context, status, "MmAllocateContiguousPages", "lab 01"))
         return;
+    if (!KtCheck(Context, status == STATUS_SUCCESS, "finds_run",
+                 "a 1-frame request with alignment 1 and no limit returned 0x%08X with %llu frames available",
+                 (ULONG)status, MmAvailablePages))
+        return;
     MmFreePhysicalPage(base);
 
     /* Fragment: take frames in a seeded pattern so that runs are broken up. */

@@ -19,7 +19,7 @@ KTEST("rtl.walk_corrupt", KtTestWalkCorrupt)
         ULONG Expected;
     } cases[] = {
         {"a loop back to an earlier frame", 0, 0x3333, 3},
-        {"a frame pointer outside the stack (unmapped)", 0x12345000, 0x3333, 3},
+        {"a frame pointer above the stack (unmapped)", 0xFFFFFFFFF0000000ULL, 0x3333, 3},
         {"a misaligned frame pointer", 0, 0x3333, 3},
         {"a zero return address", 0, 0, 2},
         {"a frame whose 16 bytes cross the stack top", 0, 0x3333, 3},

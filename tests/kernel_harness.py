@@ -1,0 +1,80 @@
+"""Helpers for the tests that build and boot the real kernel: copy the tree, build a
+selection, run a grade in a subprocess and read its results.json."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+SEED = os.environ.get("NTLAB_TEST_SEED", "20261122")
+
+
+def clean_env() -> dict:
+    """The environment for a nested grade: no pytest/xdist variables of the outer run."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SEED"))}
+
+
+def has_solutions(root: str = ROOT) -> bool:
+    return os.path.isdir(os.path.join(root, "solutions"))
+
+
+def lab_numbers(root: str = ROOT) -> list[int]:
+    sys.path.insert(0, root)
+    from grader import selection
+    return sorted(selection.lab_dirs(root))
+
+
+def copy_tree(dest: str, with_build: str | None = "all") -> str:
+    """Copy the source tree (no .git, no build) to dest; with_build copies that
+    selection's build folder too (timestamps kept), so only changed files rebuild."""
+    def ignore(path, names):
+        skip = {".git", "__pycache__", ".pytest_cache"}
+        if os.path.abspath(path) == ROOT:
+            skip.add("build")
+        return [n for n in names if n in skip]
+    shutil.copytree(ROOT, dest, ignore=ignore, copy_function=shutil.copy2, symlinks=True)
+    if with_build and os.path.isdir(os.path.join(ROOT, "build", with_build)):
+        shutil.copytree(os.path.join(ROOT, "build", with_build), os.path.join(dest, "build", with_build),
+                        copy_function=shutil.copy2, symlinks=True)
+    return dest
+
+
+def make(root: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=root, env=clean_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def grade(root: str, sol: str, lab: int | None = None, seed: str = SEED, jobs: int = 2,
+          results: str | None = None, timeout: int = 600) -> tuple[dict, subprocess.CompletedProcess]:
+    """Grade (all labs, or one) and return (results.json as a dict, the process)."""
+    results = results or os.path.join(root, "build", f"results-{sol}-{lab}.json")
+    if os.path.exists(results):
+        os.unlink(results)
+    cmd = [PYTHON, "-m", "pytest", "-p", "grader.plugin", "-p", "no:cacheprovider", "-q",
+           "-n", str(jobs), f"--ntlab-sol={sol}", f"--ntlab-seed={seed}", f"--ntlab-results={results}"]
+    if lab is not None:
+        cmd.append(f"--ntlab-lab={lab}")
+    cmd.append("labs")
+    proc = subprocess.run(cmd, cwd=root, env=clean_env(), capture_output=True, text=True, timeout=timeout)
+    if not os.path.exists(results):
+        raise AssertionError(f"grade SOL={sol} LAB={lab} wrote no results.json\n{proc.stdout[-3000:]}\n"
+                             f"{proc.stderr[-3000:]}")
+    with open(results) as f:
+        return json.load(f), proc
+
+
+def by_lab(data: dict) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    for t in data["tests"]:
+        out.setdefault(int(t["number"].split(".")[0]), []).append(t)
+    return out
+
+
+def summary(tests: list[dict]) -> str:
+    return "\n".join(f"  {t['number']} {t['name']}: {t['score']}/{t['max_score']} {t['status']}\n"
+                     + "\n".join("      " + line for line in t.get("output", "").splitlines()[:6])
+                     for t in tests)

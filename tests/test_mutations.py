@@ -1,0 +1,92 @@
+"""Every checkpoint catches real bugs: each case breaks the reference solution the way
+a student plausibly would, grades that lab, and checks that the named checkpoints fail
+with a message that points at the mistake (and that the bug is not free of cost to
+other checkpoints is not required). Cases share a prebuilt copy of build/all, so each
+rebuilds one file."""
+import os
+
+import pytest
+
+from kernel_harness import ROOT, copy_tree, has_solutions, make
+
+pytestmark = pytest.mark.skipif(not has_solutions(), reason="needs the instructor tree (solutions/)")
+
+# (id, lab, file under solutions/, old text, new text, {checkpoint: words its output must contain})
+CASES = [
+    ("walk-skips-first-frame", 0, "00-bugcheck/stackwalk.c",
+     "ULONG_PTR frame = FramePointer;", "ULONG_PTR frame = *(const ULONG_PTR *)FramePointer;",
+     {"stack_chain": "frame_order"}),
+    ("walk-ignores-count", 0, "00-bugcheck/stackwalk.c",
+     "while (n < Count) {", "while (n <= Count) {",
+     {"stack_chain": "count_limit"}),
+    ("walk-no-bounds-check", 0, "00-bugcheck/stackwalk.c",
+     "if (frame == 0 || (frame & 7) != 0 || frame < StackLow || frame + 16 > StackHigh)",
+     "if (frame == 0 || StackLow > StackHigh)",
+     {"corrupt_chain": "STOP"}),
+    ("walk-follows-loops", 0, "00-bugcheck/stackwalk.c",
+     "        if (next <= frame)\n            break;\n", "",
+     {"corrupt_chain": "loop"}),
+    ("lookup-end-inclusive", 0, "00-bugcheck/symbols.c",
+     "if (Address - sym->Address >= sym->Size)", "if (Address - sym->Address > sym->Size)",
+     {"symbol_lookup": "STATUS_NOT_FOUND", "symbol_edges": "past_end"}),
+    ("lookup-strict-compare", 0, "00-bugcheck/symbols.c",
+     "if (KiSymbolTable[mid].Address <= Address)", "if (KiSymbolTable[mid].Address < Address)",
+     {"symbol_lookup": "inside", "symbol_edges": "edges"}),
+    ("lookup-wrong-offset", 0, "00-bugcheck/symbols.c",
+     "*Offset = Address - sym->Address;", "*Offset = Address - sym->Address - 1;",
+     {"symbol_lookup": "inside"}),
+    ("db-ignores-reserved", 1, "01-pfn/pfndb.c",
+     "if (MiIsBootReserved(Boot, pfn) || (pfn >= databaseBase", "if ((pfn >= databaseBase",
+     {"never_reserved": "reserved", "list_totals": "reserved range"}),
+    ("db-frees-itself", 1, "01-pfn/pfndb.c",
+     "if (MiIsBootReserved(Boot, pfn) || (pfn >= databaseBase && pfn < databaseBase + databasePages))",
+     "if (MiIsBootReserved(Boot, pfn))",
+     {"list_totals": "PFN database", "never_reserved": "PFN database"}),
+    ("unlink-forgets-blink", 1, "01-pfn/pfnlist.c",
+     "        MI_PFN_ELEMENT(pfn->Flink)->Blink = pfn->Blink;\n", "        (void)0;\n",
+     {"list_totals": "Blink", "contiguous": "PFN_LIST_CORRUPT"}),
+    ("unlink-keeps-total", 1, "01-pfn/pfnlist.c",
+     "    list->Total--;\n", "",
+     {"list_totals": "Total", "exhaust_and_refill": "MiUnlinkPageFromList"}),
+    ("insert-forgets-available", 1, "01-pfn/pfnlist.c",
+     "    if (ListName == ZeroedPageList || ListName == FreePageList)\n        MmAvailablePages++;\n", "",
+     {"list_totals": "MmAvailablePages"}),
+    ("zeroed-fallback-dirty", 1, "01-pfn/pfnalloc.c",
+     "RtlZeroMemory(MiPfnToVirtual(pfn), PAGE_SIZE);\n    *Pfn", "(void)0;\n    *Pfn",
+     {"zeroed_pages": "fallback_zeroed"}),
+    ("double-free-unchecked", 1, "01-pfn/pfnalloc.c",
+     "if (entry->PageLocation != ActiveAndValid || entry->Reserved)", "if (entry->Reserved)",
+     {"double_free": "expected STOP"}),
+    ("contiguous-unaligned", 1, "01-pfn/pfnalloc.c",
+     "base = ALIGN_UP(base + i + 1, AlignmentPages);", "base = base + i + 1;",
+     {"contiguous": "not aligned"}),
+    ("contiguous-gives-up-early", 1, "01-pfn/pfnalloc.c",
+     "        base = ALIGN_UP(base + i + 1, AlignmentPages);\n    }\n    return STATUS_NO_MEMORY;",
+     "        break;\n    }\n    return STATUS_NO_MEMORY;",
+     {"contiguous": "finds_run"}),
+]
+
+
+@pytest.fixture(scope="module")
+def prebuilt():
+    proc = make(ROOT, "SOL=all", "iso")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_mutation_is_caught(case, tmp_path, prebuilt):
+    from kernel_harness import grade
+    name, lab, path, old, new, expect = case
+    root = copy_tree(str(tmp_path / "tree"))
+    target = os.path.join(root, "solutions", path)
+    with open(target) as f:
+        text = f.read()
+    assert text.count(old) == 1, f"{name}: the text to break is not (uniquely) in solutions/{path}"
+    with open(target, "w") as f:
+        f.write(text.replace(old, new))
+    data, proc = grade(root, "all", lab=lab)
+    results = {t["name"].split(":")[0].split(".", 1)[1]: t for t in data["tests"]}
+    for checkpoint, words in expect.items():
+        t = results[checkpoint]
+        assert t["status"] == "failed", f"{name}: checkpoint {checkpoint} did not catch the bug\n{t['output']}"
+        assert words in t["output"], f"{name}: {checkpoint} failed without pointing at it ({words!r})\n{t['output']}"
