@@ -1,8 +1,9 @@
 """Command line of the grader.
 
   python3 -m grader run --sol SOL --ktest a,b --seed S [--memory 64M] [--gdb]
-      build (same make and lock as a grade), then exec QEMU with the serial port on this
-      terminal, so the raw output is visible (`make qemu` and `make qemu-gdb` use this).
+      build (same make and lock as a grade), then run QEMU with the serial port on this
+      terminal, so the raw output is visible, and say how the run ended (`make qemu` and
+      `make qemu-gdb` use this). A run the kernel ended itself exits 0.
   python3 -m grader labs [--root DIR]
       check every lab.toml (and hidden checkpoints) and list the checkpoints.
 """
@@ -10,11 +11,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
 
 from grader import build as b
 from grader import labconfig, selection
 from grader import qemu as q
+
+
+# isa-debug-exit codes of the kernel, as QEMU's exit status ((code << 1) | 1)
+RUN_ENDINGS = {33: "all ktests passed", 35: "some ktest failed (see the KTEST lines above)",
+               37: "bugcheck (see the *** STOP line above)"}
 
 
 def _sol_arg(sol: str) -> str:
@@ -52,12 +60,25 @@ def cmd_run(args) -> int:
               f"(QEMU waits on tcp::1234 with the CPU stopped)", file=sys.stderr)
     sys.stderr.flush()
     sys.stdout.flush()
+    # QEMU runs as a child on this terminal; Ctrl-C goes to it, and its exit status
+    # (the kernel's isa-debug-exit code) is told in words rather than passed to make.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        os.execvp(command[0], command)
+        code = subprocess.call(command)
     except OSError as e:
         print(f"ntlab: cannot run {command[0]}: {e.strerror or e}", file=sys.stderr)
         return 1
-    return 0  # not reached
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    meaning = RUN_ENDINGS.get(code)
+    if meaning:
+        print(f"ntlab: the kernel ended the run: {meaning}", file=sys.stderr)
+        return 0
+    if code == 0:
+        print("ntlab: the guest reset without ending the run (a triple fault, with -no-reboot)", file=sys.stderr)
+        return 1
+    print(f"ntlab: QEMU exited with status {code}", file=sys.stderr)
+    return code if code > 0 else 1
 
 
 def cmd_labs(args) -> int:

@@ -358,8 +358,8 @@ def _param_mismatch(t, rec, st) -> list[str]:
     except ValueError:
         return [f"stop_params: cannot read the announced value {text!r}"]
     if len(st.params) < len(want):
-        return [f"stop_params: expected {' '.join('*' if v is None else _hex(v, 16) for v in want)}, the STOP line has "
-                f"only {len(st.params)} parameters"]
+        shown = " ".join("*" if w is None else _hex(w, 16) for w in want)
+        return [f"stop_params: expected {shown}, the STOP line has only {len(st.params)} parameters"]
     out = []
     for i, (w, s) in enumerate(zip(want, st.params), 1):
         if w is not None and w != s:

@@ -205,3 +205,11 @@ def test_unexpected_stop_lists_checks_that_failed_before():
             b"*** STOP 0x0000004E (PFN_LIST_CORRUPT) 0x1 0x2 0x3 0x4\nBT END\n")
     r = judge(data, 37, cp(["a"]))
     assert r.kind == v.UNEXPECTED_STOP and "KTEST CHECK a finds_run FAIL no run of 4 pages" in r.details
+
+
+def test_stop_params_wildcards():
+    base = (b"NTLAB BOOT 1 all\nKTEST BEGIN pfn.double_free\nKTEST VALUE pfn.double_free stop_params 0x99 %s * *\n"
+            b"*** STOP 0x0000004E (PFN_LIST_CORRUPT) 0x99 0x1234 0xFFFF 0x1\nBT END\n")
+    assert judge(base % b"0x1234", 37, stop_cp()).passed
+    r = judge(base % b"0x1235", 37, stop_cp())
+    assert r.kind == v.WRONG_STOP and "parameter 2: expected 0x0000000000001235" in r.details

@@ -4,7 +4,7 @@
 
 #include "ntdef.h"
 
-/* Formatting: %s %c %d %i %u %x %X %p %%, flags '-' '0', width, l/ll/z modifiers. */
+/* Formatting: %s %c %d %i %u %x %X %p %%, flags - and 0, width, precision (%.Ns, %.*s), l/ll/z. */
 ULONG RtlFormatStringV(PCHAR Buffer, SIZE_T Size, PCSTR Format, va_list Args);
 ULONG RtlFormatString(PCHAR Buffer, SIZE_T Size, PCSTR Format, ...) __attribute__((format(printf, 3, 4)));
 /* DbgPrint writes to the serial port (COM1). */

@@ -1,4 +1,5 @@
-/* format.c - RtlFormatString (a small vsnprintf) and DbgPrint to the serial port. */
+/* format.c - RtlFormatString (a small vsnprintf: %s %c %d %i %u %x %X %p %%, flags '-'
+ * and '0', width, precision for %s, l/ll/z) and DbgPrint to the serial port. */
 #include "hal.h"
 #include "rtl.h"
 
@@ -62,6 +63,18 @@ ULONG RtlFormatStringV(PCHAR Buffer, SIZE_T Size, PCSTR Format, va_list Args)
         ULONG width = 0;
         while (*p >= '0' && *p <= '9')
             width = width * 10 + (ULONG)(*p++ - '0');
+        LONG precision = -1; /* for %s: at most this many characters */
+        if (*p == '.') {
+            p++;
+            precision = 0;
+            if (*p == '*') {
+                precision = va_arg(Args, int);
+                p++;
+            } else {
+                while (*p >= '0' && *p <= '9')
+                    precision = precision * 10 + (*p++ - '0');
+            }
+        }
         int longs = 0;
         while (*p == 'l' || *p == 'z') {
             longs += (*p == 'z') ? 2 : 1;
@@ -93,12 +106,14 @@ ULONG RtlFormatStringV(PCHAR Buffer, SIZE_T Size, PCSTR Format, va_list Args)
             PCSTR s = va_arg(Args, PCSTR);
             if (!s)
                 s = "(null)";
-            SIZE_T len = strlen(s);
+            SIZE_T len = 0;
+            while (s[len] && (precision < 0 || len < (SIZE_T)precision))
+                len++;
             if (!left)
                 for (; width > len; width--)
                     Put(&o, ' ');
-            while (*s)
-                Put(&o, *s++);
+            for (SIZE_T i = 0; i < len; i++)
+                Put(&o, s[i]);
             if (left)
                 for (; width > len; width--)
                     Put(&o, ' ');

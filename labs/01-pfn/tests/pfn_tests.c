@@ -38,10 +38,11 @@ KTEST("pfn.totals", KtTestPfnTotals)
             target--;
         }
     }
+    /* structure first: a broken link explains a wrong count, not the other way round */
+    if (!KtPfnAudit(Context, "while holding frames"))
+        return;
     if (!KtCheck(Context, MmAvailablePages == available - n, "available_after_alloc",
                  "holding %u frames: MmAvailablePages is %llu, expected %llu", n, MmAvailablePages, available - n))
-        return;
-    if (!KtPfnAudit(Context, "while holding frames"))
         return;
     KtPfnFreeShuffled(Context, n);
     if (!KtPfnAudit(Context, "after freeing all"))
