@@ -6,6 +6,20 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
+NO_TOOL_GOALS := help clean deps
+
+# Tools first: missing packages are installed (as root) or the apt-get command is
+# printed, once per make (nested makes inherit NTLAB_DEPS_OK).
+ifneq ($(filter-out $(NO_TOOL_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifneq ($(NTLAB_DEPS_OK),1)
+DEPS_STATUS := $(shell tools/install-deps.sh >&2; echo $$?)
+ifneq ($(DEPS_STATUS),0)
+$(error ntlab: missing tools, see above)
+endif
+export NTLAB_DEPS_OK := 1
+endif
+endif
+
 # A Python that has Debian's pytest (python3 on PATH may be another interpreter).
 PY := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
 SOL ?= none
@@ -15,8 +29,7 @@ KTEST ?=
 CHECKPOINT ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-NO_SEL_GOALS := help deps clean
-ifneq ($(filter-out $(NO_SEL_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out $(NO_TOOL_GOALS),$(or $(MAKECMDGOALS),all)),)
 ifeq ($(PY),)
 $(error ntlab needs python3: sudo apt-get install python3 python3-pytest python3-pytest-xdist)
 endif
@@ -49,7 +62,7 @@ GRUB_MODULES := multiboot2 normal
 .PHONY: all iso qemu qemu-gdb gdb grade test bench help deps clean
 all: iso
 # Builds of one selection never overlap: the grader and every make take build/<sel>.lock.
-iso: deps-quiet
+iso:
 ifeq ($(NTLAB_BUILD_LOCKED),1)
 	@$(MAKE) --no-print-directory $(B)/ntlab.iso
 else
@@ -101,9 +114,9 @@ $(B)/ntlab.iso: $(B)/ntlab.elf kernel/arch/x86_64/grub.cfg
 -include $(OBJS:.o=.d)
 
 RUN_ARGS = --sol '$(SOL)' --ktest '$(KTEST)' --seed '$(or $(SEED),1)'
-qemu: deps-quiet
+qemu:
 	@$(PY) -m grader run $(RUN_ARGS)
-qemu-gdb: deps-quiet
+qemu-gdb:
 	@$(PY) -m grader run $(RUN_ARGS) --gdb
 gdb:
 	gdb -q $(B)/ntlab.elf -ex 'set architecture i386:x86-64' -ex 'target remote localhost:1234' \
@@ -111,20 +124,17 @@ gdb:
 
 GRADE_ARGS = --ntlab-sol='$(SOL)' $(if $(LAB),--ntlab-lab=$(LAB)) $(if $(CHECKPOINT),--ntlab-checkpoint=$(CHECKPOINT)) \
              $(if $(SEED),--ntlab-seed=$(SEED))
-grade: deps-quiet
+grade:
 	@$(PY) -m pytest -p grader.plugin -p no:cacheprovider -q -n $(JOBS) $(GRADE_ARGS) labs
 
-test: deps-quiet
+test:
 	@$(PY) -m pytest -p no:cacheprovider -q tests
 
-bench: deps-quiet
+bench:
 	@$(PY) tests/bench_grade.py
 
 deps:
 	@tools/install-deps.sh && echo "ntlab: all tools present"
-deps-quiet:
-	@tools/install-deps.sh
-.PHONY: deps-quiet
 
 clean:
 	rm -rf build

@@ -15,8 +15,11 @@ check ld binutils
 check make make
 check flock util-linux
 [ -e /usr/lib/gcc/x86_64-linux-gnu/"$(gcc -dumpversion 2>/dev/null || echo x)"/32/libgcc.a ] || need+=(gcc-multilib)
-if ! /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1; then need+=(python3-pytest); fi
-if ! /usr/bin/python3 -c 'import xdist' >/dev/null 2>&1; then need+=(python3-pytest-xdist); fi
+if ! /usr/bin/python3 -c 'import pytest, xdist' >/dev/null 2>&1; then
+    # Debian's interpreter and modules (a python3 elsewhere on PATH does not count)
+    /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || need+=(python3 python3-pytest)
+    /usr/bin/python3 -c 'import xdist' >/dev/null 2>&1 || need+=(python3-pytest-xdist)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 # de-duplicate
