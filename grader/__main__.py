@@ -75,6 +75,10 @@ def cmd_run(args) -> int:
         print(f"ntlab: the kernel ended the run: {meaning}", file=sys.stderr)
         return 0
     if code == 0:
+        if args.gdb:
+            print("ntlab: QEMU stopped before the kernel ended the run (GDB ended it, or a triple fault)",
+                  file=sys.stderr)
+            return 0
         print("ntlab: the guest reset without ending the run (a triple fault, with -no-reboot)", file=sys.stderr)
         return 1
     print(f"ntlab: QEMU exited with status {code}", file=sys.stderr)

@@ -326,6 +326,10 @@ def _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing) -> Verdict:
             lines = [_expected(cp), f"seen:     {st.line}", f"          {_progress(t, st.test)}"]
             return mk(PASSED, "", lines, passed=True)
         lines = [_expected(cp)] + [f"mismatch: {m}" for m in mismatch] + _stop_block(t)
+        # The right STOP but no backtrace because the stack walker is still the stub.
+        if (in_ours and st.code == cp.stop_code and t.bt_unavailable is not None
+                and "not implemented" in t.bt_unavailable):
+            return mk(NOT_IMPLEMENTED, t.bt_unavailable.replace("BT UNAVAILABLE ", "", 1), lines)
         return mk(WRONG_STOP, mismatch[0], lines)
 
     if timed_out:

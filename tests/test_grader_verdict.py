@@ -84,10 +84,19 @@ def test_wrong_stop_params_and_backtrace():
     assert "seen KeBugCheckEx, MmFreePage, MiInsertPageInList" in r.details
 
 
-def test_wrong_stop_backtrace_unavailable():
+def test_expected_stop_without_walker_is_not_implemented():
     r = judge("bt_unavailable.txt", 37, stop_cp(["ke.bugcheck_line"], code=0xE2))
-    assert r.kind == v.WRONG_STOP
+    assert r.kind == v.NOT_IMPLEMENTED
+    assert r.summary.endswith("not implemented: RtlpWalkFrameChain is not implemented (lab 00 stub)")
     assert "BT UNAVAILABLE RtlpWalkFrameChain is not implemented (lab 00 stub)" in r.details
+
+
+def test_wrong_stop_backtrace_unavailable():
+    data = (T / "bt_unavailable.txt").read_bytes().replace(b"is not implemented (lab 00 stub)",
+                                                           b"failed with status 0xC0000001")
+    r = judge(data, 37, stop_cp(["ke.bugcheck_line"], code=0xE2))
+    assert r.kind == v.WRONG_STOP
+    assert "BT UNAVAILABLE RtlpWalkFrameChain failed with status 0xC0000001" in r.details
 
 
 def test_wrong_stop_outside_the_test():
