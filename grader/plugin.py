@@ -134,6 +134,23 @@ def _say(config, text: str) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
+def _check_filters(st) -> None:
+    """A LAB= or CHECKPOINT= that matches nothing is a typo: say what there is (before
+    anything is built or booted)."""
+    cps = [cp for cp, _ in st.meta.values()]
+    if not cps or (st.lab_filter is None and st.checkpoint_filter is None):
+        return
+    labs = sorted({cp.lab for cp in cps})
+    if st.lab_filter is not None and st.lab_filter not in labs:
+        raise pytest.UsageError(f"ntlab: there is no lab {st.lab_filter} "
+                                f"(labs in this tree: {', '.join(str(n) for n in labs)})")
+    names = [cp.name for cp in cps if st.lab_filter is None or cp.lab == st.lab_filter]
+    if st.checkpoint_filter is not None and st.checkpoint_filter not in names:
+        where = "" if st.lab_filter is None else f" in lab {st.lab_filter}"
+        raise pytest.UsageError(f"ntlab: no checkpoint named {st.checkpoint_filter!r}{where} "
+                                f"(checkpoints: {', '.join(names)})")
+
+
 def pytest_sessionstart(session):
     """Controller only, before xdist starts its workers: announce the seed and build once."""
     st = _state(session.config)
@@ -145,6 +162,7 @@ def pytest_sessionstart(session):
         st.meta = {cp.id: (cp, lab.title) for lab in labconfig.load_labs(st.root) for cp in lab.checkpoints}
     except labconfig.LabConfigError:
         st.meta = {}        # the collector reports the error
+    _check_filters(st)
     if session.config.option.collectonly:
         return
     bdir = os.path.relpath(b.paths(st.sol, st.root)[0], st.root)

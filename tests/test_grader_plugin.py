@@ -185,6 +185,13 @@ def test_bad_options(tree):
     assert code != 0 and "--ntlab-lab" in out
 
 
+def test_filters_that_match_nothing_say_what_exists(tree):
+    code, out = run(tree, "--ntlab-sol=all", "--ntlab-lab=5", "-n", "2")
+    assert code != 0 and "there is no lab 5 (labs in this tree: 0, 1)" in out, out
+    code, out = run(tree, "--ntlab-sol=all", "--ntlab-lab=1", "--ntlab-checkpoint=nope")
+    assert code != 0 and "no checkpoint named 'nope' in lab 1 (checkpoints: pfn_totals, secret)" in out, out
+
+
 def test_not_collected_without_plugin(tree):
     code, out = run(tree, plugin=False)
     assert code == 5, out          # no tests collected
