@@ -110,3 +110,97 @@ typedef struct _MM_BOOT_MODULE {
 #define MM_MAX_BOOT_MODULES 8
 extern ULONG MmBootModuleCount;
 extern MM_BOOT_MODULE MmBootModules[MM_MAX_BOOT_MODULES];
+
+/* ---- Address translation (lab 02) ----
+ *
+ * x64 4-level paging. A virtual address splits into four 9-bit table indices and a
+ * 12-bit offset:  PML4 [47:39]  PDPT [38:30]  PD [29:21]  PT [20:12]  offset [11:0].
+ * Bits 63:48 copy bit 47 (canonical addresses). Every table is one 4 KiB page of 512
+ * MMPTEs, reached through the physical map (MiPfnToVirtual of its frame). */
+typedef union _MMPTE {
+    ULONG64 Long;
+    struct {
+        ULONG64 Valid : 1;         /* P   */
+        ULONG64 Write : 1;         /* R/W */
+        ULONG64 Owner : 1;         /* U/S: 1 = user mode may access */
+        ULONG64 WriteThrough : 1;
+        ULONG64 CacheDisable : 1;
+        ULONG64 Accessed : 1;
+        ULONG64 Dirty : 1;
+        ULONG64 LargePage : 1;     /* PS: in a PDE, maps 2 MiB directly */
+        ULONG64 Global : 1;
+        ULONG64 SoftwareBits : 3;
+        ULONG64 PageFrameNumber : 40;
+        ULONG64 Reserved : 11;
+        ULONG64 NoExecute : 1;     /* XD */
+    } Hard;
+} MMPTE, *PMMPTE;
+
+#define MM_PTES_PER_TABLE 512
+#define MM_LARGE_PAGE_SIZE 0x200000ULL
+#define MM_LARGE_PAGE_PFNS 512
+
+/* The page-table levels, as MiWalkPageTables counts them. */
+#define MM_LEVEL_PML4 4
+#define MM_LEVEL_PDPT 3
+#define MM_LEVEL_PD 2
+#define MM_LEVEL_PT 1
+
+/* Index of Va's entry in the table of a level (4 = PML4 ... 1 = PT). */
+#define MiTableIndex(Va, Level) (((ULONG64)(Va) >> (PAGE_SHIFT + 9 * ((Level) - 1))) & 0x1FF)
+
+/* System space, NT-style regions of the higher half (see handouts/02-paging.md):
+ *   0xFFFF800000000000  physical map, 4 GiB (page tables, the PFN database, frames)
+ *   0xFFFFF88000000000  system PTEs: mappings made on demand (tests, I/O space)
+ *   0xFFFFF8A000000000  paged pool (lab 03)
+ *   0xFFFFFA8000000000  nonpaged pool (lab 03)
+ *   0xFFFFFFFF80000000  the system image (the kernel), 1 GiB
+ * User space is the low half: 0 .. MM_HIGHEST_USER_ADDRESS. */
+#define MM_HIGHEST_USER_ADDRESS 0x00007FFFFFFEFFFFULL
+#define MM_SYSTEM_SPACE_START 0xFFFF800000000000ULL
+#define MM_SYSTEM_PTE_START 0xFFFFF88000000000ULL
+#define MM_SYSTEM_PTE_SIZE 0x0000000040000000ULL
+#define MM_PAGED_POOL_START 0xFFFFF8A000000000ULL
+#define MM_PAGED_POOL_SIZE 0x0000000040000000ULL
+#define MM_NONPAGED_POOL_START 0xFFFFFA8000000000ULL
+#define MM_NONPAGED_POOL_SIZE 0x0000000040000000ULL
+
+/* Protection for MmMapPage. Without MM_PROTECT_WRITE the page is read-only, without
+ * MM_PROTECT_EXECUTE it is no-execute, without MM_PROTECT_USER only the kernel may use it. */
+#define MM_PROTECT_WRITE 0x1
+#define MM_PROTECT_USER 0x2
+#define MM_PROTECT_EXECUTE 0x4
+/* Flags for MmMapPage. */
+#define MM_MAP_LARGE 0x1 /* one 2 MiB page: Va and Pfn aligned to 2 MiB */
+
+/* ---- Lab 02 (student code: labs/02-paging/) ---- */
+NTSTATUS MiWalkPageTables(PMMPTE Pml4, ULONG_PTR Va, ULONG Level, BOOLEAN Create, PMMPTE *Pte);
+NTSTATUS MmMapPage(PMMPTE Pml4, ULONG_PTR Va, PFN_NUMBER Pfn, ULONG Protect, ULONG Flags);
+NTSTATUS MmUnmapPage(PMMPTE Pml4, ULONG_PTR Va, PPFN_NUMBER Pfn);
+NTSTATUS MmTranslateAddress(PMMPTE Pml4, ULONG_PTR Va, PULONG64 Physical);
+
+/* ---- Framework ---- */
+/* The top table of the active address space (CR3), through the physical map. */
+PMMPTE MiCurrentPml4(VOID);
+/* TRUE for an address whose bits 63:48 copy bit 47. */
+static inline BOOLEAN MiIsCanonical(ULONG_PTR Va)
+{
+    return (Va >> 47) == 0 || (Va >> 47) == 0x1FFFF;
+}
+/* The kernel's own address space, built with lab 02 in MmInitSystem (NULL while on the
+ * boot page tables). */
+extern PMMPTE MmKernelPml4;
+extern NTSTATUS MmKernelAddressSpaceStatus;
+extern CHAR MmKernelAddressSpaceProblem[160]; /* why the new tables were refused */
+VOID MiBuildKernelAddressSpace(VOID);
+
+/* An independent walk of the tables (framework code, used to check lab 02): what
+ * maps Va, at which level, and the entries met on the way (Entries[4] .. Entries[Level]). */
+typedef struct _MI_TRANSLATION {
+    BOOLEAN Valid;
+    ULONG Level;            /* leaf level: 1 (4 KiB page), 2 (2 MiB), 3 (1 GiB) */
+    ULONG64 Physical;
+    MMPTE Entries[5];       /* indexed by level */
+    PFN_NUMBER Tables[5];   /* frame of the table of each level (Tables[4] = the PML4) */
+} MI_TRANSLATION, *PMI_TRANSLATION;
+VOID MiInspectTranslation(PMMPTE Pml4, ULONG_PTR Va, PMI_TRANSLATION Out);

@@ -1,6 +1,6 @@
 /* mminit.c - MmInitSystem: builds the PFN database (lab 01) from the boot memory
- * description and reports what it found. A stubbed lab 01 leaves the kernel
- * without a page allocator; the boot carries on. */
+ * description, then the kernel's own address space (lab 02). A stubbed lab leaves
+ * the kernel without that part; the boot carries on. */
 #include "bugcodes.h"
 #include "ke.h"
 #include "mm.h"
@@ -33,4 +33,5 @@ VOID MmInitSystem(VOID)
     MmPfnDatabaseReady = TRUE;
     DbgPrint("mm: %llu usable pages, %llu available, highest PFN 0x%llx, PFN database at %p\n",
              MmNumberOfPhysicalPages, MmAvailablePages, MmHighestPhysicalPage, MmPfnDatabase);
+    MiBuildKernelAddressSpace();
 }
