@@ -6,7 +6,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
-NO_TOOL_GOALS := help clean deps
+NO_TOOL_GOALS := help clean deps handin
 
 # Tools first: missing packages are installed (as root) or the apt-get command is
 # printed, once per make (nested makes inherit NTLAB_DEPS_OK).
@@ -55,11 +55,11 @@ LD := ld
 CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
           -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer -fno-optimize-sibling-calls \
           -fno-asynchronous-unwind-tables -fcf-protection=none -O2 -g -Wall -Wextra -Werror \
-          -Ikernel/include -Ilabs/01-pfn/tests -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
+          -Ikernel/include -Ilabs/01-pfn/tests -Ilabs/03-pool/tests -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/linker.ld
 GRUB_MODULES := multiboot2 normal
 
-.PHONY: all iso qemu qemu-gdb gdb grade test bench help deps clean
+.PHONY: all iso qemu qemu-gdb gdb grade test bench help deps clean handin autograder
 all: iso
 # Builds of one selection never overlap: the grader and every make take build/<sel>.lock.
 iso:
@@ -133,6 +133,14 @@ test:
 bench:
 	@$(PY) tests/bench_grade.py
 
+# The student files of every lab (and a MANIFEST) in handin.tar.gz.
+handin:
+	@$(PY) -m grader handin
+
+# The Gradescope autograder bundle: build/autograder.zip (setup.sh, run_autograder, the tree).
+autograder:
+	@$(PY) -m grader autograder --output build/autograder.zip
+
 deps:
 	@tools/install-deps.sh && echo "ntlab: all tools present"
 
@@ -150,6 +158,8 @@ help:
 	@echo "  make gdb                  attach GDB with symbols, breakpoint at KiSystemStartup"
 	@echo "  make test                 the project's own test suite (grader, boot, slicing)"
 	@echo "  make bench                time one checkpoint and a whole-lab grade"
+	@echo "  make handin               pack your lab files into handin.tar.gz (what you submit)"
+	@echo "  make autograder           build build/autograder.zip for Gradescope (instructors)"
 	@echo "  make deps                 install the missing tools (or print the apt-get command)"
 	@echo "  make clean                remove build/"
 	@echo

@@ -97,6 +97,36 @@ CASES = [
     ("nx-ignored", 2, "02-paging/map.c",
      "entry.Hard.NoExecute = (Protect & MM_PROTECT_EXECUTE) == 0;", "entry.Hard.NoExecute = 0;",
      {"owner_and_nx": "NoExecute", "kernel_space": "NoExecute 0"}),
+    ("pool-no-coalesce-next", 3, "03-pool/pool.c",
+     "    if (hasNext && next->PoolType == 0) {", "    if (hasNext && next->PoolType == 0 && units == 0) {",
+     {"coalesce": "not merged with the free block after it", "page_layout": "neighbours"}),
+    ("pool-stale-previous-size", 3, "03-pool/pool.c",
+     "    if ((ULONG_PTR)next < POOL_PAGE_END(Header))\n        next->PreviousSize = Units;\n",
+     "    if ((ULONG_PTR)next < POOL_PAGE_END(Header))\n        (void)Units;\n",
+     {"page_layout": "BAD_POOL_HEADER"}),
+    ("pool-paged-at-dispatch", 3, "03-pool/pool.c",
+     "    if (irql > (PoolType == PagedPool ? APC_LEVEL : DISPATCH_LEVEL))\n        KeBugCheckEx(BAD_POOL_CALLER, "
+     "BAD_POOL_CALLER_ALLOCATE_IRQL",
+     "    if (irql > DISPATCH_LEVEL)\n        KeBugCheckEx(BAD_POOL_CALLER, BAD_POOL_CALLER_ALLOCATE_IRQL",
+     {"paged_above_apc": "instead of bugchecking"}),
+    ("pool-no-tag-check", 3, "03-pool/pool.c",
+     "    if (Tag && Tag != header->PoolTag)\n", "    if (Tag && Tag != header->PoolTag && !Tag)\n",
+     {"wrong_tag": "expected STOP"}),
+    ("pool-no-overrun-check", 3, "03-pool/pool.c",
+     "    if (hasNext && next->PreviousSize != header->BlockSize)", "    if (hasNext && !next)",
+     {"overrun": "did not bugcheck"}),
+    ("pool-double-free-unchecked", 3, "03-pool/pool.c",
+     "    if (header->PoolType == 0)\n        KeBugCheckEx(BAD_POOL_CALLER, BAD_POOL_CALLER_DOUBLE_FREE, 0, "
+     "*(PULONG64)header",
+     "    if (header->PoolType == 0 && !header)\n        KeBugCheckEx(BAD_POOL_CALLER, BAD_POOL_CALLER_DOUBLE_FREE, 0, "
+     "*(PULONG64)header",
+     {"double_free": "0x7"}),
+    ("tracker-keeps-bytes", 3, "03-pool/pooltrack.c",
+     "    t->Bytes[PoolType] -= Bytes;\n", "    (void)Bytes;\n",
+     {"tag_accounting": "bytes_zero"}),
+    ("bigpages-null-on-remove", 3, "03-pool/bigpages.c",
+     "            slot->Va = POOL_BIG_TABLE_FREED;", "            slot->Va = NULL;",
+     {"big_table_churn": "BAD_POOL_CALLER"}),
 ]
 
 

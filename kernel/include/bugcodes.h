@@ -12,3 +12,13 @@
 
 /* PFN_LIST_CORRUPT parameter 1: a PTE or PFN is corrupt (e.g. a page freed twice). */
 #define PFN_LIST_CORRUPT_PFN_CORRUPT     0x99
+
+#define BAD_POOL_HEADER                  0x00000019
+#define BAD_POOL_CALLER                  0x000000C2
+/* BAD_POOL_HEADER parameter 1 */
+#define BAD_POOL_HEADER_SIZE_CORRUPT     0x20 /* p2 the block, p3 the next block */
+/* BAD_POOL_CALLER parameter 1 */
+#define BAD_POOL_CALLER_DOUBLE_FREE      0x07 /* p3 the header's first 8 bytes, p4 the address freed */
+#define BAD_POOL_CALLER_ALLOCATE_IRQL    0x08 /* p2 IRQL, p3 pool type, p4 size */
+#define BAD_POOL_CALLER_FREE_IRQL        0x09 /* p2 IRQL, p3 pool type, p4 address */
+#define BAD_POOL_CALLER_WRONG_TAG        0x0A /* p2 address, p3 the allocator's tag, p4 the tag given */

@@ -17,3 +17,6 @@ LONG HalReadFirmwareConfigFile(PCSTR Name, PCHAR Buffer, ULONG Size);
 DECLSPEC_NORETURN VOID HalExitQemu(ULONG Code);
 
 VOID HalInitializePic(VOID);
+
+/* A guest-time clock (the HPET): ticks, and their frequency in Hz (0: no clock). */
+ULONG64 KeQueryPerformanceCounter(PULONG64 Frequency);

@@ -204,3 +204,14 @@ typedef struct _MI_TRANSLATION {
     PFN_NUMBER Tables[5];   /* frame of the table of each level (Tables[4] = the PML4) */
 } MI_TRANSLATION, *PMI_TRANSLATION;
 VOID MiInspectTranslation(PMMPTE Pml4, ULONG_PTR Va, PMI_TRANSLATION Out);
+
+/* ---- Pool pages (framework, for lab 03) ----
+ * Whole pages in the nonpaged or paged pool region, backed by frames and mapped in
+ * the kernel's address space (so they need labs 01 and 02). NULL when there is no
+ * room, no frame, or no kernel address space yet. Paged-pool pages are pageable: lab
+ * 08 may page them out; until then they stay resident. */
+PVOID MiAllocatePoolPages(ULONG PoolType, SIZE_T Pages);
+VOID MiFreePoolPages(PVOID Va, SIZE_T Pages);
+/* TRUE if Va is a page MiAllocatePoolPages handed out and has not taken back. */
+BOOLEAN MiIsPoolPageInUse(ULONG PoolType, ULONG_PTR Va);
+#define MM_POOL_REGION_PAGES 16384 /* 64 MiB of address space per pool */

@@ -1,6 +1,8 @@
 /* init.c - KiSystemStartup: the C entry point. Brings up the serial port, the
- * processor tables, physical memory (lab 01), then runs the selected ktests. */
+ * processor tables, memory (labs 01-02), the pools (lab 03), then runs the selected
+ * ktests. */
 #include "arch.h"
+#include "ex.h"
 #include "hal.h"
 #include "ke.h"
 #include "ktest.h"
@@ -36,5 +38,6 @@ VOID KiSystemStartup(ULONG Magic, ULONG64 MultibootInfo)
         RtlCopyMemory(KeLoaderCommandLine, fwcfg, sizeof(fwcfg));
 
     MmInitSystem();
+    ExInitializePool();
     KtRunTests(KeLoaderCommandLine);
 }

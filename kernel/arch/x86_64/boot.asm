@@ -27,7 +27,7 @@ boot_pd:        resb 4096 * 4
 boot_stack32:   resb 4096
 boot_stack32_top:
 
-section .boot.data progbits alloc noexec write align=16
+section .boot.data progbits alloc noexec nowrite align=16   ; read-only in the ELF; the CPU may still set accessed bits
 boot_gdt:
     dq 0
     dq 0x00AF9A000000FFFF                  ; 0x08: 64-bit code
