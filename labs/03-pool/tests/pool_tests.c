@@ -353,9 +353,9 @@ KTEST_STOP("pool.double_free", KtTestPoolDoubleFree)
     if (!KtPoolReady(Context))
         return;
     PVOID keep, block;
-    ExpAllocatePool(NonPagedPool, 64, POOL_TAG('K', 'e', 'e', 'p'), &keep); /* keeps the page */
-    ExpAllocatePool((POOL_TYPE)KtRandomRange(Context, 0, 1), KtRandomRange(Context, 1, 2000), POOL_TAG('T', 'w', 'i',
-                    'c'), &block);
+    POOL_TYPE type = (POOL_TYPE)KtRandomRange(Context, 0, 1);
+    ExpAllocatePool(type, 64, POOL_TAG('K', 'e', 'e', 'p'), &keep); /* keeps the page mapped after the first free */
+    ExpAllocatePool(type, KtRandomRange(Context, 1, 2000), POOL_TAG('T', 'w', 'i', 'c'), &block);
     ExpFreePool(block, 0);
     KtValue(Context, "stop_params", "0x7 * * 0x%llx", (ULONG64)block);
     ExpFreePool(block, 0);
