@@ -38,6 +38,10 @@ def main() -> int:
     print(f"  operations per run:        {rows[0]['ops']} (alloc or free, mixed sizes 1..4048 bytes, both pools)")
     ops = [r["ops_per_second"] for r in rows]
     print(f"  allocs+frees per second:   median {statistics.median(ops):,.0f}  (min {min(ops):,}, max {max(ops):,})")
+    small = statistics.median(r["ops_per_second_256_live"] for r in rows)
+    large = statistics.median(r["ops_per_second_2048_live"] for r in rows)
+    print(f"  with ~256 / ~2048 live:    {small:,.0f} / {large:,.0f} per second "
+          f"(ratio {large / small:.2f}; flat means no walk over live blocks)")
     util = [r["utilisation_percent"] for r in rows]
     print(f"  after the storm:           {rows[0]['live_blocks']} live blocks, {rows[0]['bytes_in_use']:,} bytes in "
           f"use in {rows[0]['pool_page_bytes']:,} bytes of pool pages")

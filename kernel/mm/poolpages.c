@@ -1,6 +1,7 @@
 /* poolpages.c - MiAllocatePoolPages / MiFreePoolPages: runs of pages in the pool
  * regions of system space, each backed by a frame and mapped with lab 02's MmMapPage
- * in the kernel's address space. A bitmap per pool tracks which pages are in use. */
+ * in the kernel's address space. A bitmap per pool tracks which pages are in use.
+ * Paged-pool pages carry MM_PTE_SOFTWARE_PAGEABLE in their PTE. */
 #include "bugcodes.h"
 #include "ke.h"
 #include "mm.h"
@@ -58,6 +59,10 @@ PVOID MiAllocatePoolPages(ULONG PoolType, SIZE_T Pages)
                     MiFreePoolPages((PVOID)va, p); /* undo the pages mapped so far */
                     return NULL;
                 }
+                PMMPTE pte;
+                if (PoolType == 1 && NT_SUCCESS(MiWalkPageTables(MmKernelPml4, va + p * PAGE_SIZE, MM_LEVEL_PT, FALSE,
+                                                                 &pte)))
+                    pte->Hard.SoftwareBits |= MM_PTE_SOFTWARE_PAGEABLE;
                 MiSetBit(PoolType, i + p, TRUE);
             }
             MiPoolHint[PoolType] = i + (ULONG)Pages;
