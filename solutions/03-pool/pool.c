@@ -42,11 +42,11 @@ static VOID ExpInsertFreeBlock(PPOOL_DESCRIPTOR Pool, PPOOL_HEADER Header, ULONG
  *    The block's header: BlockSize, PreviousSize (0 at the start of a page, and the
  *    next block's PreviousSize kept right), PoolType + 1, Tag. *Block = the byte
  *    after the header (16-byte aligned). Count it with ExpInsertPoolTracker(Tag,
- *    BlockSize * 16, PoolType) and RunningAllocs.
+ *    BlockSize * 16, PoolType) and RunningAllocs; a new page adds one to TotalPages.
  *  - Big (more than POOL_SMALL_LIMIT): ceil(NumberOfBytes / PAGE_SIZE) whole pages
  *    from MiAllocatePoolPages, no header; record them with ExpAddTagForBigPages
- *    (give the pages back if that fails) and count Pages * PAGE_SIZE bytes for the
- *    tag. *Block = the first page.
+ *    (give the pages back if that fails), count Pages * PAGE_SIZE bytes for the
+ *    tag, and add Pages to TotalBigPages. *Block = the first page.
  *  - No page or no room: STATUS_INSUFFICIENT_RESOURCES. Otherwise STATUS_SUCCESS.
  *  - Allocation must not take longer as more blocks are live: no walk over all pool
  *    pages or all blocks.
@@ -124,7 +124,8 @@ NTSTATUS ExpAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, PV
  * Contract:
  *  - A page-aligned Block is a big allocation: ExpFindAndRemoveTagBigPages finds it
  *    (not found: KeBugCheckEx(BAD_POOL_CALLER, BAD_POOL_CALLER_DOUBLE_FREE, 0, 0,
- *    Block)); check the tag as below, uncount its bytes, MiFreePoolPages.
+ *    Block)); check the IRQL and the tag as below, uncount its bytes and pages
+ *    (TotalBigPages), MiFreePoolPages.
  *  - Otherwise the header is just before Block:
  *    - a free header (PoolType 0): a double free, BAD_POOL_CALLER
  *      BAD_POOL_CALLER_DOUBLE_FREE, 0, the header's first 8 bytes, Block;
@@ -139,7 +140,8 @@ NTSTATUS ExpAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, PV
  *  - Uncount it (ExpRemovePoolTracker with the header's tag, RunningDeAllocs), then
  *    coalesce: merge it with the next block and with the previous block when they
  *    are free (taking them off their lists). If the merged block is the whole page,
- *    give the page back (MiFreePoolPages); otherwise put it on the list of its size
+ *    give the page back (MiFreePoolPages, one less in TotalPages); otherwise put it
+ *    on the list of its size
  *    and fix the following block's PreviousSize. No two free blocks may ever be
  *    neighbours.
  *  - Return STATUS_SUCCESS.
