@@ -59,7 +59,7 @@ CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/linker.ld
 GRUB_MODULES := multiboot2 normal
 
-.PHONY: all iso qemu qemu-gdb gdb grade test bench help deps clean handin autograder
+.PHONY: all iso qemu qemu-gdb gdb grade test bench help deps clean dist handin autograder
 all: iso
 # Builds of one selection never overlap: the grader and every make take build/<sel>.lock.
 iso:
@@ -141,6 +141,10 @@ handin:
 autograder:
 	@$(PY) -m grader autograder --output build/autograder.zip
 
+# A student tree: no solutions/ (RELEASE=0-1 ships those labs' reference files).
+dist:
+	@$(PY) tools/dist.py --release '$(or $(RELEASE),none)'
+
 deps:
 	@tools/install-deps.sh && echo "ntlab: all tools present"
 
@@ -158,6 +162,7 @@ help:
 	@echo "  make gdb                  attach GDB with symbols, breakpoint at KiSystemStartup"
 	@echo "  make test                 the project's own test suite (grader, boot, slicing)"
 	@echo "  make bench                time one checkpoint and a whole-lab grade"
+	@echo "  make dist [RELEASE=0-1]   a student tree in build/dist/ (no solutions but those released)"
 	@echo "  make handin               pack your lab files into handin.tar.gz (what you submit)"
 	@echo "  make autograder           build build/autograder.zip for Gradescope (instructors)"
 	@echo "  make deps                 install the missing tools (or print the apt-get command)"

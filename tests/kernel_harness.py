@@ -19,7 +19,13 @@ def clean_env() -> dict:
 
 
 def has_solutions(root: str = ROOT) -> bool:
-    return os.path.isdir(os.path.join(root, "solutions"))
+    """TRUE in the instructor tree: every lab has its solutions and hidden checkpoints
+    (a student tree may carry released solutions, never hidden/)."""
+    sys.path.insert(0, root)
+    from grader import selection
+    labs = selection.lab_dirs(root)
+    return bool(labs) and all(os.path.isdir(os.path.join(root, "solutions", name, "hidden"))
+                              for name in labs.values())
 
 
 def lab_numbers(root: str = ROOT) -> list[int]:

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Release a student tree: the course tree without solutions/ (and without the tests
+that quote solution code), optionally with the reference files of some labs.
+
+    python3 tools/dist.py [--release 0-1] [--out build/dist]
+
+Writes OUT/ntlab/ and OUT/ntlab-student.tar.gz. Released labs get
+solutions/NN-name/*.c (so students can build on them with SOL=), never hidden/.
+Refuses to write a tree in which a student file equals its solution.
+"""
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from grader import selection  # noqa: E402
+
+# Never in a student tree, beyond solutions/: tests that quote the solutions.
+PRIVATE = {"tests/test_mutations.py"}
+
+
+def tracked_files() -> list[str]:
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+        return sorted(p for p in out.decode().split("\0") if p)
+    except (OSError, subprocess.CalledProcessError):
+        files = []
+        for base, dirs, names in os.walk(ROOT):
+            dirs[:] = [d for d in dirs if d not in (".git", "build", "__pycache__")]
+            files += [os.path.relpath(os.path.join(base, n), ROOT) for n in names]
+        return sorted(files)
+
+
+def digest(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--release", default="none", help="labs whose reference files ship (SOL= syntax)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "build", "dist"))
+    args = ap.parse_args()
+    try:
+        released = selection.parse(args.release, ROOT)
+    except selection.SelectionError as e:
+        print(f"ntlab: {e}".replace("SOL=", "RELEASE="), file=sys.stderr)
+        return 2
+    labs = selection.lab_dirs(ROOT)
+    keep_solutions = {f"solutions/{labs[n]}/" for n in released}
+
+    files = []
+    for rel in tracked_files():
+        if rel in PRIVATE:
+            continue
+        if rel.startswith("solutions/"):
+            parts = rel.split("/")
+            if len(parts) != 3 or f"solutions/{parts[1]}/" not in keep_solutions:
+                continue  # unreleased labs, and every hidden/ folder
+        if os.path.isfile(os.path.join(ROOT, rel)):
+            files.append(rel)
+
+    # A stub that equals its solution would ship the answer.
+    for n, name in labs.items():
+        if n in released:
+            continue
+        sol = os.path.join(ROOT, "solutions", name)
+        if not os.path.isdir(sol):
+            continue
+        for f in os.listdir(sol):
+            stub = os.path.join(ROOT, "labs", name, f)
+            if f.endswith(".c") and os.path.isfile(stub) and digest(stub) == digest(os.path.join(sol, f)):
+                print(f"ntlab: labs/{name}/{f} is identical to its solution; not releasing", file=sys.stderr)
+                return 1
+
+    tree = os.path.join(args.out, "ntlab")
+    shutil.rmtree(tree, ignore_errors=True)
+    for rel in files:
+        dest = os.path.join(tree, rel)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, rel), dest)
+    archive = os.path.join(args.out, "ntlab-student.tar.gz")
+    with tarfile.open(archive + ".tmp", "w:gz") as tar:
+        tar.add(tree, arcname="ntlab")
+    os.replace(archive + ".tmp", archive)
+    what = f"with the reference of lab(s) {selection.canonical(released, ROOT)}" if released else "stubs only"
+    print(f"ntlab: student tree ({what}): {os.path.relpath(tree, ROOT)}/ and {os.path.relpath(archive, ROOT)} "
+          f"({len(files)} files)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
