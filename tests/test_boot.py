@@ -52,8 +52,10 @@ def test_all_tests_pass_and_seed_is_used(iso):
     c = boot(iso, "ktest=all seed=12")
     assert a.returncode == 33, a.stdout[-2000:]
     assert "ktest: seed 11" in a.stdout
-    assert a.stdout == b.stdout                # same seed, same transcript
-    assert a.stdout != c.stdout                # the seed changes what the tests do
+    def graded(p):  # pool.bench prints timings: the one ungraded test whose output varies
+        return [l for l in p.stdout.splitlines() if "pool.bench" not in l]
+    assert graded(a) == graded(b)              # same seed, same transcript
+    assert graded(a) != graded(c)              # the seed changes what the tests do
 
 
 def test_bugcheck_ends_run_with_stop_and_backtrace(iso):

@@ -22,7 +22,7 @@ CASES = [
     ("walk-no-bounds-check", 0, "00-bugcheck/stackwalk.c",
      "if (frame == 0 || (frame & 7) != 0 || frame < StackLow || frame + 16 > StackHigh)",
      "if (frame == 0 || StackLow > StackHigh)",
-     {"corrupt_chain": "STOP"}),
+     {"corrupt_chain": "the walk captured"}),
     ("walk-follows-loops", 0, "00-bugcheck/stackwalk.c",
      "        if (next <= frame)\n            break;\n", "",
      {"corrupt_chain": "loop"}),
