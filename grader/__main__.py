@@ -6,6 +6,10 @@
       `make qemu-gdb` use this). A run the kernel ended itself exits 0.
   python3 -m grader labs [--root DIR]
       check every lab.toml (and hidden checkpoints) and list the checkpoints.
+  python3 -m grader handin                      pack the student files (grader/handin.py)
+  python3 -m grader submit SUBMISSION --out DIR grade one submission in a sandbox (grader/submit.py)
+  python3 -m grader batch DIR --out DIR -j N    grade a folder of submissions (grader/batch.py)
+  python3 -m grader autograder                  build the Gradescope bundle (grader/submit.py)
 """
 from __future__ import annotations
 
@@ -101,7 +105,17 @@ def cmd_labs(args) -> int:
     return 0
 
 
+# Subcommands of the submission pipeline: each module parses its own arguments.
+PIPELINE = {"handin": ("grader.handin", "main"), "submit": ("grader.submit", "main"),
+            "batch": ("grader.batch", "main"), "autograder": ("grader.submit", "autograder_main")}
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in PIPELINE:
+        import importlib
+        module, func = PIPELINE[argv[0]]
+        return getattr(importlib.import_module(module), func)(argv[1:])
     p = argparse.ArgumentParser(prog="python3 -m grader", description="ntlab grader tools")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="build and boot the kernel with the serial port on this terminal")
@@ -115,6 +129,8 @@ def main(argv=None) -> int:
     lb = sub.add_parser("labs", help="check the lab.toml files and list the checkpoints")
     lb.add_argument("--root", default=selection.ROOT, help="the repository (default: this one)")
     lb.set_defaults(func=cmd_labs)
+    for name, (module, _func) in PIPELINE.items():
+        sub.add_parser(name, help=f"see python3 -m grader {name} --help ({module})")
     args = p.parse_args(argv)
     return args.func(args)
 

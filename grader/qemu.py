@@ -66,13 +66,16 @@ def _qemu_escape(value: str) -> str:
 
 
 def qemu_command(iso: str, ktests, seed, memory: str = "64M", *, gdb: bool = False,
-                 kvm: bool | None = None, qemu: str | None = None) -> list[str]:
-    """The full QEMU argv for one boot of iso running ktests (a list or 'a,b') with seed."""
+                 kvm: bool | None = None, qemu: str | None = None, auth: str | None = None) -> list[str]:
+    """The full QEMU argv for one boot of iso running ktests (a list or 'a,b') with seed.
+    auth is the output-authentication secret '<hexkey>:<hexnonce>' (grader/auth.py), or None."""
     cmd = [qemu or qemu_binary(), "-nodefaults", "-machine", "pc", "-m", str(memory),
            "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-drive", f"file={_qemu_escape(iso)},media=cdrom,readonly=on,if=ide", "-boot", "d",
            "-fw_cfg", f"name=opt/ntlab/cmdline,string={_qemu_escape(kernel_cmdline(ktests, seed))}"]
+    if auth:
+        cmd += ["-fw_cfg", f"name=opt/ntlab/auth,string={_qemu_escape(auth)}"]
     if kvm if kvm is not None else kvm_enabled():
         cmd += ["-enable-kvm", "-cpu", "host"]
     if gdb:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from grader import auth as a
 from grader import build as b
 from grader import qemu as q
 from grader import verdict as v
@@ -29,6 +30,45 @@ def timeout_scale() -> float:
     return value
 
 
+_AUTH_CACHE: dict[tuple, bool] = {}
+
+
+def kernel_authenticates(status: b.BuildStatus) -> bool:
+    """True if the built kernel reads the grader's key (its image names opt/ntlab/auth):
+    decided from the image built from the framework, never from the serial output."""
+    for path in (status.elf, status.iso):
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        key = (path, st.st_mtime_ns, st.st_size)
+        if key not in _AUTH_CACHE:
+            found = False
+            needle = a.FW_CFG_NAME.encode()
+            with open(path, "rb") as f:
+                tail = b""
+                while True:
+                    chunk = f.read(1 << 20)
+                    if not chunk:
+                        break
+                    if needle in tail + chunk:
+                        found = True
+                        break
+                    tail = chunk[-len(needle):]
+            _AUTH_CACHE[key] = found
+        return _AUTH_CACHE[key]
+    return False
+
+
+def max_serial() -> int:
+    """NTLAB_MAX_SERIAL (bytes) or qemu.MAX_SERIAL: the serial output kept per boot."""
+    try:
+        value = int(os.environ.get("NTLAB_MAX_SERIAL", "") or q.MAX_SERIAL)
+    except ValueError:
+        value = q.MAX_SERIAL
+    return value if value > 0 else q.MAX_SERIAL
+
+
 def effective_timeout(checkpoint) -> float:
     return checkpoint.timeout * timeout_scale()
 
@@ -45,18 +85,22 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
         log_path = os.path.relpath(status.log_path, root) if status.log else ""
         return v.build_error_verdict(status.log, checkpoint, sol=sol, seed=seed, message=status.message,
                                      log_path=log_path), None
-    command = q.qemu_command(status.iso, checkpoint.ktests, seed, checkpoint.memory)
+    # A fresh secret per boot; the kernel tags its records with it (a kernel built without the
+    # authenticating runner, e.g. a fake QEMU in tests, is judged without tags).
+    key = a.AuthKey.new() if kernel_authenticates(status) else None
+    command = q.qemu_command(status.iso, checkpoint.ktests, seed, checkpoint.memory,
+                             auth=key.fw_cfg_value() if key else None)
     try:
         timeout = effective_timeout(checkpoint)
     except ConfigError as e:
         return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
     try:
-        run = q.run_qemu(command, timeout)
+        run = q.run_qemu(command, timeout, max_serial=max_serial())
     except q.QemuNotFound as e:
         return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
     except OSError as e:
         return v.qemu_error_verdict(f"cannot start {command[0]}: {e.strerror or e}", checkpoint,
                                     sol=sol, seed=seed, command=command), None
     verdict = v.judge(run.output, run.exit_status, run.timed_out, run.flooded, checkpoint, sol=sol,
-                      seed=seed, timeout=timeout, stderr=run.stderr, command=command)
+                      seed=seed, timeout=timeout, stderr=run.stderr, command=command, auth=key)
     return verdict, run

@@ -24,10 +24,14 @@ QEMU_ERROR = "QEMU error"
 BUILD_ERROR = "build error"
 TEST_MISSING = "test missing"
 INCONSISTENT = "inconsistent output"
+INTEGRITY = "integrity failure"
+STATIC_CHECK = "static check"
 
 KINDS = (PASSED, NOT_IMPLEMENTED, FAILED_CHECK, UNEXPECTED_STOP, WRONG_STOP, STOP_MISSING,
          TRIPLE_FAULT, TIMEOUT, SERIAL_FLOOD, NO_BOOT, QEMU_ERROR, BUILD_ERROR, TEST_MISSING,
          INCONSISTENT)
+# Verdicts of the submission pipeline (output authentication, the static check).
+PIPELINE_KINDS = (INTEGRITY, STATIC_CHECK)
 
 TAIL = 15
 CONTEXT = 5
@@ -200,13 +204,43 @@ def qemu_error_verdict(message: str, checkpoint, *, sol="none", seed=1, command=
 # ---------------------------------------------------------------- the judge
 
 def judge(transcript, exit_status, timed_out, flooded, checkpoint, *, sol="none", seed=1,
-          timeout: float | None = None, stderr: str = "", command=None) -> Verdict:
+          timeout: float | None = None, stderr: str = "", command=None, auth=None) -> Verdict:
     """Decide the verdict of one checkpoint.
 
     transcript: serial output (bytes, str or a parsed Transcript); exit_status: QEMU's status;
     timed_out / flooded: how the runner stopped it; checkpoint: a labconfig.Checkpoint.
+    auth: the boot's grader.auth.AuthKey, or None (no key given: tags are not judged); with a
+    key, a verdict passes only if every record it relies on carries a valid tag.
     """
     t = transcript if isinstance(transcript, Transcript) else parse(transcript)
+    verdict = _judge(t, exit_status, timed_out, flooded, checkpoint, sol=sol, seed=seed, timeout=timeout,
+                     stderr=stderr, command=command)
+    if auth is None or not verdict.passed:
+        return verdict
+    from grader import auth as a
+    raw = transcript if isinstance(transcript, (bytes, bytearray, str)) else "\n".join(t.lines) + "\n"
+    problems = a.verify(raw, t, checkpoint, auth)
+    if not problems:
+        return verdict
+    cp = checkpoint
+    lines = [_expected(cp) + ", each record carrying the kernel's authentication tag",
+             "seen:     records the verdict relies on are not authentic:"]
+    lines += [f"          {p}" for p in problems]
+    lines.append("hint: only the framework's ktest runner and bugcheck code may print KTEST and STOP records")
+    lines += _tail(t)
+    return _make(INTEGRITY, cp, sol, seed, problems[0], lines,
+                 _ended(exit_status, timed_out, flooded, timeout))
+
+
+def static_check_verdict(problems: list[str], checkpoint, *, sol="none", seed=1) -> Verdict:
+    """The submission was refused before building (grader/staticcheck.py)."""
+    lines = ["expected: student files that use only the lab's interfaces",
+             "seen:     the static check refused the submission:"] + [f"  {p}" for p in problems]
+    return _make(STATIC_CHECK, checkpoint, sol, seed, problems[0] if problems else "refused", lines)
+
+
+def _judge(t: Transcript, exit_status, timed_out, flooded, checkpoint, *, sol="none", seed=1,
+           timeout: float | None = None, stderr: str = "", command=None) -> Verdict:
     cp = checkpoint
     ended = _ended(exit_status, timed_out, flooded, timeout)
     mk = lambda kind, short, lines, passed=False: _make(kind, cp, sol, seed, short, lines, ended, passed)  # noqa: E731

@@ -1,7 +1,25 @@
-/* support.c - what tests call: checks, values, seeded random numbers, symbol scan. */
+/* support.c - what tests call: checks, values, seeded random numbers, symbol scan.
+ * CHECK and VALUE lines also feed the running test's authentication tag (runner.c);
+ * ktest.sha256 checks the SHA-256/HMAC code against published vectors. */
 #include "hal.h"
 #include "ktest.h"
 #include "rtl.h"
+#include "sha256.h"
+
+/* Formats a record line of the running test, prints it and adds it to the test's tag. */
+static VOID KtpRecord(PKTEST_CONTEXT Context, PCSTR Format, ...) __attribute__((format(printf, 2, 3)));
+static VOID KtpRecord(PKTEST_CONTEXT Context, PCSTR Format, ...)
+{
+    CHAR line[512];
+    va_list args;
+    va_start(args, Format);
+    ULONG n = RtlFormatStringV(line, sizeof(line), Format, args);
+    va_end(args);
+    SIZE_T length = n < sizeof(line) ? n : sizeof(line) - 1;
+    HalSerialNewLineIfNeeded();
+    KtEmitLine(line, length);
+    KtAuthTestLine(Context, line, length);
+}
 
 static VOID KtpCheckLine(PKTEST_CONTEXT Context, BOOLEAN Ok, PCSTR Check, PCSTR Format, va_list Args)
 {
@@ -14,12 +32,12 @@ static VOID KtpCheckLine(PKTEST_CONTEXT Context, BOOLEAN Ok, PCSTR Check, PCSTR 
                 return;
         if (Context->ReportedCount < ARRAYSIZE(Context->Reported))
             Context->Reported[Context->ReportedCount++] = Check;
-        DbgPrint("KTEST CHECK %s %s ok\n", Context->Name, Check);
+        KtpRecord(Context, "KTEST CHECK %s %s ok", Context->Name, Check);
         return;
     }
     Context->Failures++;
     RtlFormatStringV(detail, sizeof(detail), Format, Args);
-    DbgPrint("KTEST CHECK %s %s FAIL %s\n", Context->Name, Check, detail);
+    KtpRecord(Context, "KTEST CHECK %s %s FAIL %s", Context->Name, Check, detail);
 }
 
 BOOLEAN KtCheck(PKTEST_CONTEXT Context, BOOLEAN Condition, PCSTR Check, PCSTR DetailFormat, ...)
@@ -46,8 +64,7 @@ VOID KtValue(PKTEST_CONTEXT Context, PCSTR Key, PCSTR ValueFormat, ...)
     va_start(args, ValueFormat);
     RtlFormatStringV(value, sizeof(value), ValueFormat, args);
     va_end(args);
-    HalSerialNewLineIfNeeded();
-    DbgPrint("KTEST VALUE %s %s %s\n", Context->Name, Key, value);
+    KtpRecord(Context, "KTEST VALUE %s %s %s", Context->Name, Key, value);
 }
 
 BOOLEAN KtRequireImplemented(PKTEST_CONTEXT Context, NTSTATUS Status, PCSTR Function, PCSTR Lab)
@@ -82,4 +99,44 @@ const struct _KSYMBOL *KtFindSymbol(ULONG_PTR Address)
         if (Address >= KiSymbolTable[i].Address && Address < KiSymbolTable[i].Address + KiSymbolTable[i].Size)
             return &KiSymbolTable[i];
     return NULL;
+}
+
+/* SHA-256 (FIPS 180-4 "abc", two-block message) and HMAC-SHA256 (RFC 4231 cases 1, 2, 6). */
+static BOOLEAN KtpHexEquals(const UCHAR *Digest, PCSTR Hex)
+{
+    CHAR text[65];
+    RtlHexEncode(Digest, 32, text);
+    return strcmp(text, Hex) == 0;
+}
+
+KTEST("ktest.sha256", KtpSha256Vectors)
+{
+    UCHAR digest[32], key[131];
+    HMAC_SHA256_CONTEXT hmac;
+    RtlSha256("abc", 3, digest);
+    KtCheck(Context, KtpHexEquals(digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            "sha256_abc", "SHA-256(\"abc\") is wrong");
+    PCSTR two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    RtlSha256(two, strlen(two), digest);
+    KtCheck(Context, KtpHexEquals(digest, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+            "sha256_two_blocks", "SHA-256 of the 448-bit message is wrong");
+    RtlFillMemory(key, 20, 0x0b);
+    RtlHmacSha256Init(&hmac, key, 20);
+    RtlHmacSha256Update(&hmac, "Hi There", 8);
+    RtlHmacSha256Final(&hmac, digest);
+    KtCheck(Context, KtpHexEquals(digest, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            "hmac_rfc4231_1", "HMAC-SHA256 test case 1 is wrong");
+    RtlHmacSha256Init(&hmac, "Jefe", 4);
+    RtlHmacSha256Update(&hmac, "what do ya want ", 16);
+    RtlHmacSha256Update(&hmac, "for nothing?", 12);
+    RtlHmacSha256Final(&hmac, digest);
+    KtCheck(Context, KtpHexEquals(digest, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+            "hmac_rfc4231_2", "HMAC-SHA256 test case 2 is wrong");
+    RtlFillMemory(key, sizeof(key), 0xaa);
+    RtlHmacSha256Init(&hmac, key, sizeof(key));
+    PCSTR msg = "Test Using Larger Than Block-Size Key - Hash Key First";
+    RtlHmacSha256Update(&hmac, msg, strlen(msg));
+    RtlHmacSha256Final(&hmac, digest);
+    KtCheck(Context, KtpHexEquals(digest, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+            "hmac_rfc4231_6", "HMAC-SHA256 test case 6 (long key) is wrong");
 }
