@@ -160,7 +160,7 @@ help:
 	@echo "  make qemu KTEST=a,b       boot with those ktests, serial output on this terminal"
 	@echo "  make qemu-gdb KTEST=...   the same, stopped for GDB on localhost:1234"
 	@echo "  make gdb                  attach GDB with symbols, breakpoint at KiSystemStartup"
-	@echo "  make test                 the project's own test suite (grader, boot, slicing)"
+	@echo "  make test                 the project's own tests: grader, boot, slicing, mutations, pipeline"
 	@echo "  make bench                time one checkpoint and a whole-lab grade"
 	@echo "  make dist [RELEASE=0-1]   a student tree in build/dist/ (no solutions but those released)"
 	@echo "  make handin               pack your lab files into handin.tar.gz (what you submit)"

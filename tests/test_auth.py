@@ -173,12 +173,12 @@ def test_failing_verdicts_are_left_alone():
     assert r.kind == v.FAILED_CHECK
 
 
-@pytest.mark.skipif(not (ROOT / "build" / "all" / "ntlab.iso").exists() or shutil.which("qemu-system-x86_64") is None,
-                    reason="needs build/all/ntlab.iso and QEMU")
+@pytest.mark.skipif(not (ROOT / "solutions").is_dir() or shutil.which("qemu-system-x86_64") is None,
+                    reason="needs the instructor tree and QEMU")
 def test_real_boot_carries_valid_tags(monkeypatch):
     from grader import build as b, labconfig, qemu as q, runner, transcript
-    bdir = str(ROOT / "build" / "all")
-    status = b.BuildStatus(True, "all", bdir, "")
+    status = b.build("all", str(ROOT))   # builds build/all (under its lock) if it is not up to date
+    assert status.ok, status.message
     labs = labconfig.load_labs(str(ROOT))
     byname = {c.name: c for lab in labs for c in lab.checkpoints}
     for name in ("list_totals", "double_free"):
