@@ -22,7 +22,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from grader import submit
-from grader.results import write_json_atomic
+from grader.results import write_json_atomic, write_text_atomic
 from grader.selection import ROOT
 
 SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
@@ -225,8 +225,8 @@ def grades_csv(records: list[dict]) -> str:
 
 def write_reports(out: str, records: list[dict]) -> None:
     from grader.report_html import render
-    submit._write_text_atomic(os.path.join(out, "grades.csv"), grades_csv(records))
-    submit._write_text_atomic(os.path.join(out, "report.html"), render(records))
+    write_text_atomic(os.path.join(out, "grades.csv"), grades_csv(records))
+    write_text_atomic(os.path.join(out, "report.html"), render(records))
 
 
 def main(argv=None) -> int:

@@ -10,6 +10,7 @@ import subprocess
 from dataclasses import dataclass
 
 from grader import selection
+from grader.results import write_text_atomic
 
 STATUS_FILE = "build.status"
 LOG_FILE = "build.log"
@@ -50,13 +51,6 @@ def make_command(sol: str) -> list[str]:
     return ["make", "--no-print-directory", f"SOL={sol}", "iso"]
 
 
-def _write_atomic(path: str, text: str) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def _read_text(path: str) -> str:
     try:
         with open(path, "rb") as f:
@@ -94,7 +88,7 @@ def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None)
                     st = BuildStatus(False, sol, bdir, f"NTLAB_NO_BUILD=1 but there is no "
                                      f"{os.path.relpath(os.path.join(bdir, 'ntlab.iso'), root)}; "
                                      f"unset NTLAB_NO_BUILD to build it")
-                _write_atomic(status_path, ("ok" if st.ok else "error") + "\n" + st.message + "\n")
+                write_text_atomic(status_path, ("ok" if st.ok else "error") + "\n" + st.message + "\n")
                 return st
             try:
                 os.unlink(status_path)
@@ -121,11 +115,11 @@ def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None)
                            f"{os.path.relpath(os.path.join(bdir, 'ntlab.iso'), root)}")
                 with open(log_path, "a", encoding="utf-8") as log:
                     log.write("ntlab: error: " + message + "\n")
-            _write_atomic(status_path, ("ok" if ok else "error") + "\n" + message + "\n")
+            write_text_atomic(status_path, ("ok" if ok else "error") + "\n" + message + "\n")
             return BuildStatus(ok, sol, bdir, message, "" if ok else _read_text(log_path))
         except BaseException:
             try:
-                _write_atomic(os.path.join(bdir, STATUS_FILE), "error\nthe build was interrupted\n")
+                write_text_atomic(os.path.join(bdir, STATUS_FILE), "error\nthe build was interrupted\n")
             except OSError:
                 pass
             raise

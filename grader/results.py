@@ -112,15 +112,15 @@ def results_json(results, *, execution_time: float, output: str = "") -> dict:
             "output": output, "tests": tests}
 
 
-def write_json_atomic(path: str, data) -> None:
-    """Write JSON to path through a temporary file in the same folder and os.replace."""
+def write_text_atomic(path: str, text: str) -> None:
+    """Write text to path through a temporary file in the same folder and os.replace, so
+    a reader sees the old file or the new one, never half of one."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".ntlab.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
+            f.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -129,6 +129,11 @@ def write_json_atomic(path: str, data) -> None:
         except OSError:
             pass
         raise
+
+
+def write_json_atomic(path: str, data) -> None:
+    """write_text_atomic of data as indented JSON."""
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def write_results(path: str, results, *, sol: str, seed, execution_time: float) -> dict:

@@ -37,7 +37,7 @@ from xml.sax.saxutils import escape, quoteattr
 from grader import labconfig, staticcheck
 from grader import verdict as v
 from grader.handin import MANIFEST, student_paths
-from grader.results import CheckpointResult, results_json, score_table, write_json_atomic
+from grader.results import CheckpointResult, results_json, score_table, write_json_atomic, write_text_atomic
 from grader.selection import ROOT
 
 MAX_FILES = 200
@@ -403,23 +403,6 @@ def junit_xml(data: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def _write_text_atomic(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".ntlab.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 class _Log:
     def __init__(self, echo=None):
         self.lines: list[str] = []
@@ -523,7 +506,7 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
             env["NTLAB_TIMEOUT_SCALE"] = str(timeout_scale)
         built = sb.run(["make", "--no-print-directory", "SOL=none", "iso"], build_timeout, env=env)
         build_log = built.output
-        _write_text_atomic(os.path.join(work, "build.log"), build_log)
+        write_text_atomic(os.path.join(work, "build.log"), build_log)
         if built.timed_out or built.returncode != 0 or not os.path.isfile(
                 os.path.join(tree, "build", "none", "ntlab.iso")):
             message = (f"the build did not finish within {build_timeout:g}s" if built.timed_out
@@ -576,8 +559,8 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
     total = sum(t.get("max_score", 0) for t in data.get("tests", []))
     log(f"score {data.get('score', 0)}/{total}")
     write_json_atomic(os.path.join(out, "results.json"), data)
-    _write_text_atomic(os.path.join(out, "junit.xml"), junit_xml(data))
-    _write_text_atomic(os.path.join(out, "grade.log"), log.text())
+    write_text_atomic(os.path.join(out, "junit.xml"), junit_xml(data))
+    write_text_atomic(os.path.join(out, "grade.log"), log.text())
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)
     return data
