@@ -127,6 +127,33 @@ CASES = [
     ("bigpages-null-on-remove", 3, "03-pool/bigpages.c",
      "            slot->Va = POOL_BIG_TABLE_FREED;", "            slot->Va = NULL;",
      {"big_table_churn": "BAD_POOL_CALLER"}),
+    ("translate-frame-not-shifted", 2, "02-paging/translate.c",
+     "*Physical = ((ULONG64)entry.Hard.PageFrameNumber << PAGE_SHIFT) + (Va & (span - 1));",
+     "*Physical = (ULONG64)entry.Hard.PageFrameNumber + (Va & (span - 1));",
+     {"translate": "MmTranslateAddress"}),
+    ("walk-accepts-level-0", 2, "02-paging/pagewalk.c",
+     "Level < MM_LEVEL_PT || Level > MM_LEVEL_PML4", "Level > MM_LEVEL_PML4",
+     {"error_cases": "bad_level"}),
+    ("unmap-checks-half-table", 2, "02-paging/map.c",
+     "for (ULONG i = 0; i < MM_PTES_PER_TABLE; i++)", "for (ULONG i = 0; i < MM_PTES_PER_TABLE / 2; i++)",
+     {"map_storm": "verdict", "free_tables": "MmUnmapPage"}),
+    ("bigpages-wrong-size", 3, "03-pool/bigpages.c",
+     "slot->NumberOfPages = Pages;", "slot->NumberOfPages = Pages ? 1 : 0;",
+     {"big_allocations": "recorded with the wrong tag, size or type"}),
+    ("pool-irql-too-strict", 3, "03-pool/pool.c",
+     "if (irql > (PoolType == PagedPool ? APC_LEVEL : DISPATCH_LEVEL))",
+     "if (irql > (PoolType == PagedPool ? PASSIVE_LEVEL : APC_LEVEL))",
+     {"irql_allowed": "BAD_POOL_CALLER"}),
+    ("pool-nonpaged-irql-unchecked", 3, "03-pool/pool.c",
+     "if (irql > (PoolType == PagedPool ? APC_LEVEL : DISPATCH_LEVEL))",
+     "if (PoolType == PagedPool && irql > APC_LEVEL)",
+     {"nonpaged_above_dispatch": "instead of bugchecking"}),
+    ("pool-free-irql-unchecked", 3, "03-pool/pool.c",
+     "    if (irql > (type == PagedPool ? APC_LEVEL : DISPATCH_LEVEL))\n        KeBugCheckEx(BAD_POOL_CALLER, "
+     "BAD_POOL_CALLER_FREE_IRQL, irql, type, (ULONG_PTR)Block);\n    if (Tag && Tag != header->PoolTag)",
+     "    if (irql > HIGH_LEVEL)\n        KeBugCheckEx(BAD_POOL_CALLER, "
+     "BAD_POOL_CALLER_FREE_IRQL, irql, type, (ULONG_PTR)Block);\n    if (Tag && Tag != header->PoolTag)",
+     {"free_paged_at_dispatch": "did not bugcheck"}),
 ]
 
 
@@ -153,3 +180,12 @@ def test_mutation_is_caught(case, tmp_path, prebuilt):
         t = results[checkpoint]
         assert t["status"] == "failed", f"{name}: checkpoint {checkpoint} did not catch the bug\n{t['output']}"
         assert words in t["output"], f"{name}: {checkpoint} failed without pointing at it ({words!r})\n{t['output']}"
+
+
+def test_every_checkpoint_has_a_mutation():
+    """A new checkpoint needs a case above that proves it catches a real bug."""
+    from grader import labconfig
+    covered = {(case[1], name) for case in CASES for name in case[5]}
+    missing = [f"{lab.number:02d}.{cp.name}" for lab in labconfig.load_labs(ROOT) for cp in lab.checkpoints
+               if (lab.number, cp.name) not in covered]
+    assert not missing, f"checkpoints that no mutation case breaks: {', '.join(missing)}"
