@@ -59,16 +59,17 @@ ULONG64 KtRandomRange(PKTEST_CONTEXT Context, ULONG64 Low, ULONG64 High);
 
 /* The symbol containing Address, by a plain scan of the embedded table (independent
  * of the student's RtlLookupSymbol); NULL if none. */
-
 const struct _KSYMBOL *KtFindSymbol(ULONG_PTR Address);
 
 VOID KtRunTests(PCSTR CommandLine);
 
 /* Output authentication (runner.c; framework only, refused in student files by the grader's
- * static check). KtEmitLine prints a record line (control bytes become '?') and a newline;
+ * static check). KtWriteRecordV formats a record line into Line (Size bytes), replaces
+ * control bytes with '?', prints it at the start of a line (and a newline if EndLine),
+ * and returns its length;
  * KtAuthTestLine adds a line to the running test's tag; KtAuthStop* tag a STOP record
  * (begin, each printed line, then "STOP AUTH <hex>"). All do nothing without a key. */
-VOID KtEmitLine(PCHAR Line, SIZE_T Length);
+SIZE_T KtWriteRecordV(PCHAR Line, SIZE_T Size, BOOLEAN EndLine, PCSTR Format, va_list Args);
 VOID KtAuthTestLine(PKTEST_CONTEXT Context, PCSTR Line, SIZE_T Length); /* only the running test's own context */
 VOID KtAuthStopBegin(VOID);
 VOID KtAuthStopLine(PCSTR Line, SIZE_T Length);

@@ -15,11 +15,8 @@ static VOID KiStopRecord(PCSTR Format, ...)
     CHAR line[512];
     va_list args;
     va_start(args, Format);
-    ULONG n = RtlFormatStringV(line, sizeof(line), Format, args);
+    SIZE_T length = KtWriteRecordV(line, sizeof(line), TRUE, Format, args);
     va_end(args);
-    SIZE_T length = n < sizeof(line) ? n : sizeof(line) - 1;
-    HalSerialNewLineIfNeeded();
-    KtEmitLine(line, length);
     KtAuthStopLine(line, length);
 }
 

@@ -97,14 +97,18 @@ static VOID KtpAuthLine(HMAC_SHA256_CONTEXT *Mac, PCSTR Line, SIZE_T Length)
     RtlHmacSha256Update(Mac, "\n", 1);
 }
 
-/* Writes Line (no newline; control and non-ASCII bytes become '?') and a newline. */
-VOID KtEmitLine(PCHAR Line, SIZE_T Length)
+SIZE_T KtWriteRecordV(PCHAR Line, SIZE_T Size, BOOLEAN EndLine, PCSTR Format, va_list Args)
 {
-    for (SIZE_T i = 0; i < Length; i++)
+    ULONG n = RtlFormatStringV(Line, Size, Format, Args);
+    SIZE_T length = n < Size ? n : Size - 1;
+    for (SIZE_T i = 0; i < length; i++)
         if ((UCHAR)Line[i] < 0x20 || (UCHAR)Line[i] >= 0x7f)
             Line[i] = '?';
-    HalSerialWrite(Line, Length);
-    HalSerialWrite("\n", 1);
+    HalSerialNewLineIfNeeded();
+    HalSerialWrite(Line, length);
+    if (EndLine)
+        HalSerialWrite("\n", 1);
+    return length;
 }
 
 VOID KtAuthTestLine(PKTEST_CONTEXT Context, PCSTR Line, SIZE_T Length)
@@ -156,14 +160,8 @@ static VOID KtpEmitRecord(HMAC_SHA256_CONTEXT *Mac, PCSTR Format, ...)
     CHAR line[512];
     va_list args;
     va_start(args, Format);
-    ULONG n = RtlFormatStringV(line, sizeof(line), Format, args);
+    SIZE_T length = KtWriteRecordV(line, sizeof(line), FALSE, Format, args);
     va_end(args);
-    SIZE_T length = n < sizeof(line) ? n : sizeof(line) - 1;
-    for (SIZE_T i = 0; i < length; i++)
-        if ((UCHAR)line[i] < 0x20 || (UCHAR)line[i] >= 0x7f)
-            line[i] = '?';
-    HalSerialNewLineIfNeeded();
-    HalSerialWrite(line, length);
     KtpLastTag[0] = 0;
     if (KtpAuthEnabled && Mac) {
         UCHAR mac[32];

@@ -42,7 +42,7 @@ VOID MiInspectTranslation(PMMPTE Pml4, ULONG_PTR Va, PMI_TRANSLATION Out)
     }
 }
 
-/* Maps [Start, End) of the image at its link address with Protect; FALSE on failure. */
+/* Maps [Start, End) of the image at its link address with Protect; the first failure. */
 static NTSTATUS MiMapImageRange(PMMPTE Pml4, ULONG_PTR Start, ULONG_PTR End, ULONG Protect)
 {
     for (ULONG_PTR va = ALIGN_DOWN(Start, PAGE_SIZE); va < End; va += PAGE_SIZE) {
