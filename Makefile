@@ -143,7 +143,7 @@ autograder:
 
 # A student tree: no solutions/ (RELEASE=0-1 ships those labs' reference files).
 dist:
-	@$(PY) tools/dist.py --release '$(or $(RELEASE),none)'
+	@$(PY) tools/dist.py --release '$(RELEASE)'
 
 deps:
 	@tools/install-deps.sh && echo "ntlab: all tools present"

@@ -3,7 +3,9 @@
 SHA-256 per line) into handin.tar.gz at the root of the tree.
 
 A lab whose files still carry the stub marker (a "/* LAB NN:" comment, which every stubbed
-function has and a finished one should not) is reported on stderr: works without git.
+function has and a finished one should not) is reported on stderr: works without git. So is
+what the course policy (course.toml, grader/policy.py) does when a lab builds on earlier labs
+that are still stubs; the MANIFEST records it, with the last grade of each lab (build/grades.json).
 Anything that is not a student file is refused (exit 1).
 """
 from __future__ import annotations
@@ -72,9 +74,10 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def manifest_text(entries: list[tuple[str, str, str]]) -> str:
-    """entries: (lab folder, path, sha256) -> the MANIFEST text."""
-    lines = ["# ntlab handin manifest: lab, file, sha256"]
+def manifest_text(entries: list[tuple[str, str, str]], record: list[str] = ()) -> str:
+    """entries: (lab folder, path, sha256) -> the MANIFEST text; record: '# ...' lines saying
+    what the student built against (grader/policy.py)."""
+    lines = ["# ntlab handin manifest: lab, file, sha256"] + list(record)
     lines += [f"{lab} {path} {digest}" for lab, path, digest in entries]
     return "\n".join(lines) + "\n"
 
@@ -125,12 +128,19 @@ def pack(root: str = ROOT, output: str | None = None, extra: list[str] | None = 
         elif rels:
             warnings.append(f"ntlab: handin: warning: lab {lab}: {', '.join(rels)} still "
                             f"{'has' if len(rels) == 1 else 'have'} '/* LAB' stub markers")
+    # What the student built against, and what the course policy does about stubbed earlier labs.
+    from grader import policy
+    try:
+        notes, record = policy.handin_report(root, {int(lab[:2]) for lab, rels in stubbed.items() if rels})
+    except policy.CourseError as e:
+        notes, record = [f"ntlab: handin: warning: {e}"], []
+    warnings += notes
     tmp = f"{output}.tmp{os.getpid()}"
     try:
         with open(tmp, "wb") as raw:
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
                 with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                    _add(tar, MANIFEST, manifest_text(entries).encode())
+                    _add(tar, MANIFEST, manifest_text(entries, record).encode())
                     for rel, data in blobs:
                         _add(tar, rel, data)
         os.replace(tmp, output)

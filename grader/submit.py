@@ -311,12 +311,19 @@ def tree_files(root: str) -> list[str]:
         for dirpath, dirs, files in os.walk(root):
             dirs[:] = [d for d in dirs if d not in (".git", "build", "__pycache__", ".pytest_cache")]
             names += [os.path.relpath(os.path.join(dirpath, f), root) for f in files]
+    from grader import policy
+    try:
+        released = {f"solutions/{f}" for n in policy.load(root).released
+                    for f in _released_files(root, n)}
+    except policy.CourseError:
+        released = set()
     out = []
     for n in sorted(set(names)):
         parts = n.split("/")
         if parts[0] in ("build", ".git") or "__pycache__" in parts or n.endswith(".pyc") or n == "handin.tar.gz":
             continue
-        if parts[0] == "solutions" and not (len(parts) >= 4 and parts[2] == "hidden"):
+        if parts[0] == "solutions" and not (len(parts) >= 4 and parts[2] == "hidden") \
+                and n not in released:              # the course policy's released reference files
             continue
         full = os.path.join(root, n)
         if os.path.isfile(full) and not os.path.islink(full):
@@ -324,7 +331,15 @@ def tree_files(root: str) -> list[str]:
     return out
 
 
-def make_pristine_tree(root: str, dest: str, *, seed_build: bool = True) -> list[str]:
+def _released_files(root: str, lab: int) -> list[str]:
+    """'NN-name/file.c' for the reference files of a released lab (never hidden/)."""
+    from grader.selection import lab_dirs
+    folder = lab_dirs(root).get(lab)
+    base = os.path.join(root, "solutions", folder or "-")
+    return [f"{folder}/{f}" for f in sorted(os.listdir(base)) if f.endswith(".c")] if os.path.isdir(base) else []
+
+
+def make_pristine_tree(root: str, dest: str, *, seed_build: bool = True, sol: str = "none") -> list[str]:
     """Copy the tree's files to dest (mtimes kept); with seed_build, also the instructor tree's
     build/none, so that only the submitted files are recompiled. Returns the copied paths."""
     files = tree_files(root)
@@ -332,20 +347,20 @@ def make_pristine_tree(root: str, dest: str, *, seed_build: bool = True) -> list
         target = os.path.join(dest, n)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(os.path.join(root, n), target, follow_symlinks=False)
-    cache = os.path.join(root, "build", "none")
+    cache = os.path.join(root, "build", sol)
     if seed_build and os.path.isfile(os.path.join(cache, "ntlab.iso")):
-        lock = os.path.join(root, "build", "none.lock")
+        lock = os.path.join(root, "build", f"{sol}.lock")
         try:
             with open(lock, "a+") as lf:
                 fcntl.flock(lf, fcntl.LOCK_SH)
                 try:
-                    shutil.copytree(cache, os.path.join(dest, "build", "none"), symlinks=True,
+                    shutil.copytree(cache, os.path.join(dest, "build", sol), symlinks=True,
                                     copy_function=shutil.copy2, dirs_exist_ok=True,
                                     ignore=shutil.ignore_patterns("*.tmp*", "results*.json"))
                 finally:
                     fcntl.flock(lf, fcntl.LOCK_UN)
         except OSError:
-            shutil.rmtree(os.path.join(dest, "build", "none"), ignore_errors=True)
+            shutil.rmtree(os.path.join(dest, "build", sol), ignore_errors=True)
     return files
 
 
@@ -425,9 +440,18 @@ class _Log:
 def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs: int = 2, root: str = ROOT,
                      work: str | None = None, build_timeout: float = BUILD_TIMEOUT,
                      grade_timeout: float = GRADE_TIMEOUT, timeout_scale: float | None = None,
-                     keep_work: bool = True, echo=None, lab: int | None = None) -> dict:
+                     keep_work: bool = True, echo=None, lab=None, sol: str | None = None,
+                     course: str | None = None) -> dict:
     """Grade one submission; write out/results.json, out/junit.xml, out/grade.log; return the
-    results.json dict. Never raises for a bad submission (the results say what went wrong)."""
+    results.json dict. Never raises for a bad submission (the results say what went wrong).
+    sol=None grades each lab as the course policy says (grader/policy.py; course: its file);
+    sol= and lab= (a number or a list) grade those labs with that selection."""
+    if sol is None:
+        from grader import policy
+        return policy.grade_by_policy(grade_submission, submission, out, root=root, course=course, lab=lab,
+                                      seed=seed, work=work, keep_work=keep_work, echo=echo, jobs=jobs,
+                                      build_timeout=build_timeout, grade_timeout=grade_timeout,
+                                      timeout_scale=timeout_scale)
     from grader.sandbox import Sandbox
     root = os.path.abspath(root)
     out = os.path.abspath(out)
@@ -442,7 +466,8 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
     notes: list[str] = []
     checkpoints, lab_errors = load_checkpoints(root)
     if lab is not None:
-        checkpoints = [(cp, t) for cp, t in checkpoints if cp.lab == lab]
+        labs = {int(lab)} if isinstance(lab, (int, str)) else {int(n) for n in lab}
+        checkpoints = [(cp, t) for cp, t in checkpoints if cp.lab in labs]
         log(f"grading lab {lab} only")
     for e in lab_errors:
         log(f"warning: lab not graded: {e}")
@@ -488,7 +513,7 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
 
         tree = os.path.join(work, "tree")
         t0 = time.monotonic()
-        make_pristine_tree(root, tree)
+        make_pristine_tree(root, tree, sol=sol)
         for rel, src in chosen.items():
             target = os.path.join(tree, rel)
             with open(src, "rb") as f:
@@ -504,25 +529,25 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
         env = {"NTLAB_BUILD_LOCKED": "1"}
         if timeout_scale:
             env["NTLAB_TIMEOUT_SCALE"] = str(timeout_scale)
-        built = sb.run(["make", "--no-print-directory", "SOL=none", "iso"], build_timeout, env=env)
+        built = sb.run(["make", "--no-print-directory", f"SOL={sol}", "iso"], build_timeout, env=env)
         build_log = built.output
         write_text_atomic(os.path.join(work, "build.log"), build_log)
         if built.timed_out or built.returncode != 0 or not os.path.isfile(
-                os.path.join(tree, "build", "none", "ntlab.iso")):
+                os.path.join(tree, "build", sol, "ntlab.iso")):
             message = (f"the build did not finish within {build_timeout:g}s" if built.timed_out
-                       else f"make SOL=none iso exited with status {built.returncode}")
+                       else f"make SOL={sol} iso exited with status {built.returncode}")
             log(f"build FAILED ({built.elapsed:.1f}s): {message}")
             for line in build_log.splitlines()[-40:]:
                 log(f"  | {line}")
             results = _results(checkpoints, lambda cp: v.build_error_verdict(
-                build_log, cp, sol="none", seed=seed, message=message))
+                build_log, cp, sol=sol, seed=seed, message=message))
             raise _Done()
         log(f"build ok ({built.elapsed:.1f}s)")
 
         inner = sb.inner_tree
         cmd = [PYTHON, "-m", "pytest", "-p", "grader.plugin", "-p", "no:cacheprovider", "-q",
-               "-n", str(max(0, jobs if jobs > 1 else 0)), "--ntlab-sol=none", f"--ntlab-seed={seed}",
-               f"--ntlab-results={inner}/build/results.json", f"--ntlab-root={inner}"] + ([f"--ntlab-lab={lab}"] if lab is not None else []) + ["labs"]
+               "-n", str(max(0, jobs if jobs > 1 else 0)), f"--ntlab-sol={sol}", f"--ntlab-seed={seed}",
+               f"--ntlab-results={inner}/build/results.json", f"--ntlab-root={inner}"] + ([f"--ntlab-lab={','.join(str(n) for n in sorted(labs))}"] if lab is not None else []) + ["labs"]
         graded = sb.run(cmd, grade_timeout, env={**env, "NTLAB_NO_BUILD": "1"})
         log(f"grade: pytest exited with status {graded.returncode} ({graded.elapsed:.1f}s)"
             + (" [TIMED OUT]" if graded.timed_out else ""))
@@ -550,7 +575,7 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
                                                ["seen:     an internal error of the grader; tell your instructor"]))
     if data is None:
         data = results_json(results or [], execution_time=time.monotonic() - start,
-                            output=score_table(results or [], "none", seed))
+                            output=score_table(results or [], sol, seed))
     data["execution_time"] = int(round(time.monotonic() - start))
     extra = [n for n in notes if not n.startswith("used ")]
     if extra:
@@ -584,6 +609,7 @@ def main(argv=None) -> int:
     p.add_argument("--grade-timeout", type=float, default=GRADE_TIMEOUT, help="seconds for all the boots")
     p.add_argument("--timeout-scale", type=float, default=None, help="scale every checkpoint's timeout")
     p.add_argument("--lab", type=int, default=None, help="grade only this lab")
+    p.add_argument("--course", default=None, help="the course policy file (default ROOT/course.toml)")
     p.add_argument("--no-keep-work", action="store_true", help="delete the work folder afterwards")
     p.add_argument("--quiet", "-q", action="store_true", help="do not echo the log")
     args = p.parse_args(argv)
@@ -591,7 +617,7 @@ def main(argv=None) -> int:
     data = grade_submission(args.submission, args.out, seed=args.seed, jobs=args.jobs, root=args.root,
                             work=args.work, build_timeout=args.build_timeout, grade_timeout=args.grade_timeout,
                             timeout_scale=args.timeout_scale, keep_work=not args.no_keep_work, echo=echo,
-                            lab=args.lab)
+                            lab=args.lab, course=args.course)
     total = sum(t.get("max_score", 0) for t in data.get("tests", []))
     print(f"{data.get('score', 0)}/{total}")
     return 0

@@ -4,8 +4,11 @@ that quote solution code), optionally with the reference files of some labs.
 
     python3 tools/dist.py [--release 0-1] [--out build/dist]
 
-Writes OUT/ntlab/ and OUT/ntlab-student.tar.gz. Released labs get
-solutions/NN-name/*.c (so students can build on them with SOL=), never hidden/.
+Writes OUT/ntlab/ and OUT/ntlab-student.tar.gz. Released labs (--release, by default
+[release] labs of course.toml) get solutions/NN-name/*.c (so students can build on them
+with SOL=), never hidden/. The student tree gets its own course.toml (the labs it ships,
+the course's grading policy), a student README.md (tools/student_readme.py) and a GitHub
+Actions workflow that grades every push (GitHub Classroom's autograding convention).
 Refuses to write a tree in which a student file equals its solution.
 """
 import argparse
@@ -19,7 +22,8 @@ import tarfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from grader import selection  # noqa: E402
+from grader import labconfig, policy, selection  # noqa: E402
+import student_readme  # noqa: E402
 
 # Never in a student tree, beyond solutions/: tests that quote the solutions.
 PRIVATE = {"tests/test_mutations.py"}
@@ -44,9 +48,17 @@ def digest(path: str) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--release", default="none", help="labs whose reference files ship (SOL= syntax)")
+    ap.add_argument("--release", default="", help="labs whose reference files ship (SOL= syntax; "
+                    "default: [release] labs of course.toml)")
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "dist"))
     args = ap.parse_args()
+    try:
+        course = policy.load(ROOT)
+    except policy.CourseError as e:
+        print(f"ntlab: {e}", file=sys.stderr)
+        return 2
+    if not args.release.strip():
+        args.release = selection.canonical(course.released, ROOT) if course.released else "none"
     try:
         released = selection.parse(args.release, ROOT)
     except selection.SelectionError as e:
@@ -85,13 +97,31 @@ def main() -> int:
         dest = os.path.join(tree, rel)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         shutil.copy2(os.path.join(ROOT, rel), dest)
+    # The student tree's own course policy, README and CI workflow.
+    course.released = list(released)
+    policy.write_course(os.path.join(tree, policy.COURSE_FILE), course, ROOT)
+    labs_cfg = labconfig.load_labs(ROOT)
+    student = [lab for lab in labs_cfg]
+    for lab in student:                     # the student tree has no hidden checkpoints
+        lab.checkpoints = [cp for cp in lab.checkpoints if not cp.hidden]
+    with open(os.path.join(tree, "README.md"), "w", encoding="utf-8") as f:
+        f.write(student_readme.readme(student, course, ROOT))
+    wf = os.path.join(tree, ".github", "workflows", "classroom.yml")
+    os.makedirs(os.path.dirname(wf), exist_ok=True)
+    with open(wf, "w", encoding="utf-8") as f:
+        f.write(student_readme.workflow(student, course, ROOT))
+    files += [policy.COURSE_FILE, "README.md", ".github/workflows/classroom.yml"]
+    if set(course.released) != set(policy.load(ROOT).released):
+        print(f"ntlab: note: RELEASE={args.release} differs from [release] labs of course.toml; grader submit "
+              f"grades with course.toml, so set labs = \"{selection.canonical(released, ROOT) if released else 'none'}\" "
+              f"there before grading this tree's submissions", file=sys.stderr)
     archive = os.path.join(args.out, "ntlab-student.tar.gz")
     with tarfile.open(archive + ".tmp", "w:gz") as tar:
         tar.add(tree, arcname="ntlab")
     os.replace(archive + ".tmp", archive)
     what = f"with the reference of lab(s) {selection.canonical(released, ROOT)}" if released else "stubs only"
     print(f"ntlab: student tree ({what}): {os.path.relpath(tree, ROOT)}/ and {os.path.relpath(archive, ROOT)} "
-          f"({len(files)} files)")
+          f"({len(set(files))} files)")
     return 0
 
 
