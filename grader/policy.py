@@ -189,7 +189,7 @@ def _parse_labs(text: str, labs: dict[int, str], where: str) -> list[int]:
             raise CourseError(f"{where}: cannot read {part.strip()!r}; use none, all, 2, 0-2 or 0,2") from None
         for n in range(lo, hi + 1):
             if n not in labs:
-                raise CourseError(f"{where}: there is no lab {n}")
+                raise CourseError(f"{where}: there is no lab {n} (labs in this tree: {', '.join(str(k) for k in sorted(labs))})")
             out.add(n)
     return sorted(out)
 

@@ -102,5 +102,6 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
         return v.qemu_error_verdict(f"cannot start {command[0]}: {e.strerror or e}", checkpoint,
                                     sol=sol, seed=seed, command=command), None
     verdict = v.judge(run.output, run.exit_status, run.timed_out, run.flooded, checkpoint, sol=sol,
-                      seed=seed, timeout=timeout, stderr=run.stderr, command=command, auth=key)
+                      seed=seed, timeout=timeout, stderr=run.stderr, command=command, auth=key,
+                      elf=status.elf)
     return verdict, run

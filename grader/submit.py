@@ -294,7 +294,7 @@ def _check_manifest(path: str, chosen: dict[str, str]) -> list[str]:
 
 # ---------------------------------------------------------------- the pristine tree
 
-def tree_files(root: str) -> list[str]:
+def tree_files(root: str, sol: str = "none") -> list[str]:
     """The files of the repository to copy: git's tracked and untracked-but-not-ignored files
     (or every file, without git), minus build/, solutions/ except solutions/*/hidden/."""
     names: list[str] | None = None
@@ -311,12 +311,12 @@ def tree_files(root: str) -> list[str]:
         for dirpath, dirs, files in os.walk(root):
             dirs[:] = [d for d in dirs if d not in (".git", "build", "__pycache__", ".pytest_cache")]
             names += [os.path.relpath(os.path.join(dirpath, f), root) for f in files]
-    from grader import policy
+    from grader import policy, selection    # released reference files: course.toml's and sol's labs
     try:
-        released = {f"solutions/{f}" for n in policy.load(root).released
-                    for f in _released_files(root, n)}
-    except policy.CourseError:
-        released = set()
+        labs = set(policy.load(root).released) | set(selection.parse(sol, root))
+    except (policy.CourseError, selection.SelectionError):
+        labs = set()
+    released = {f"solutions/{f}" for n in labs for f in _released_files(root, n)}
     out = []
     for n in sorted(set(names)):
         parts = n.split("/")
@@ -342,7 +342,7 @@ def _released_files(root: str, lab: int) -> list[str]:
 def make_pristine_tree(root: str, dest: str, *, seed_build: bool = True, sol: str = "none") -> list[str]:
     """Copy the tree's files to dest (mtimes kept); with seed_build, also the instructor tree's
     build/none, so that only the submitted files are recompiled. Returns the copied paths."""
-    files = tree_files(root)
+    files = tree_files(root, sol)
     for n in files:
         target = os.path.join(dest, n)
         os.makedirs(os.path.dirname(target), exist_ok=True)

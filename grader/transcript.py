@@ -90,6 +90,7 @@ class Transcript:
     malformed: list[int] = field(default_factory=list)
     truncated: bool = False
     in_progress: str | None = None                      # test begun and not ended when the output stopped
+    symbolizer: object = None                           # grader.symbolize.Symbolizer of the kernel ELF, if known
 
     def test(self, name: str) -> TestRecord:
         """The record of a test (an empty one if the serial never mentioned it)."""

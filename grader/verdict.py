@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from grader import bugcodes, symbolize
 from grader import qemu as q
 from grader.transcript import Transcript, parse
 
@@ -126,9 +127,28 @@ def _expected(cp) -> str:
     return f"expected: every ktest ({tests}) ends PASS, KTEST DONE, and QEMU exits with status 33"
 
 
+def _where(t: Transcript):
+    """address -> 'Func+0x12 (file.c:34)' from the kernel ELF, or None (no ELF, or not code)."""
+    sym = getattr(t, "symbolizer", None)
+    if sym is None:
+        return None
+
+    def where(address: int) -> str | None:
+        loc = sym.locate(address)
+        return str(loc) if loc.function else None
+    return where
+
+
+def _decoded(t: Transcript) -> list[str]:
+    st = t.stop
+    lines = bugcodes.decode(st.code, st.params, where=_where(t))
+    return [f"parameters of {st.name or _stop_str(st.code)}:"] + [f"  {l}" for l in lines] if lines else []
+
+
 def _stop_block(t: Transcript) -> list[str]:
     st = t.stop
     out = [f"seen:     {st.line}", f"          {_progress(t, st.test, st.last_ended)}"]
+    out += _decoded(t)
     out += _backtrace(t)
     for no in t.nested:
         out.append(f"nested fault: {t.lines[no]}")
@@ -139,13 +159,38 @@ def _stop_block(t: Transcript) -> list[str]:
     return out
 
 
+def _frame_line(t: Transcript, frame) -> str:
+    """'BT 1 0x... MiFreePfn+0x1c (kernel/mm/pfn.c:123)': the kernel's frame with the source
+    line from the ELF's DWARF (and the ELF's name where the kernel printed none or another)."""
+    sym = getattr(t, "symbolizer", None)
+    if sym is None or frame.address is None:
+        return frame.line
+    # Frame 0 of a trap is the faulting instruction itself (a STOP parameter); every other
+    # frame is a return address, whose source line is that of the call.
+    is_pc = frame.index == 0 and t.stop is not None and frame.address in t.stop.params
+    loc = sym.locate(frame.address, return_address=not is_pc)
+    if not loc.function:
+        return frame.line
+    mine = f"{loc.function}+0x{loc.offset:x}"
+    src = f" ({loc.source})" if loc.source else " (no line information)"
+    if frame.symbol == mine:
+        return f"{frame.line}{src}"
+    if frame.name == "?":
+        return f"{frame.line} -> {mine}{src} [name from the ELF: RtlLookupSymbol found none]"
+    return f"{frame.line}{src} [the ELF says {mine}]"
+
+
 def _backtrace(t: Transcript) -> list[str]:
     if not t.bt_lines:
         return ["backtrace: none printed after the STOP line"]
     out = ["backtrace:"]
-    out += [f"  {t.lines[i]}" for i in t.bt_lines]
+    frames = {f.line_no: f for f in t.frames}
+    out += [f"  {_frame_line(t, frames[i]) if i in frames else t.lines[i]}" for i in t.bt_lines]
     if not t.bt_end and t.bt_unavailable is None:
         out.append("  (no BT END: the backtrace was cut short)")
+    if t.bt_unavailable is not None and "not implemented" in t.bt_unavailable:
+        out.append("  (the lab 00 stack walker is still the stub: `SOL=0` builds it from the released "
+                   "reference, if your course released lab 00, to see the backtrace)")
     return out
 
 
@@ -170,7 +215,7 @@ def _failing_checks_block(t: Transcript, tests) -> list[str]:
         if rec.end == "FAIL" or fails:
             out.append(f"          ktest {name} ended {rec.end or '(no END)'} with "
                        f"{len(fails)} failing check{'s' if len(fails) != 1 else ''}:")
-            out += [f"            {c.line}" for c in fails]
+            out += [f"            {bugcodes.signed_note(c.line)}" for c in fails]
     return out
 
 
@@ -204,15 +249,17 @@ def qemu_error_verdict(message: str, checkpoint, *, sol="none", seed=1, command=
 # ---------------------------------------------------------------- the judge
 
 def judge(transcript, exit_status, timed_out, flooded, checkpoint, *, sol="none", seed=1,
-          timeout: float | None = None, stderr: str = "", command=None, auth=None) -> Verdict:
+          timeout: float | None = None, stderr: str = "", command=None, auth=None, elf: str | None = None) -> Verdict:
     """Decide the verdict of one checkpoint.
 
     transcript: serial output (bytes, str or a parsed Transcript); exit_status: QEMU's status;
     timed_out / flooded: how the runner stopped it; checkpoint: a labconfig.Checkpoint.
     auth: the boot's grader.auth.AuthKey, or None (no key given: tags are not judged); with a
-    key, a verdict passes only if every record it relies on carries a valid tag.
+    key, a verdict passes only if every record it relies on carries a valid tag. elf: the kernel
+    built with -g, to print backtrace frames and code addresses with their source lines.
     """
     t = transcript if isinstance(transcript, Transcript) else parse(transcript)
+    t.symbolizer = symbolize.for_elf(elf)
     verdict = _judge(t, exit_status, timed_out, flooded, checkpoint, sol=sol, seed=seed, timeout=timeout,
                      stderr=stderr, command=command)
     if auth is None or not verdict.passed:
@@ -350,9 +397,11 @@ def _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing) -> Verdict:
             mismatch.append(f"when: expected while one of {', '.join(cp.ktests)} is running, seen "
                             f"{_progress(t, st.test, st.last_ended)}")
         rec = t.test(st.test) if st.test else None
+        bt_missing: list[str] = []
         if in_ours and not mismatch:
             mismatch += _param_mismatch(t, rec, st)
-            mismatch += _backtrace_mismatch(t, rec)
+            bt_missing = _backtrace_mismatch(t, rec)
+            mismatch += bt_missing
         earlier_fail = [n for n in failing if n != st.test]
         if not mismatch and earlier_fail:
             return _failed_check(t, cp, mk, earlier_fail)
@@ -360,9 +409,12 @@ def _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing) -> Verdict:
             lines = [_expected(cp), f"seen:     {st.line}", f"          {_progress(t, st.test)}"]
             return mk(PASSED, "", lines, passed=True)
         lines = [_expected(cp)] + [f"mismatch: {m}" for m in mismatch] + _stop_block(t)
-        # The right STOP but no backtrace because the stack walker is still the stub.
-        if (in_ours and st.code == cp.stop_code and t.bt_unavailable is not None
+        # The right STOP (code and parameters) whose backtrace cannot be checked because the
+        # stack walker is still the stub; a mismatch on the STOP itself is judged first.
+        if (in_ours and mismatch == bt_missing and t.bt_unavailable is not None
                 and "not implemented" in t.bt_unavailable):
+            lines.append("the STOP code and parameters are right; only the backtrace is missing: finish lab 00's "
+                         "RtlpWalkFrameChain, or grade with SOL=0 if your course released lab 00")
             return mk(NOT_IMPLEMENTED, t.bt_unavailable.replace("BT UNAVAILABLE ", "", 1), lines)
         return mk(WRONG_STOP, mismatch[0], lines)
 
@@ -434,7 +486,7 @@ def _failed_check(t, cp, mk, failing) -> Verdict:
     if first is not None:
         marks = [c.line_no for n in failing for c in t.test(n).failing_checks]
         lines += _around(t, first.line_no, marks)
-        short = f"{first.test} {first.name}: {first.detail}"
+        short = bugcodes.signed_note(f"{first.test} {first.name}: {first.detail}")
     else:
         rec = t.test(failing[0])
         lines.append(f"          (ktest {failing[0]} ended FAIL without a failing CHECK line)")
