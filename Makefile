@@ -3,6 +3,7 @@
 #   SOL=   which labs come from solutions/: none (default), all, 1, 0-3, 0,2
 #   LAB=   grade one lab            KTEST=  tests to boot with `make qemu`
 #   SEED=  seed of the run          JOBS=   parallel QEMU boots when grading
+#   DEBUG=1  build at -Og (locals visible in GDB)   GDBPORT=  the port `make gdb` attaches to
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -52,9 +53,15 @@ OBJS := $(patsubst %.c,$(B)/obj/%.o,$(KERNEL_SRCS) $(LAB_SRCS) $(TEST_SRCS)) \
 
 CC := gcc
 LD := ld
+# DEBUG=1: -Og, so GDB shows locals and steps line by line (objects rebuild when flags change).
+OPT := $(if $(filter-out 0,$(DEBUG)),-Og,-O2)
+# No DWARF from NASM: its line table of a file with two code sections (boot.asm) makes GDB
+# print "pc ... in address map, but not in symtab" at every stop; the grader names assembly
+# frames from the symbol table and the .asm source instead.
+NASMFLAGS := -f elf64
 CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
           -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer -fno-optimize-sibling-calls \
-          -fno-asynchronous-unwind-tables -fcf-protection=none -O2 -g -Wall -Wextra -Werror \
+          -fno-asynchronous-unwind-tables -fcf-protection=none $(OPT) -g -Wall -Wextra -Werror \
           -Ikernel/include -Ilabs/01-pfn/tests -Ilabs/03-pool/tests -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/linker.ld
 GRUB_MODULES := multiboot2 normal
@@ -72,7 +79,7 @@ endif
 # Objects depend on the flags they were built with: a changed flag rebuilds them.
 $(B)/flags: FORCE
 	@mkdir -p $(B)
-	@echo '$(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CFLAGS) $(LDFLAGS)' > $@
+	@echo '$(CFLAGS) $(LDFLAGS) $(NASMFLAGS)' | cmp -s - $@ || echo '$(CFLAGS) $(LDFLAGS) $(NASMFLAGS)' > $@
 FORCE:
 .PHONY: FORCE
 
@@ -84,7 +91,7 @@ $(B)/obj/%.o: %.c $(B)/flags
 $(B)/obj/%.o: %.asm $(B)/flags
 	@mkdir -p $(dir $@)
 	@echo "  AS  $<"
-	@nasm -f elf64 -g -F dwarf -o $@ $<
+	@nasm $(NASMFLAGS) -o $@ $<
 
 # Two links: the symbol table (.ksyms, last in the image) is generated from the
 # first and filled in by the second; no other symbol may move.
@@ -118,8 +125,10 @@ qemu:
 	@$(PY) -m grader run $(RUN_ARGS)
 qemu-gdb:
 	@$(PY) -m grader run $(RUN_ARGS) --gdb
+# make qemu-gdb picks a free port per user and records it in $(B)/gdbport; `make gdb` reads it.
+GDBPORT ?= $(shell cat $(B)/gdbport 2>/dev/null || echo 1234)
 gdb:
-	gdb -q $(B)/ntlab.elf -ex 'set architecture i386:x86-64' -ex 'target remote localhost:1234' \
+	gdb -q $(B)/ntlab.elf -ex 'set architecture i386:x86-64' -ex 'target remote localhost:$(GDBPORT)' \
 	    -ex 'hbreak KiSystemStartup' -ex 'continue'
 
 GRADE_ARGS = --ntlab-sol='$(SOL)' $(if $(LAB),--ntlab-lab=$(LAB)) $(if $(CHECKPOINT),--ntlab-checkpoint=$(CHECKPOINT)) \
@@ -158,8 +167,9 @@ help:
 	@echo "  make grade [LAB=N]        boot every checkpoint in QEMU and print the score"
 	@echo "                            (CHECKPOINT=name for one; SEED=n repeats a run; JOBS=n boots at once)"
 	@echo "  make qemu KTEST=a,b       boot with those ktests, serial output on this terminal"
-	@echo "  make qemu-gdb KTEST=...   the same, stopped for GDB on localhost:1234"
-	@echo "  make gdb                  attach GDB with symbols, breakpoint at KiSystemStartup"
+	@echo "  make qemu-gdb KTEST=...   the same, stopped for GDB on a free port (it prints the make gdb command)"
+	@echo "                            (DEBUG=1 builds at -Og so GDB shows locals)"
+	@echo "  make gdb [GDBPORT=n]      attach GDB with symbols, breakpoint at KiSystemStartup"
 	@echo "  make test                 the project's own tests: grader, boot, slicing, mutations, pipeline"
 	@echo "  make bench                time one checkpoint and a whole-lab grade"
 	@echo "  make dist [RELEASE=0-1]   a student tree in build/dist/ (no solutions but those released)"

@@ -52,7 +52,8 @@ def cmd_run(args) -> int:
             print(f"full log: {os.path.relpath(status.log_path, root)}", file=sys.stderr)
         return 1
     seed = (args.seed or "").strip() or "1"
-    command = q.qemu_command(status.iso, args.ktest or "", seed, args.memory, gdb=args.gdb)
+    port = gdb_port(status.build_dir) if args.gdb else None
+    command = q.qemu_command(status.iso, args.ktest or "", seed, args.memory, gdb=port or False)
     try:
         q.check_qemu(command[0])
     except q.QemuNotFound as e:
@@ -60,8 +61,9 @@ def cmd_run(args) -> int:
         return 1
     print(f"ntlab: {q.format_command(command)}", file=sys.stderr)
     if args.gdb:
-        print(f'gdb: run "make gdb{_sol_arg(args.sol)}" in another terminal '
-              f"(QEMU waits on tcp::1234 with the CPU stopped)", file=sys.stderr)
+        debug = " DEBUG=1" if os.environ.get("DEBUG", "").strip() not in ("", "0") else ""
+        print(f"gdb: QEMU waits for GDB on localhost:{port} with the CPU stopped; in another terminal run:\n"
+              f"       make gdb{_sol_arg(args.sol)}{debug} GDBPORT={port}", file=sys.stderr)
     sys.stderr.flush()
     sys.stdout.flush()
     # QEMU runs as a child on this terminal; Ctrl-C goes to it, and its exit status
@@ -87,6 +89,29 @@ def cmd_run(args) -> int:
         return 1
     print(f"ntlab: QEMU exited with status {code}", file=sys.stderr)
     return code if code > 0 else 1
+
+
+def gdb_port(build_dir: str) -> int:
+    """A free TCP port for QEMU's GDB stub, the same for one user from run to run when it is
+    free (so two users, or two trees, on one machine do not collide on 1234); recorded in
+    <build_dir>/gdbport for `make gdb`."""
+    import socket
+    base = 20000 + (os.getuid() * 37) % 20000
+    port = base
+    for i in range(200):
+        port = 20000 + (base - 20000 + i) % 20000
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                break
+            except OSError:
+                continue
+    try:
+        from grader.results import write_text_atomic
+        write_text_atomic(os.path.join(build_dir, "gdbport"), f"{port}\n")
+    except OSError:
+        pass
+    return port
 
 
 def cmd_labs(args) -> int:
@@ -123,7 +148,7 @@ def main(argv=None) -> int:
     r.add_argument("--ktest", default="", help="ktests to run, comma separated (all, list, or names)")
     r.add_argument("--seed", default="1", help="seed for the ktests (default 1)")
     r.add_argument("--memory", default="64M", help="guest memory (default 64M)")
-    r.add_argument("--gdb", action="store_true", help="wait for gdb on tcp::1234 with the CPU stopped")
+    r.add_argument("--gdb", action="store_true", help="wait for gdb (on a free port it prints) with the CPU stopped")
     r.add_argument("--root", default=selection.ROOT, help=argparse.SUPPRESS)
     r.set_defaults(func=cmd_run)
     lb = sub.add_parser("labs", help="check the lab.toml files and list the checkpoints")

@@ -180,6 +180,9 @@ def pytest_sessionstart(session):
     else:
         _say(session.config, f"ntlab: BUILD FAILED: {status.message}"
              + (f" (log: {bdir}/{b.LOG_FILE})" if status.log else ""))
+        from grader import verdict as v       # the compiler's errors once; each checkpoint says "not built"
+        for line in v.build_error_block(status.log, sol=st.sol, message=status.message):
+            _say(session.config, f"  {line}")
     if shutil.which(q.qemu_binary()) is None:
         try:
             q.check_qemu(q.qemu_binary())
@@ -232,7 +235,10 @@ class CheckpointItem(pytest.Item):
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CheckpointFailed):
-            return excinfo.value.verdict.text
+            verdict = excinfo.value.verdict
+            if verdict.kind == "build error" and verdict.summary.split(": ", 2)[-1].startswith("not built"):
+                return verdict.summary          # the compiler's errors were printed once, at the start
+            return verdict.text
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
@@ -328,6 +334,10 @@ class _Scorer:
             for e in errors:
                 tr.write_line(f"  {e}")
         output = table + ("\n" + "\n".join(errors) if errors else "")
+        if st.build_status is not None and not st.build_status.ok:
+            from grader import verdict as v
+            output = "\n".join(["build error:"] + v.build_error_block(
+                st.build_status.log, sol=st.sol, message=st.build_status.message)) + "\n\n" + output
         try:
             data = results_json(results, execution_time=time.monotonic() - st.start, output=output)
             write_json_atomic(st.results_path, data)

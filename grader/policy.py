@@ -384,10 +384,31 @@ def grade_by_policy(grade, submission: str, out: str, *, root: str = ROOT, cours
     return _annotate(out, data, notes, per_lab, echo)
 
 
+def _build_error_once(data: dict) -> None:
+    """A build error in full once (in the overall output); each checkpoint says it was not built."""
+    seen: dict[str, str] = {}
+    for t in data.get("tests", []):
+        text = t.get("output", "")
+        if not text.startswith("verdict: build error"):
+            continue
+        body = "\n".join(l for l in text.splitlines()[1:] if not l.startswith(("re-run this", "watch its raw")))
+        seen.setdefault(body, t.get("name", ""))
+        first = next((l.strip() for l in body.splitlines()[3:] if "error" in l.lower()), "")
+        rerun = [l for l in text.splitlines() if l.startswith(("re-run this", "watch its raw"))]
+        t["output"] = "\n".join(["verdict: build error",
+                                 "not built: the kernel did not build, so this checkpoint was not run (the "
+                                 "compiler's errors are shown once, in the overall output)"]
+                                + ([f"first error: {first}"] if first else []) + rerun)
+    if seen:
+        blocks = [f"build error (checkpoints from {name} on are not built):\n{body}" for body, name in seen.items()]
+        data["output"] = "\n\n".join(blocks) + "\n\n" + data.get("output", "")
+
+
 def _annotate(out: str, data: dict, notes: list[str], per_lab: dict[int, list[str]], echo, error=False) -> dict:
     """Say the policy at the top of the output and of each lab's tests; rewrite the outputs."""
     from grader import submit
     from grader.results import write_json_atomic, write_text_atomic
+    _build_error_once(data)
     data["output"] = "\n".join(notes) + "\n\n" + data.get("output", "")
     for t in data.get("tests", []):
         why = per_lab.get(_lab_of(t))

@@ -78,8 +78,8 @@ def qemu_command(iso: str, ktests, seed, memory: str = "64M", *, gdb: bool = Fal
         cmd += ["-fw_cfg", f"name=opt/ntlab/auth,string={_qemu_escape(auth)}"]
     if kvm if kvm is not None else kvm_enabled():
         cmd += ["-enable-kvm", "-cpu", "host"]
-    if gdb:
-        cmd += ["-s", "-S"]
+    if gdb:     # True: QEMU's default tcp::1234; a number: that port, on localhost only
+        cmd += ["-s", "-S"] if gdb is True else ["-gdb", f"tcp:127.0.0.1:{int(gdb)}", "-S"]
     return cmd
 
 

@@ -84,7 +84,7 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
     if not status.ok:
         log_path = os.path.relpath(status.log_path, root) if status.log else ""
         return v.build_error_verdict(status.log, checkpoint, sol=sol, seed=seed, message=status.message,
-                                     log_path=log_path), None
+                                     log_path=log_path, brief=True), None
     # A fresh secret per boot; the kernel tags its records with it (a kernel built without the
     # authenticating runner, e.g. a fake QEMU in tests, is judged without tags).
     key = a.AuthKey.new() if kernel_authenticates(status) else None

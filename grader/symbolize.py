@@ -35,11 +35,13 @@ class Location:
 
 
 def relative_source(path: str) -> str:
-    """'/any/where/labs/03-pool/pool.c' -> 'labs/03-pool/pool.c' (the last top-level tree folder)."""
+    """'/any/where/labs/03-pool/tests/x.c' -> 'labs/03-pool/tests/x.c': from the last source
+    folder of the tree (labs, solutions, kernel, user), else the last of build or tests."""
     parts = path.replace("\\", "/").split("/")
-    for i in range(len(parts) - 1, -1, -1):
-        if parts[i] in TOP_DIRS and i < len(parts) - 1:
-            return "/".join(parts[i:])
+    for names in (("labs", "solutions", "kernel", "user"), ("build", "tests")):
+        for i in range(len(parts) - 2, -1, -1):
+            if parts[i] in names:
+                return "/".join(parts[i:])
     return parts[-1]
 
 
@@ -50,6 +52,7 @@ class Symbolizer:
         self.names: list[str] = []
         self.sizes: list[int] = []
         self._lines: dict[int, tuple[str | None, int | None]] = {}
+        self._asm: dict[str, tuple[str, int]] | None = None
         nm = shutil.which("nm")
         if nm:
             try:
@@ -100,6 +103,26 @@ class Symbolizer:
                     found[addr] = (relative_source(m.group(1)), int(m.group(2)))
         self._lines.update(found)
 
+    def asm_label(self, function: str) -> tuple[str | None, int | None]:
+        """(file, line) of an assembly function's label in the tree's .asm sources (NASM objects
+        carry no line table: see the Makefile)."""
+        if self._asm is None:
+            self._asm = {}
+            root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(self.elf))))
+            for base, _dirs, files in os.walk(os.path.join(root, "kernel")):
+                for name in files:
+                    if name.endswith(".asm"):
+                        path = os.path.join(base, name)
+                        try:
+                            with open(path, encoding="utf-8", errors="replace") as f:
+                                for no, text in enumerate(f, 1):
+                                    m = re.match(r"^([A-Za-z_][\w.]*):", text)
+                                    if m:
+                                        self._asm.setdefault(m.group(1), (relative_source(path), no))
+                        except OSError:
+                            pass
+        return self._asm.get(function, (None, None))
+
     def locate(self, address: int, *, return_address: bool = False) -> Location:
         """The location of address; return_address: it is a return address, so the source
         line is that of the call (address - 1), as a debugger shows it."""
@@ -107,6 +130,8 @@ class Symbolizer:
         self.lines([probe])
         func, off = self.function(probe)
         file, line = self._lines.get(probe, (None, None))
+        if file is None and func:
+            file, line = self.asm_label(func.split(".")[0])
         if func is not None and return_address:
             off += 1
         return Location(address, func, off, file, line)

@@ -221,7 +221,8 @@ def _failing_checks_block(t: Transcript, tests) -> list[str]:
 
 # ---------------------------------------------------------------- verdicts without a boot
 
-def build_error_verdict(log: str, checkpoint, *, sol="none", seed=1, message="", log_path="") -> Verdict:
+def build_error_block(log: str, *, sol="none", message="", log_path="") -> list[str]:
+    """The build failure in full (the compiler's first errors): shown once per grade."""
     from grader.build import error_excerpt
     excerpt = error_excerpt(log or "")
     lines = [f"expected: make {_sol_arg(sol)}iso builds the kernel ISO",
@@ -232,11 +233,26 @@ def build_error_verdict(log: str, checkpoint, *, sol="none", seed=1, message="",
         lines += [f"  {l}" for l in excerpt]
     if log_path:
         lines.append(f"full log: {log_path}")
-    short = message or "the kernel does not build"
-    first_err = next((l.strip() for l in excerpt if "error" in l.lower()), "")
-    if first_err:
-        short = first_err
-    return _make(BUILD_ERROR, checkpoint, sol, seed, short, lines)
+    return lines
+
+
+def _first_error(log: str) -> str:
+    from grader.build import error_excerpt
+    return next((l.strip() for l in error_excerpt(log or "") if "error" in l.lower()), "")
+
+
+def build_error_verdict(log: str, checkpoint, *, sol="none", seed=1, message="", log_path="",
+                        brief: bool = False) -> Verdict:
+    """Every checkpoint of a kernel that did not build. brief: the compiler's errors are shown
+    once elsewhere (build_error_block), so this checkpoint only says it was not built."""
+    short = _first_error(log) or message or "the kernel does not build"
+    if brief:
+        lines = ["not built: the kernel did not build, so this checkpoint was not run "
+                 "(the compiler's errors are shown once, above the score table)",
+                 f"first error: {short}"] + ([f"full log: {log_path}"] if log_path else [])
+        return _make(BUILD_ERROR, checkpoint, sol, seed, f"not built: {short}", lines)
+    return _make(BUILD_ERROR, checkpoint, sol, seed, short,
+                 build_error_block(log, sol=sol, message=message, log_path=log_path))
 
 
 def qemu_error_verdict(message: str, checkpoint, *, sol="none", seed=1, command=None) -> Verdict:
