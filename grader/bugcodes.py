@@ -133,9 +133,9 @@ def decode(code: int, params: list[int], *, where=None, root: str = ROOT) -> lis
         out += [f"P1 0x{p[0]:016X}: the address referenced (CR2)",
                 f"P2 {p[1]}: {access}",
                 f"P3 {_code(p[2], where)}: the faulting instruction (RIP)",
-                f"P4 0x{p[3]:X}: the page-fault error code ({', '.join(bits) if bits else 'not present, read'})"]
-        if not p[3] & 1:
-            out.append("          (not present: no valid PTE maps that address)")
+                f"P4 0x{p[3]:X}: the page-fault error code ({', '.join(bits) if bits else 'read'})"
+                + ("; not present: no valid PTE maps that address" if not p[3] & 1 else
+                   "; present: the PTE forbids this access")]
     elif code == c("KMODE_EXCEPTION_NOT_HANDLED"):
         out += [f"P1 0x{p[0] & 0xFFFFFFFF:08X} ({status_name(p[0], root)}): the exception",
                 f"P2 {_code(p[1], where)}: the faulting instruction (RIP)"]

@@ -236,7 +236,7 @@ class CheckpointItem(pytest.Item):
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CheckpointFailed):
             verdict = excinfo.value.verdict
-            if verdict.kind == "build error" and verdict.summary.split(": ", 2)[-1].startswith("not built"):
+            if verdict.kind == "build error" and ": not built (" in verdict.summary:
                 return verdict.summary          # the compiler's errors were printed once, at the start
             return verdict.text
         return super().repr_failure(excinfo, style)

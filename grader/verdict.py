@@ -250,7 +250,8 @@ def build_error_verdict(log: str, checkpoint, *, sol="none", seed=1, message="",
         lines = ["not built: the kernel did not build, so this checkpoint was not run "
                  "(the compiler's errors are shown once, above the score table)",
                  f"first error: {short}"] + ([f"full log: {log_path}"] if log_path else [])
-        return _make(BUILD_ERROR, checkpoint, sol, seed, f"not built: {short}", lines)
+        return _make(BUILD_ERROR, checkpoint, sol, seed, "not built (the kernel did not build: the build "
+                     "error is shown once, at the start)", lines)
     return _make(BUILD_ERROR, checkpoint, sol, seed, short,
                  build_error_block(log, sol=sol, message=message, log_path=log_path))
 
