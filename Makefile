@@ -7,7 +7,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
-NO_TOOL_GOALS := help clean deps handin
+NO_TOOL_GOALS := help clean deps handin handouts
 
 # Tools first: missing packages are installed (as root) or the apt-get command is
 # printed, once per make (nested makes inherit NTLAB_DEPS_OK).
@@ -66,7 +66,7 @@ CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/linker.ld
 GRUB_MODULES := multiboot2 normal
 
-.PHONY: all iso qemu qemu-gdb gdb grade test bench help deps clean dist handin autograder
+.PHONY: all iso qemu qemu-gdb gdb grade test bench help deps clean dist handin autograder handouts
 all: iso
 # Builds of one selection never overlap: the grader and every make take build/<sel>.lock.
 iso:
@@ -142,6 +142,10 @@ test:
 bench:
 	@$(PY) tests/bench_grade.py
 
+# Handouts: contracts quoted from the source, citations checked, HTML site in build/handouts/.
+handouts:
+	@$(PY) tools/handouts.py all
+
 # The student files of every lab (and a MANIFEST) in handin.tar.gz.
 handin:
 	@$(PY) -m grader handin
@@ -174,6 +178,8 @@ help:
 	@echo "  make bench                time one checkpoint and a whole-lab grade"
 	@echo "  make dist [RELEASE=0-1]   a student tree in build/dist/ (no solutions but those released)"
 	@echo "  make handin               pack your lab files into handin.tar.gz (what you submit)"
+	@echo "  make handouts             quote the contracts from the source into handouts/, check them,"
+	@echo "                            and render the course site build/handouts/index.html (pandoc)"
 	@echo "  make autograder           build build/autograder.zip for Gradescope (instructors)"
 	@echo "  make deps                 install the missing tools (or print the apt-get command)"
 	@echo "  make clean                remove build/"
