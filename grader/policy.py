@@ -344,8 +344,9 @@ def grade_by_policy(grade, submission: str, out: str, *, root: str = ROOT, cours
         c = p.stub_consequence(n, stubs, root) if n not in stubs else None
         if c:
             why.append(c)
-        per_lab[n] = why
         notes += [f"  {w}" for w in why]
+        if c or p.sol_for(n):           # each test says so where the policy changed what was built
+            per_lab[n] = why
     if len(groups) == 1:
         sol, _ = groups[0]
         data = grade(submission, out, sol=sol, root=root, lab=lab, seed=seed, work=work, keep_work=keep_work,

@@ -2,6 +2,7 @@
 checkpoints, no unreleased solution, no test that quotes solution code."""
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -32,3 +33,36 @@ def test_student_tree_with_lab0_released(tmp_path):
     # A lab that was not released cannot be selected.
     p = subprocess.run(["make", "--no-print-directory", "SOL=1", "iso"], cwd=tree, capture_output=True, text=True)
     assert p.returncode != 0 and "does not have" in (p.stdout + p.stderr)
+
+
+def test_student_readme_course_and_workflow(tmp_path):
+    """make dist writes the student tree's own README, course.toml and GitHub Classroom workflow."""
+    import yaml
+    import tomllib
+    out = tmp_path / "dist"
+    p = subprocess.run([PYTHON, "tools/dist.py", "--release", "0-2", "--out", str(out)], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    tree = out / "ntlab"
+    readme = (tree / "README.md").read_text()
+    assert "This tree is the instructor tree" not in readme and "make handin" in readme
+    assert "make grade SOL=0-2 LAB=3" in readme and "released reference of labs 00-02" in readme
+    for link in __import__("re").findall(r"\]\((handouts/[\w.-]+)\)", readme):
+        assert (tree / link).is_file(), link
+    course = tomllib.loads((tree / "course.toml").read_text())
+    assert course["release"]["labs"] == "0-2"
+    wf = yaml.safe_load((tree / ".github" / "workflows" / "classroom.yml").read_text())
+    steps = wf["jobs"]["run-autograding-tests"]["steps"]
+    graders = [s for s in steps if s.get("uses", "").startswith("education/autograding-command-grader")]
+    reporter = [s for s in steps if s.get("uses", "").startswith("education/autograding-grading-reporter")]
+    assert len(reporter) == 1 and "push" in wf["on"]
+    assert reporter[0]["with"]["runners"].split(",") == [s["id"] for s in graders]
+    sys.path.insert(0, ROOT)
+    from grader import labconfig
+    public = [cp for lab in labconfig.load_labs(str(tree)) for cp in lab.checkpoints]
+    assert not any(cp.hidden for cp in public)
+    assert sorted(s["with"]["max-score"] for s in graders) == sorted(cp.points for cp in public)
+    for s, cp in zip(graders, public):
+        cmd = s["with"]["command"]
+        assert f"LAB={cp.lab} CHECKPOINT={cp.name}" in cmd and cmd.startswith("make --no-print-directory grade")
+        assert ("SOL=" in cmd) == (cp.lab > 0), cmd          # labs 01-03 on the released reference

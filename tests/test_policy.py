@@ -124,3 +124,21 @@ def test_lab03_student_end_to_end(tmp_path):
     assert failed and all('course policy "own"' in t["output"] and "finish labs 00-02 first" in t["output"]
                           for t in failed), failed[0]["output"][:1000]
     assert student.returncode != 0
+
+
+def test_autograder_bundle_and_pristine_tree_carry_the_released_reference(tmp_path):
+    from grader import submit
+    from kernel_harness import copy_tree
+    if not has_solutions():
+        pytest.skip("needs solutions/")
+    tree = Path(copy_tree(str(tmp_path / "t"), with_build=None))
+    files = submit.tree_files(str(tree))
+    assert not any(f.startswith("solutions/") and "/hidden/" not in f for f in files)
+    write_course(tree / "course.toml", "0-1")
+    files = submit.tree_files(str(tree))
+    released = sorted(f for f in files if f.startswith("solutions/") and "/hidden/" not in f)
+    assert released and all(f.split("/")[1] in ("00-bugcheck", "01-pfn") for f in released)
+    assert "solutions/01-pfn/pfnalloc.c" in released
+    # A grade with SOL=0-2 gets lab 02's reference too, never lab 03's.
+    files = submit.tree_files(str(tree), "0-2")
+    assert "solutions/02-paging/map.c" in files and "solutions/03-pool/pool.c" not in files
