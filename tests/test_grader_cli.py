@@ -56,8 +56,11 @@ def test_run_gdb_and_defaults(tmp_path):
     p = grader(tmp_path, "run", "--sol", "all", "--gdb", "--root", str(tmp_path))
     assert p.returncode == 0
     assert "ARG name=opt/ntlab/cmdline,string=ktest= seed=1" in p.stdout
-    assert "ARG -s\nARG -S" in p.stdout
-    assert 'gdb: run "make gdb SOL=all" in another terminal' in p.stderr
+    # A free port of this user's (not 1234), on localhost, printed with the exact make gdb command.
+    m = __import__("re").search(r"ARG -gdb\nARG tcp:127\.0\.0\.1:(\d+)\nARG -S", p.stdout)
+    assert m and m.group(1) != "1234", p.stdout
+    assert f"make gdb SOL=all GDBPORT={m.group(1)}" in p.stderr
+    assert (tmp_path / "build" / "all" / "gdbport").read_text().strip() == m.group(1)
 
 
 def test_run_reports_build_and_selection_errors(tmp_path):

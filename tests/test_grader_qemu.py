@@ -134,7 +134,8 @@ def test_make_failure_keeps_log(tree, monkeypatch):
     w = b.wait_for_build("1", str(tree))
     assert not w.ok and "error: boom" in w.log
     verdict, run = runner.run_checkpoint(cp(), sol="1", seed=3, root=str(tree))
-    assert run is None and verdict.kind == v.BUILD_ERROR and "boom" in verdict.summary
+    assert run is None and verdict.kind == v.BUILD_ERROR and "not built" in verdict.summary
+    assert "first error: kernel/x.c:1:1: error: boom" in verdict.details     # the full error: once, by the plugin
 
 
 def test_make_success(tree, monkeypatch):
