@@ -56,9 +56,21 @@ def _named(prefix: str, value: int, root: str = ROOT) -> str | None:
     return None
 
 
+def subcode_name(code: int, p1: int, root: str = ROOT) -> str | None:
+    """The name of P1 for codes whose P1 is a subcode (BAD_POOL_CALLER_DOUBLE_FREE...)."""
+    for base in ("BAD_POOL_CALLER", "BAD_POOL_HEADER", "PFN_LIST_CORRUPT"):
+        if code == _value(base, root):
+            return _named(base + "_", p1, root)
+    return None
+
+
 def status_name(value: int, root: str = ROOT) -> str:
     v = value & 0xFFFFFFFF
     return _named("STATUS_", v, root) or f"NTSTATUS 0x{v:08X}"
+
+
+def _pool_type(v: int) -> str:
+    return f"{v} ({POOL_TYPES[v]})" if v in POOL_TYPES else f"0x{v:X} (not a pool type)"
 
 
 def _irql(v: int) -> str:
@@ -91,12 +103,12 @@ def decode(code: int, params: list[int], *, where=None, root: str = ROOT) -> lis
         elif sub == "BAD_POOL_CALLER_ALLOCATE_IRQL":
             out += [f"P1 0x{p[0]:X} {sub}: allocation at an IRQL too high for the pool type",
                     f"P2 {_irql(p[1])}: the caller's IRQL",
-                    f"P3 {p[2]} ({POOL_TYPES.get(p[2], '?')}): the pool type",
+                    f"P3 {_pool_type(p[2])}: the pool type",
                     f"P4 {p[3]}: the number of bytes asked for"]
         elif sub == "BAD_POOL_CALLER_FREE_IRQL":
             out += [f"P1 0x{p[0]:X} {sub}: free at an IRQL too high for the pool type",
                     f"P2 {_irql(p[1])}: the caller's IRQL",
-                    f"P3 {p[2]} ({POOL_TYPES.get(p[2], '?')}): the pool type",
+                    f"P3 {_pool_type(p[2])}: the pool type",
                     f"P4 0x{p[3]:016X}: the address freed"]
         elif sub == "BAD_POOL_CALLER_WRONG_TAG":
             out += [f"P1 0x{p[0]:X} {sub}: freed with a tag other than the allocator's",

@@ -470,8 +470,10 @@ def _param_mismatch(t, rec, st) -> list[str]:
     out = []
     for i, (w, s) in enumerate(zip(want, st.params), 1):
         if w is not None and w != s:
-            out.append(f"parameter {i}: expected {_hex(w, 16)} (announced by KTEST VALUE {rec.name} "
-                       f"stop_params), seen {_hex(s, 16)}")
+            names = [bugcodes.subcode_name(st.code, x) if i == 1 else None for x in (w, s)]
+            wn, sn = (f" ({n})" if n else "" for n in names)
+            out.append(f"parameter {i}: expected {_hex(w, 16)}{wn} (announced by KTEST VALUE {rec.name} "
+                       f"stop_params), seen {_hex(s, 16)}{sn}")
     return out
 
 

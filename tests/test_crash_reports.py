@@ -173,3 +173,10 @@ def test_make_grade_reports_a_build_error_once(tmp_path):
     assert out.count("build error: not built") >= n, out[-4000:]
     data = json.loads((tree / "build" / "results.json").read_text())
     assert len(error.findall(data["output"])) == 1
+
+
+def test_wrong_subcode_is_named():
+    r = v.judge((T / "wrong_params_no_walker.txt").read_bytes(), 37, False, False,
+                cp(["pool.double_free"], expect="stop", stop_code=0xC2))
+    assert ("parameter 1: expected 0x0000000000000007 (BAD_POOL_CALLER_DOUBLE_FREE) (announced by KTEST VALUE "
+            "pool.double_free stop_params), seen 0x0000000000000009 (BAD_POOL_CALLER_FREE_IRQL)") in r.details
