@@ -53,6 +53,14 @@ class Symbolizer:
         self.sizes: list[int] = []
         self._lines: dict[int, tuple[str | None, int | None]] = {}
         self._asm: dict[str, tuple[str, int]] | None = None
+        self._loaded = False
+
+    def _load(self) -> None:
+        """Read the symbol table (nm), once, when a verdict first needs a name."""
+        if self._loaded:
+            return
+        self._loaded = True
+        elf = self.elf
         nm = shutil.which("nm")
         if nm:
             try:
@@ -72,6 +80,7 @@ class Symbolizer:
                     self.names.append(f[2])
 
     def function(self, address: int) -> tuple[str | None, int]:
+        self._load()
         i = bisect.bisect_right(self.starts, address) - 1
         if i < 0:
             return None, 0
