@@ -20,6 +20,11 @@ typedef struct _KTEST_CONTEXT {
     BOOLEAN Skipped;
     PCSTR Reported[32]; /* checks already reported ok: each prints "ok" once */
     ULONG ReportedCount;
+    /* Framework (runner.c): the watchdog budget, stubs reported, threads started. */
+    ULONG BudgetMs;
+    PCSTR NotImplemented[8];
+    ULONG NotImplementedCount;
+    ULONG ThreadsCreated;
 } KTEST_CONTEXT, *PKTEST_CONTEXT;
 
 typedef VOID (*PKTEST_ROUTINE)(PKTEST_CONTEXT Context);
@@ -32,6 +37,9 @@ typedef struct _KTEST {
 
 /* The test ends in a bugcheck on purpose: it must run alone and is left out of ktest=all. */
 #define KTEST_BUGCHECKS 0x1
+/* The test ends in the watchdog's hang verdict on purpose (framework tests of the watchdog):
+ * it must run alone and is left out of ktest=all. */
+#define KTEST_HANGS 0x2
 
 #define KTEST_EX(name, routine, flags)                                                     \
     static VOID routine(PKTEST_CONTEXT Context);                                           \
@@ -40,6 +48,7 @@ typedef struct _KTEST {
     static VOID routine(PKTEST_CONTEXT Context)
 #define KTEST(name, routine) KTEST_EX(name, routine, 0)
 #define KTEST_STOP(name, routine) KTEST_EX(name, routine, KTEST_BUGCHECKS)
+#define KTEST_HANG(name, routine) KTEST_EX(name, routine, KTEST_HANGS)
 
 /* Records a check; prints "KTEST CHECK <test> <check> FAIL <detail>" on failure, and
  * "KTEST CHECK <test> <check> ok" the first time a check passes. Returns Condition. */
@@ -62,6 +71,26 @@ ULONG64 KtRandomRange(PKTEST_CONTEXT Context, ULONG64 Low, ULONG64 High);
 const struct _KSYMBOL *KtFindSymbol(ULONG_PTR Address);
 
 VOID KtRunTests(PCSTR CommandLine);
+
+/* ---- Threads in tests ----
+ * KtCreateThread starts a thread (KeCreateThread) owned by the test: the end-of-test
+ * audit fails the test if it is still alive, and joins it if it ended. KtJoinThread
+ * waits for it to end. Both return/check statuses; a failure to create is a failed check
+ * "thread_create" naming the status. */
+struct _KTHREAD;
+BOOLEAN KtCreateThread(PKTEST_CONTEXT Context, PCSTR Name, VOID (*Routine)(PVOID), PVOID Argument,
+                       struct _KTHREAD **Thread);
+VOID KtJoinThread(PKTEST_CONTEXT Context, struct _KTHREAD *Thread);
+/* The watchdog's budget for the running test, in milliseconds of clock time (default
+ * KT_DEFAULT_BUDGET_MS): past it, the watchdog prints KTEST HANG and ends the run. */
+#define KT_DEFAULT_BUDGET_MS 4000
+VOID KtSetBudget(PKTEST_CONTEXT Context, ULONG Milliseconds);
+
+/* Framework (clock.c, ke/notimpl.c): the watchdog, run by every clock interrupt with the
+ * interrupted code's trap frame; a stub's KeNotImplemented call. */
+struct _KTRAP_FRAME;
+VOID KtWatchdogTick(struct _KTRAP_FRAME *TrapFrame);
+VOID KtNotImplemented(PCSTR Function, PCSTR Lab);
 
 /* Output authentication (runner.c; framework only, refused in student files by the grader's
  * static check). KtWriteRecordV formats a record line into Line (Size bytes), replaces

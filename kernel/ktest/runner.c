@@ -13,6 +13,7 @@
 #include "hal.h"
 #include "ke.h"
 #include "ktest.h"
+#include "ktestp.h"
 #include "rtl.h"
 #include "sha256.h"
 
@@ -174,10 +175,99 @@ static VOID KtpEmitRecord(HMAC_SHA256_CONTEXT *Mac, PCSTR Format, ...)
     HalSerialWrite("\n", 1);
 }
 
+/* ---- the running test, the watchdog, stubs, test threads ---- */
+static PKTEST_CONTEXT volatile KtpCurrent;
+static volatile ULONG64 KtpStartTick, KtpDeadline;
+
+VOID KtSetBudget(PKTEST_CONTEXT Context, ULONG Milliseconds)
+{
+    Context->BudgetMs = Milliseconds;
+    if (Context == KtpCurrent && KeClockHz)
+        KtpDeadline = KtpStartTick + (ULONG64)Milliseconds * KeClockHz / 1000;
+}
+
+VOID KtWatchdogTick(PKTRAP_FRAME TrapFrame)
+{
+    ULONG64 deadline = KtpDeadline;
+    PKTEST_CONTEXT context = KtpCurrent;
+    if (!deadline || !context || KeTickCount < deadline)
+        return;
+    KtpDeadline = 0;
+    KtpHang(context->Name, (KeTickCount - KtpStartTick) * 1000 / KeClockHz, context->BudgetMs, TrapFrame);
+}
+
+VOID KtNotImplemented(PCSTR Function, PCSTR Lab)
+{
+    PKTEST_CONTEXT context = KtpCurrent;
+    if (!context) {
+        DbgPrint("%s is not implemented (%s stub)\n", Function, Lab);
+        return;
+    }
+    for (ULONG i = 0; i < context->NotImplementedCount; i++)
+        if (context->NotImplemented[i] == Function)
+            return;
+    if (context->NotImplementedCount < ARRAYSIZE(context->NotImplemented))
+        context->NotImplemented[context->NotImplementedCount++] = Function;
+    KtFail(context, "implemented", "%s is not implemented (%s stub)", Function, Lab);
+}
+
+BOOLEAN KtCreateThread(PKTEST_CONTEXT Context, PCSTR Name, VOID (*Routine)(PVOID), PVOID Argument,
+                       PKTHREAD *Thread)
+{
+    NTSTATUS status = KeCreateThread(Thread, Name, Routine, Argument, 8);
+    if (!KtCheck(Context, NT_SUCCESS(status), "thread_create", "KeCreateThread(%s) returned 0x%08X", Name,
+                 (ULONG)status))
+        return FALSE;
+    (*Thread)->Owner = Context;
+    Context->ThreadsCreated++;
+    return TRUE;
+}
+
+VOID KtJoinThread(PKTEST_CONTEXT Context, PKTHREAD Thread)
+{
+    UNREFERENCED_PARAMETER(Context);
+    KeJoinThread(Thread);
+}
+
+/* End-of-test audit: what a test must leave behind, whatever it did. */
+static VOID KtpAudit(PKTEST_CONTEXT Context)
+{
+    extern LIST_ENTRY KiThreadListHead;
+    PKPRCB prcb = KeGetCurrentPrcb();
+    KIRQL irql = KeGetCurrentIrql();
+    if (irql != PASSIVE_LEVEL) {
+        KtFail(Context, "irql", "test returned at IRQL %u, expected PASSIVE_LEVEL (0)", irql);
+        KeLowerIrql(PASSIVE_LEVEL);
+    }
+    PKTHREAD self = KeGetCurrentThread();
+    if (self != prcb->IdleThread && self->ThreadId != 1)
+        KtFail(Context, "audit_thread", "test returned on thread %u (%s), not on the runner's thread", self->ThreadId,
+               self->Name);
+    if (self->KernelApcDisable || self->SpecialApcDisable)
+        KtFail(Context, "audit_apc", "test returned with APCs disabled (KernelApcDisable %d, SpecialApcDisable %d)",
+               self->KernelApcDisable, self->SpecialApcDisable);
+    if (prcb->DpcQueueDepth)
+        KtFail(Context, "audit_dpc", "%u DPCs still queued at the end of the test", prcb->DpcQueueDepth);
+    for (PLIST_ENTRY e = KiThreadListHead.Flink; e != &KiThreadListHead;) {
+        PKTHREAD t = CONTAINING_RECORD(e, KTHREAD, ThreadListEntry);
+        e = e->Flink;
+        if (t->Owner != Context)
+            continue;
+        if (t->State == Terminated)
+            KeJoinThread(t);
+        else {
+            KtFail(Context, "audit_threads", "thread %u (%s) is still alive (%s) at the end of the test", t->ThreadId,
+                   t->Name, KeThreadStateName(t->State));
+            t->Owner = NULL;
+        }
+    }
+}
+
 static VOID KtpRun(const KTEST *Test, ULONG64 Seed)
 {
     KTEST_CONTEXT context = {0};
     context.Name = Test->Name;
+    context.BudgetMs = KT_DEFAULT_BUDGET_MS;
     context.Seed = Seed;
     context.Rng = Seed ^ RtlHashString64(Test->Name);
     DbgPrint("KTEST BEGIN %s\n", Test->Name);
@@ -190,12 +280,14 @@ static VOID KtpRun(const KTEST *Test, ULONG64 Seed)
         KtpAuthTestActive = TRUE;
     }
     KtpAuthContext = &context;
+    KtpStartTick = KeTickCount;
+    KtpCurrent = &context;
+    KtSetBudget(&context, context.BudgetMs);
     Test->Routine(&context);
     HalSerialNewLineIfNeeded();
-    if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        KtFail(&context, "irql", "test returned at IRQL %u, expected PASSIVE_LEVEL (0)", KeGetCurrentIrql());
-        KeLowerIrql(PASSIVE_LEVEL);
-    }
+    KtpAudit(&context);
+    KtpDeadline = 0;
+    KtpCurrent = NULL;
     PCSTR verdict = context.Failures ? "FAIL" : context.Skipped ? "SKIP" : "PASS";
     KtpEmitRecord(&KtpAuthTest, "KTEST END %s %s", Test->Name, verdict);
     KtpAuthTestActive = FALSE;
@@ -214,7 +306,7 @@ static VOID KtpList(VOID)
 {
     DbgPrint("ktest: available tests:");
     for (const KTEST *t = KiTestsStart; t < KiTestsEnd; t++)
-        DbgPrint(" %s%s", t->Name, (t->Flags & KTEST_BUGCHECKS) ? "(bugchecks)" : "");
+        DbgPrint(" %s%s", t->Name, (t->Flags & KTEST_BUGCHECKS) ? "(bugchecks)" : (t->Flags & KTEST_HANGS) ? "(hangs)" : "");
     DbgPrint("\n");
 }
 
@@ -239,7 +331,7 @@ VOID KtRunTests(PCSTR CommandLine)
     }
     if (strcmp(tests, "all") == 0) {
         for (const KTEST *t = KiTestsStart; t < KiTestsEnd; t++)
-            if (!(t->Flags & KTEST_BUGCHECKS))
+            if (!(t->Flags & (KTEST_BUGCHECKS | KTEST_HANGS)))
                 KtpRun(t, seed);
     } else {
         for (PCSTR p = tests; *p;) {

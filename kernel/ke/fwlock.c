@@ -1,0 +1,23 @@
+/* fwlock.c - the framework's spin locks: a lock word that records its owner, taken at a
+ * raised IRQL. On one processor a lock can only be found held by its own processor: that
+ * is a re-acquire, a bugcheck (SPIN_LOCK_ALREADY_OWNED), never a silent deadlock. */
+#include "bugcodes.h"
+#include "ki.h"
+
+VOID KiAcquireFrameworkLock(PKSPIN_LOCK Lock, KIRQL Irql, PKIRQL OldIrql)
+{
+    KIRQL old = KeGetCurrentIrql();
+    if (Irql > old)
+        __writecr8(Irql);
+    ULONG_PTR owner = (ULONG_PTR)KeGetCurrentThread() | 1;
+    if (__atomic_exchange_n(Lock, owner, __ATOMIC_ACQUIRE) != 0)
+        KeBugCheckEx(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)Lock, *Lock, 0, 0);
+    *OldIrql = old;
+}
+
+VOID KiReleaseFrameworkLock(PKSPIN_LOCK Lock, KIRQL OldIrql)
+{
+    if (__atomic_exchange_n(Lock, 0, __ATOMIC_RELEASE) == 0)
+        KeBugCheckEx(SPIN_LOCK_NOT_OWNED, (ULONG_PTR)Lock, 0, 0, 0);
+    KeLowerIrql(OldIrql);
+}
