@@ -15,7 +15,7 @@ KTEST("ke.clock_rate", KtTestClockRate)
     if (!KtCheck(Context, frequency != 0, "hpet", "no HPET: KeQueryPerformanceCounter reports no frequency") ||
         !KtCheck(Context, KeClockHz != 0, "clock", "the clock is not running (KeClockHz 0)"))
         return;
-    ULONG ms = (ULONG)KtRandomRange(Context, 20, 60);
+    ULONG ms = (ULONG)KtRandomRange(Context, 100, 200);
     ULONG64 start = KeQueryPerformanceCounter(NULL), ticks0 = KeTickCount;
     while (KeQueryPerformanceCounter(NULL) - start < frequency * ms / 1000)
         ;
@@ -149,4 +149,54 @@ KTEST_STOP("ke.stack_overflow", KtTestStackOverflow)
         return;
     KtJoinThread(Context, t);
     KtFail(Context, "overflow", "the thread returned from unbounded recursion");
+}
+
+typedef struct {
+    volatile ULONG64 Count[2];
+    volatile BOOLEAN Stop;
+} KT_SPINNERS;
+
+static VOID KtSpinner(PVOID Argument)
+{
+    KT_SPINNERS *s = (KT_SPINNERS *)((ULONG_PTR)Argument & ~1ULL);
+    ULONG me = (ULONG)((ULONG_PTR)Argument & 1);
+    while (!s->Stop)
+        s->Count[me]++;
+}
+
+/* Two threads that never wait and the test thread (spinning on the clock) share the
+ * processor by quantum end: round robin at equal priority. The counts depend on where
+ * preemption falls: under instruction counting they repeat exactly for a seed (the
+ * determinism test compares transcripts), under KVM they vary. */
+KTEST("ke.preempt", KtTestPreempt)
+{
+    static KT_SPINNERS s;
+    RtlZeroMemory((PVOID)&s, sizeof(s));
+    if (!KtCheck(Context, KeClockHz != 0, "clock", "the clock is not running"))
+        return;
+    ULONG ms = (ULONG)KtRandomRange(Context, 40, 80);
+    ULONG64 switches = KeGetCurrentPrcb()->ContextSwitches;
+    PKTHREAD a, b;
+    if (!KtCreateThread(Context, "spin0", KtSpinner, &s, &a))
+        return;
+    if (!KtCreateThread(Context, "spin1", KtSpinner, (PVOID)((ULONG_PTR)&s | 1), &b)) {
+        s.Stop = TRUE;
+        KtJoinThread(Context, a);
+        return;
+    }
+    ULONG64 end = KeTickCount + (ULONG64)ms * KeClockHz / 1000;
+    while (KeTickCount < end)
+        ;
+    s.Stop = TRUE;
+    KtJoinThread(Context, a);
+    KtJoinThread(Context, b);
+    switches = KeGetCurrentPrcb()->ContextSwitches - switches;
+    KtValue(Context, "counts", "%llu %llu", s.Count[0], s.Count[1]);
+    KtValue(Context, "switches", "%llu", switches);
+    KtValue(Context, "ticks", "%llu", KeTickCount);
+    KtCheck(Context, s.Count[0] > 0 && s.Count[1] > 0, "both_ran",
+            "a spinning thread never ran in %u ms (counts %llu, %llu): no round robin at quantum end", ms,
+            s.Count[0], s.Count[1]);
+    KtCheck(Context, switches >= 4, "preempted", "%llu context switches in %u ms of three spinning threads",
+            switches, ms);
 }
