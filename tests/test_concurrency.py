@@ -29,7 +29,7 @@ def framework_cp(ktests, name, **kw):
     return Checkpoint(lab=0, name=name, title=name, points=1, ktests=tuple(ktests), **kw)
 
 
-@pytest.mark.parametrize("ktest", ["ke.clock_rate", "ke.thread_pingpong", "ke.preempt"])
+@pytest.mark.parametrize("ktest", ["ke.clock_rate", "ke.thread_pingpong", "ke.preempt", "ke.pool_threads"])
 def test_framework_ktests_pass(status, ktest):
     verdict, run = runner.run_checkpoint(framework_cp([ktest], ktest), sol="all", seed=7, root=ROOT, status=status)
     assert verdict.passed, verdict.text
