@@ -96,3 +96,14 @@ def test_records_of_many_threads_stay_whole_and_authentic(status):
     assert len(lines) == 3 * each
     assert all(l.endswith("were it not written under the record lock") for l in lines)
     assert {l.split()[5] for l in lines} == {"0", "1", "2"}
+
+
+def test_stub_without_status_is_not_implemented(status):
+    """A stub returning BOOLEAN calls KeNotImplemented: the verdict is "not implemented",
+    naming the function and the lab, reported once though called twice (once from a thread)."""
+    verdict, run = runner.run_checkpoint(framework_cp(["ke.stub_not_implemented"], "stub"), sol="all", seed=2,
+                                         root=ROOT, status=status)
+    assert verdict.kind == v.NOT_IMPLEMENTED, verdict.text
+    assert "KtFakeBooleanStub is not implemented (lab 04 stub)" in verdict.summary
+    out = run.output.decode()
+    assert out.count(" implemented FAIL ") == 1 and "reported_once ok" in out

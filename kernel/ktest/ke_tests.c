@@ -321,3 +321,29 @@ KTEST("ke.pool_threads", KtTestPoolThreads)
                     e->Frees[type], (ULONG64)e->Bytes[type]);
     }
 }
+
+/* What a lab 04/05 stub that cannot return NTSTATUS looks like. */
+static BOOLEAN KtFakeBooleanStub(PVOID Argument)
+{
+    UNREFERENCED_PARAMETER(Argument);
+    KeNotImplemented("KtFakeBooleanStub", "lab 04");
+    return FALSE;
+}
+
+static VOID KtStubCaller(PVOID Argument)
+{
+    KtFakeBooleanStub(Argument);
+}
+
+/* A BOOLEAN stub, called from the test and from a test thread, marks itself with
+ * KeNotImplemented: the runner reports it once as the failing check "implemented" (the
+ * grader's verdict "not implemented"). Fails on purpose. */
+KTEST_EX("ke.stub_not_implemented", KtTestStubNotImplemented, KTEST_FAILS)
+{
+    PKTHREAD t;
+    KtFakeBooleanStub(NULL);
+    if (KtCreateThread(Context, "stub_caller", KtStubCaller, NULL, &t))
+        KtJoinThread(Context, t);
+    KtCheck(Context, Context->NotImplementedCount == 1, "reported_once", "%u functions reported",
+            Context->NotImplementedCount);
+}
