@@ -1,4 +1,5 @@
-/* pic.c - the legacy 8259 PICs: remapped to vectors 0x20-0x2F and masked. */
+/* pic.c - the legacy 8259 PICs: remapped to vectors 0x20-0x2F and masked for good
+ * (the local APIC, apic.c, delivers every interrupt). */
 #include "arch.h"
 #include "hal.h"
 

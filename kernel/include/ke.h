@@ -20,8 +20,12 @@ VOID KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
 VOID KeLowerIrql(KIRQL NewIrql);
 KIRQL KeRaiseIrqlToDpcLevel(VOID);
 
-/* ---- Trap frame, as built by KiTrapCommon (trap.asm) ---- */
+/* ---- Trap frame, as built by KiTrapCommon (trap.asm) ----
+ * PreviousIrql is the IRQL (CR8) the interrupted code ran at; an interrupt restores it
+ * on exit. Reserved keeps the frame a multiple of 16 bytes. */
 typedef struct _KTRAP_FRAME {
+    ULONG64 PreviousIrql;
+    ULONG64 Reserved;
     ULONG64 R15, R14, R13, R12, R11, R10, R9, R8;
     ULONG64 Rbp, Rdi, Rsi, Rdx, Rcx, Rbx, Rax;
     ULONG64 Vector;
@@ -46,5 +50,19 @@ VOID KiInitializeGdt(VOID);
 VOID KiInitializeIdt(VOID);
 VOID KiDispatchTrap(PKTRAP_FRAME TrapFrame);
 
+#include "kethread.h"
+
 /* The command line given through fw_cfg or multiboot2. */
 extern CHAR KeLoaderCommandLine[512];
+
+/* What the loader hands the kernel (built from multiboot2 by KiSystemStartup). */
+struct _MM_BOOT_MEMORY;
+struct _MM_BOOT_MODULE;
+typedef struct _LOADER_PARAMETER_BLOCK {
+    ULONG64 MultibootInfo;                 /* physical address of the multiboot2 information */
+    struct _MM_BOOT_MEMORY *Memory;        /* usable and reserved physical ranges */
+    ULONG ModuleCount;
+    struct _MM_BOOT_MODULE *Modules;
+    PCSTR CommandLine;                     /* fw_cfg opt/ntlab/cmdline, else multiboot2's */
+} LOADER_PARAMETER_BLOCK, *PLOADER_PARAMETER_BLOCK;
+extern LOADER_PARAMETER_BLOCK KeLoaderBlock;

@@ -160,6 +160,9 @@ typedef union _MMPTE {
 #define MM_SYSTEM_SPACE_START 0xFFFF800000000000ULL
 #define MM_SYSTEM_PTE_START 0xFFFFF88000000000ULL
 #define MM_SYSTEM_PTE_SIZE 0x0000000040000000ULL
+/* Kernel stacks (mm/syspte.c): after the system PTE range, in PDPT entries of their own. */
+#define MM_KERNEL_STACK_START (MM_SYSTEM_PTE_START + MM_SYSTEM_PTE_SIZE)
+#define MM_KERNEL_STACK_SIZE 0x0000000001000000ULL
 #define MM_PAGED_POOL_START 0xFFFFF8A000000000ULL
 #define MM_PAGED_POOL_SIZE 0x0000000040000000ULL
 #define MM_NONPAGED_POOL_START 0xFFFFFA8000000000ULL
@@ -204,6 +207,19 @@ typedef struct _MI_TRANSLATION {
     PFN_NUMBER Tables[5];   /* frame of the table of each level (Tables[4] = the PML4) */
 } MI_TRANSLATION, *PMI_TRANSLATION;
 VOID MiInspectTranslation(PMMPTE Pml4, ULONG_PTR Va, PMI_TRANSLATION Out);
+
+/* ---- The PFN lock (framework, mm/pfnlock.c) ----
+ * Held around every framework call into lab 01 and lab 02 code that can run while
+ * threads run (pool pages, kernel stacks): the student code stays lock-free. A spin lock
+ * at DISPATCH_LEVEL (lab 01 and 02 contracts have no IRQL rule). */
+VOID MiLockPfnDatabase(unsigned char *OldIrql);
+VOID MiUnlockPfnDatabase(unsigned char OldIrql);
+
+/* ---- Kernel stacks (framework, mm/syspte.c) ----
+ * Pages mapped stack pages below StackBase, StackLimit the lowest, GuardPage the
+ * unmapped page below it. Needs labs 01 and 02 (STATUS_INSUFFICIENT_RESOURCES without). */
+NTSTATUS MmCreateKernelStack(ULONG Pages, PULONG_PTR StackBase, PULONG_PTR StackLimit, PULONG_PTR GuardPage);
+VOID MmDeleteKernelStack(ULONG_PTR StackBase, ULONG Pages);
 
 /* ---- Pool pages (framework, for lab 03) ----
  * Whole pages in the nonpaged or paged pool region, backed by frames and mapped in

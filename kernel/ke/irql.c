@@ -1,8 +1,8 @@
 /* irql.c - IRQL kept in CR8 (the local APIC's task priority): raise, lower, query.
- * Raising to a lower level or lowering to a higher one is a bugcheck, as on NT. */
-#include "arch.h"
+ * Raising to a lower level or lowering to a higher one is a bugcheck, as on NT. Lowering
+ * below APC_LEVEL or DISPATCH_LEVEL delivers the software interrupts pending there. */
 #include "bugcodes.h"
-#include "ke.h"
+#include "ki.h"
 
 KIRQL KeGetCurrentIrql(VOID)
 {
@@ -24,6 +24,11 @@ VOID KeLowerIrql(KIRQL NewIrql)
     if (NewIrql > old)
         KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, old, NewIrql, 0, 0);
     __writecr8(NewIrql);
+    /* With interrupts disabled (a framework lock at the caller's IRQL) they stay pending:
+     * the lock's release or the next interrupt's exit delivers them. */
+    if (NewIrql < DISPATCH_LEVEL && (KeGetCurrentPrcb()->SoftwareInterruptPending >> NewIrql) > 1 &&
+        (__readeflags() & EFLAGS_IF))
+        KiDeliverSoftwareInterrupts(NewIrql);
 }
 
 KIRQL KeRaiseIrqlToDpcLevel(VOID)

@@ -1,6 +1,8 @@
 ; trap.asm - interrupt and exception entry stubs.
 ; Every vector pushes (error code or 0) and its number, then KiTrapCommon saves the
-; general registers to form a KTRAP_FRAME (see ke.h) and calls KiDispatchTrap(frame).
+; general registers and makes room for PreviousIrql (and a pad) to form a KTRAP_FRAME
+; (see ke.h), and calls KiDispatchTrap(frame). The frame is a multiple of 16 bytes, so
+; the call is made with the stack aligned as the ABI wants.
 
 section .text
 bits 64
@@ -47,9 +49,11 @@ KiTrapCommon:
     push r13
     push r14
     push r15
+    sub rsp, 16                            ; PreviousIrql, Reserved
     cld
     mov rdi, rsp
     call KiDispatchTrap
+    add rsp, 16
     pop r15
     pop r14
     pop r13

@@ -1,0 +1,52 @@
+/* clock.c - the clock: the local APIC timer (calibrated against the HPET) interrupts at
+ * CLOCK_LEVEL (vector 0xD1) KE_CLOCK_HZ times a second. Each tick counts time, asks for
+ * timer expiration at DISPATCH_LEVEL (lab 04's KiTimerExpiration), charges the running
+ * thread's quantum (quantum end: lab 05's KiQuantumEnd), and runs the test watchdog. */
+#include "hal.h"
+#include "ki.h"
+#include "ktest.h"
+#include "rtl.h"
+
+#define KE_CLOCK_HZ 250
+
+volatile ULONG64 KeTickCount;
+ULONG KeTimeIncrement;
+ULONG KeClockHz;
+ULONG64 KiApicTimerPerMs;
+static KINTERRUPT KiClockInterruptObject;
+
+ULONG64 KeQueryInterruptTime(VOID)
+{
+    return KeTickCount * KeTimeIncrement;
+}
+
+static BOOLEAN KiClockInterrupt(PKINTERRUPT Interrupt, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Interrupt);
+    UNREFERENCED_PARAMETER(Context);
+    PKPRCB prcb = KeGetCurrentPrcb();
+    KeTickCount++;
+    prcb->TimerRequest = TRUE;
+    PKTHREAD thread = prcb->CurrentThread;
+    if (thread != prcb->IdleThread) {
+        thread->Quantum -= CLOCK_QUANTUM_DECREMENT;
+        if (thread->Quantum <= 0)
+            prcb->QuantumEnd = TRUE;
+    }
+    prcb->SoftwareInterruptPending |= SWINT_DISPATCH;
+    KtWatchdogTick(prcb->InterruptTrapFrame);
+    return TRUE;
+}
+
+VOID KiInitializeClock(VOID)
+{
+    KeInitializeInterrupt(&KiClockInterruptObject, KiClockInterrupt, NULL, CLOCK_VECTOR, CLOCK_LEVEL);
+    if (!KeConnectInterrupt(&KiClockInterruptObject)) {
+        DbgPrint("ke: cannot connect the clock interrupt\n");
+        return;
+    }
+    KeTimeIncrement = 10000000 / KE_CLOCK_HZ;
+    KiApicTimerPerMs = HalStartClock(CLOCK_VECTOR, KE_CLOCK_HZ);
+    if (KiApicTimerPerMs)
+        KeClockHz = KE_CLOCK_HZ;
+}

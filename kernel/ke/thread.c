@@ -1,0 +1,294 @@
+/* thread.c - threads: the initial thread (the boot context, on the boot stack), the idle
+ * thread, and framework-created threads on kernel stacks with guard pages (mm/syspte.c).
+ * Thread objects come from a framework table (the pool is lab 03's: a stubbed pool must
+ * not stop the clock or the idle thread). Switching: KiSwapThread / KiSwitchTo over
+ * KiSwapContext (arch/x86_64/ctxswap.asm). */
+#include "bugcodes.h"
+#include "ki.h"
+#include "mm.h"
+#include "rtl.h"
+
+#define KI_MAX_THREADS 64
+#define KI_IDLE_STACK_SIZE 16384
+
+KTHREAD KiInitialThread, KiIdleThread;
+LIST_ENTRY KiThreadListHead;
+static KTHREAD KiThreadTable[KI_MAX_THREADS];
+static ULONG KiNextThreadId = 1;
+static KSPIN_LOCK KiThreadTableLock;
+static __attribute__((aligned(16))) UCHAR KiIdleStack[KI_IDLE_STACK_SIZE];
+
+/* Offsets KiSwapContext needs (ctxswap.asm). */
+const ULONG64 KiSwapContextOffsets[2] = {offsetof(KTHREAD, KernelStack), offsetof(KTHREAD, FxSaveArea)};
+extern UCHAR KiBootStack[], KiBootStackTop[];
+extern VOID KiThreadStartup(VOID);
+
+static PCSTR const KiStateNames[] = {"Initialized", "Ready", "Running", "Standby", "Terminated", "Waiting",
+                                     "Transition", "DeferredReady"};
+PCSTR KeThreadStateName(ULONG State)
+{
+    return State < ARRAYSIZE(KiStateNames) ? KiStateNames[State] : "?";
+}
+
+PCSTR KeWaitReasonName(ULONG WaitReason)
+{
+    switch (WaitReason) {
+    case Executive: return "Executive";
+    case FreePage: return "FreePage";
+    case PageIn: return "PageIn";
+    case PoolAllocation: return "PoolAllocation";
+    case DelayExecution: return "DelayExecution";
+    case Suspended: return "Suspended";
+    case UserRequest: return "UserRequest";
+    case WrExecutive: return "WrExecutive";
+    case WrQueue: return "WrQueue";
+    case WrDispatchInt: return "WrDispatchInt";
+    case WrKernel: return "WrKernel";
+    default: return "?";
+    }
+}
+
+static VOID KiInitializeThreadObject(PKTHREAD Thread, PCSTR Name, KPRIORITY Priority)
+{
+    RtlZeroMemory(Thread, sizeof(*Thread));
+    Thread->Header.Type = ThreadObject;
+    InitializeListHead(&Thread->Header.WaitListHead);
+    InitializeListHead(&Thread->ApcState.ApcListHead[KernelMode]);
+    InitializeListHead(&Thread->ApcState.ApcListHead[UserMode]);
+    Thread->Priority = Thread->BasePriority = Priority;
+    Thread->Quantum = THREAD_QUANTUM;
+    Thread->ThreadId = KiNextThreadId++;
+    Thread->InUse = TRUE;
+    RtlFormatString(Thread->Name, sizeof(Thread->Name), "%s", Name);
+    /* A clean FPU/SSE state for the first FXRSTOR: FCW 0x37F, MXCSR 0x1F80. */
+    Thread->FxSaveArea[0] = 0x7F;
+    Thread->FxSaveArea[1] = 0x03;
+    Thread->FxSaveArea[24] = 0x80;
+    Thread->FxSaveArea[25] = 0x1F;
+    InsertTailList(&KiThreadListHead, &Thread->ThreadListEntry);
+}
+
+/* The switch frame KiSwapContext pops for a new thread: r15 r14 r13 r12 rbx rbp, then
+ * the return into KiThreadStartup with r12 = routine, r13 = context. */
+static VOID KiInitializeThreadStack(PKTHREAD Thread, PKSTART_ROUTINE StartRoutine, PVOID StartContext)
+{
+    PULONG64 frame = (PULONG64)(Thread->StackBase - 72);
+    frame[0] = 0;                          /* r15 */
+    frame[1] = 0;                          /* r14 */
+    frame[2] = (ULONG64)StartContext;      /* r13 */
+    frame[3] = (ULONG64)StartRoutine;      /* r12 */
+    frame[4] = 0;                          /* rbx */
+    frame[5] = 0;                          /* rbp */
+    frame[6] = (ULONG64)KiThreadStartup;   /* return address */
+    Thread->KernelStack = (ULONG_PTR)frame;
+    Thread->StartRoutine = StartRoutine;
+    Thread->StartContext = StartContext;
+}
+
+static VOID KiIdleLoop(PVOID Context);
+
+VOID KiInitializeThreads(VOID)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+    InitializeListHead(&KiThreadListHead);
+    KiInitializeThreadObject(&KiInitialThread, "initial", 8);
+    KiInitialThread.StackBase = (ULONG_PTR)KiBootStackTop;
+    KiInitialThread.StackLimit = (ULONG_PTR)KiBootStack;
+    KiInitialThread.State = Running;
+    prcb->CurrentThread = &KiInitialThread;
+
+    KiInitializeThreadObject(&KiIdleThread, "idle", 0);
+    KiIdleThread.StackBase = (ULONG_PTR)KiIdleStack + sizeof(KiIdleStack);
+    KiIdleThread.StackLimit = (ULONG_PTR)KiIdleStack;
+    KiInitializeThreadStack(&KiIdleThread, KiIdleLoop, NULL);
+    KiIdleThread.State = Ready; /* never on a ready queue: chosen when nothing else is */
+    prcb->IdleThread = &KiIdleThread;
+}
+
+/* Runs when nothing else is ready: takes a ready thread if the dispatcher has one,
+ * otherwise halts with interrupts on until the next interrupt. */
+static VOID KiIdleLoop(PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    PKPRCB prcb = KeGetCurrentPrcb();
+    for (;;) {
+        KIRQL old = KeRaiseIrqlToDpcLevel();
+        PKTHREAD next = prcb->NextThread ? prcb->NextThread : KiSelectNextThread(prcb);
+        prcb->NextThread = NULL;
+        if (next && next != &KiIdleThread)
+            KiSwitchTo(next);
+        KeLowerIrql(old);
+        _disable();
+        if (prcb->NextThread || prcb->SoftwareInterruptPending)
+            _enable();
+        else
+            __asm__ volatile("sti; hlt" ::: "memory");
+    }
+}
+
+VOID KiSwitchTo(PKTHREAD New)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+    PKTHREAD old = prcb->CurrentThread;
+    if (KeGetCurrentIrql() != DISPATCH_LEVEL)
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, KeGetCurrentIrql(), DISPATCH_LEVEL, (ULONG_PTR)New, 1);
+    if (New == old) {
+        New->State = Running;
+        return;
+    }
+    ULONG64 flags = __readeflags();
+    _disable();
+    New->State = Running;
+    if (old == &KiIdleThread)
+        old->State = Ready;
+    if (New != &KiIdleThread)
+        New->Quantum = New->Quantum > 0 ? New->Quantum : THREAD_QUANTUM;
+    prcb->CurrentThread = New;
+    prcb->ContextSwitches++;
+    KiSwapContext(old, New);
+    __restoreflags(flags);
+}
+
+VOID KiSwapThread(VOID)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+    PKTHREAD next = prcb->NextThread;
+    prcb->NextThread = NULL;
+    if (!next)
+        next = KiSelectNextThread(prcb);
+    if (!next)
+        next = &KiIdleThread;
+    KiSwitchTo(next);
+}
+
+/* The C half of a new thread's start (KiThreadStartup): at DISPATCH_LEVEL with
+ * interrupts disabled, as KiSwapContext left it. */
+VOID KiStartThread(PKSTART_ROUTINE StartRoutine, PVOID StartContext)
+{
+    _enable();
+    KeLowerIrql(PASSIVE_LEVEL);
+    StartRoutine(StartContext);
+    PsTerminateSystemThread(STATUS_SUCCESS);
+}
+
+NTSTATUS KeCreateThread(PKTHREAD *Thread, PCSTR Name, PKSTART_ROUTINE StartRoutine, PVOID StartContext,
+                        KPRIORITY Priority)
+{
+    *Thread = NULL;
+    if (Priority <= 0 || Priority >= MAXIMUM_PRIORITY)
+        return STATUS_INVALID_PARAMETER;
+    ULONG_PTR base, limit, guard;
+    NTSTATUS status = MmCreateKernelStack(KERNEL_STACK_PAGES, &base, &limit, &guard);
+    if (!NT_SUCCESS(status))
+        return status;
+    KIRQL old;
+    KiAcquireFrameworkLock(&KiThreadTableLock, DISPATCH_LEVEL, &old);
+    PKTHREAD t = NULL;
+    for (ULONG i = 0; i < KI_MAX_THREADS && !t; i++)
+        if (!KiThreadTable[i].InUse)
+            t = &KiThreadTable[i];
+    if (t) {
+        KiInitializeThreadObject(t, Name, Priority);
+        t->StackBase = base;
+        t->StackLimit = limit;
+        t->GuardPage = guard;
+        KiInitializeThreadStack(t, StartRoutine, StartContext);
+        t->State = Initialized;
+    }
+    KiReleaseFrameworkLock(&KiThreadTableLock, old);
+    if (!t) {
+        MmDeleteKernelStack(base, KERNEL_STACK_PAGES);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    *Thread = t;
+    old = KeRaiseIrqlToDpcLevel();
+    KiReadyThread(t);
+    KeLowerIrql(old);
+    return STATUS_SUCCESS;
+}
+
+DECLSPEC_NORETURN VOID PsTerminateSystemThread(NTSTATUS ExitStatus)
+{
+    PKTHREAD t = KeGetCurrentThread();
+    KeRaiseIrqlToDpcLevel();
+    t->WaitStatus = ExitStatus;
+    t->State = Terminated;
+    t->Header.SignalState = 1;
+    /* Release the joiner, if any (its wait block is on our header). */
+    if (!IsListEmpty(&t->Header.WaitListHead)) {
+        PLIST_ENTRY e = t->Header.WaitListHead.Flink;
+        RemoveEntryList(e);
+        PKWAIT_BLOCK wb = CONTAINING_RECORD(e, KWAIT_BLOCK, WaitListEntry);
+        wb->Thread->WaitBlockList = NULL;
+        KiReadyThread(wb->Thread);
+    }
+    KiSwapThread();
+    KeBugCheckEx(ATTEMPTED_SWITCH_FROM_DPC, (ULONG_PTR)t, 0, 0, 0); /* a terminated thread ran again */
+}
+
+VOID KeJoinThread(PKTHREAD Thread)
+{
+    KIRQL old = KeRaiseIrqlToDpcLevel();
+    if (Thread->State != Terminated) {
+        PKTHREAD self = KeGetCurrentThread();
+        PKWAIT_BLOCK wb = &self->WaitBlock[THREAD_WAIT_OBJECTS];
+        wb->Thread = self;
+        wb->Object = Thread;
+        InsertTailList(&Thread->Header.WaitListHead, &wb->WaitListEntry);
+        self->WaitBlockList = wb;
+        self->WaitReason = WrKernel;
+        self->State = Waiting;
+        KiSwapThread();
+    }
+    KeLowerIrql(old);
+    if (Thread->State != Terminated)
+        return; /* woken without the thread ending: keep its stack */
+    MmDeleteKernelStack(Thread->StackBase, KERNEL_STACK_PAGES);
+    KiAcquireFrameworkLock(&KiThreadTableLock, DISPATCH_LEVEL, &old);
+    RemoveEntryList(&Thread->ThreadListEntry);
+    Thread->InUse = FALSE;
+    Thread->Joined = TRUE;
+    KiReleaseFrameworkLock(&KiThreadTableLock, old);
+}
+
+VOID KeYieldProcessor(VOID)
+{
+    KIRQL old = KeRaiseIrqlToDpcLevel();
+    PKPRCB prcb = KeGetCurrentPrcb();
+    PKTHREAD next = KiSelectNextThread(prcb);
+    if (next) {
+        KiReadyThread(KeGetCurrentThread());
+        KiSwitchTo(next);
+    }
+    KeLowerIrql(old);
+}
+
+static BOOLEAN KiInRange(ULONG_PTR Va, ULONG_PTR Low, ULONG_PTR High)
+{
+    return Va >= Low && Va < High;
+}
+
+PKTHREAD KiFindGuardPageOwner(ULONG_PTR Va)
+{
+    if (!KiThreadListHead.Flink)
+        return NULL;
+    for (PLIST_ENTRY e = KiThreadListHead.Flink; e != &KiThreadListHead; e = e->Flink) {
+        PKTHREAD t = CONTAINING_RECORD(e, KTHREAD, ThreadListEntry);
+        if (t->GuardPage && KiInRange(Va, t->GuardPage, t->GuardPage + PAGE_SIZE))
+            return t;
+    }
+    return NULL;
+}
+
+PKTHREAD KiFindStackOwner(ULONG_PTR Va)
+{
+    if (!KiThreadListHead.Flink)
+        return NULL;
+    for (PLIST_ENTRY e = KiThreadListHead.Flink; e != &KiThreadListHead; e = e->Flink) {
+        PKTHREAD t = CONTAINING_RECORD(e, KTHREAD, ThreadListEntry);
+        ULONG_PTR low = t->GuardPage ? t->GuardPage : t->StackLimit;
+        if (KiInRange(Va, low, t->StackBase))
+            return t;
+    }
+    return NULL;
+}
