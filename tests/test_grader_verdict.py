@@ -312,3 +312,24 @@ def test_lab00_model_on_recorded_runs():
     assert judge("lab00_page_fault_seed1.txt", 37, pf, seed=1).passed
     r = judge("lab00_page_fault_seed1.txt", 37, pf, seed=3)
     assert r.kind == v.FAILED_CHECK and "P1 (address) and P2 (access, 1 = write)" in r.summary
+
+
+def test_lab00_stack_chain_model_on_recorded_run():
+    sc = cp(("rtl.stack_chain",), name="stack_chain", lab=0, model="lab00")
+    assert judge("lab00_stack_chain_seed5.txt", 33, sc, seed=5).passed
+    r = judge("lab00_stack_chain_seed5.txt", 33, sc, seed=6)
+    assert r.kind == v.FAILED_CHECK and "the seeded call chain: expected depth" in r.summary
+    # a walk that lost a frame in the middle: the model names the first frame that differs
+    text = (T / "lab00_stack_chain_seed5.txt").read_text().splitlines()
+    frames = [i for i, l in enumerate(text) if "rtl.stack_chain frame " in l]
+    del text[frames[2]]
+    renumbered, n = [], 0
+    for l in text:
+        if "rtl.stack_chain frame " in l:
+            f = l.split()
+            f[4] = str(n)
+            n += 1
+            l = " ".join(f)
+        renumbered.append(l.replace("captured 17", f"captured {n}") if " captured " in l else l)
+    r = judge(("\n".join(renumbered) + "\n").encode(), 33, sc, seed=5)
+    assert r.kind == v.FAILED_CHECK and "frame 2 expected" in r.summary

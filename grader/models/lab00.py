@@ -12,6 +12,50 @@ from __future__ import annotations
 from grader.models.rng import KtRng
 
 _CRASH_NAMES = ("KtCrashA", "KtCrashB", "KtCrashC")
+_CHAIN_NAMES = ("KtChainA", "KtChainB", "KtChainC")
+
+
+def chain_expected(seed: int) -> tuple[int, list[str]]:
+    """rtl.stack_chain: the seeded depth and the frames the walk must start with, innermost first."""
+    rng = KtRng(seed, "rtl.stack_chain")
+    depth = rng.range(3, 8)
+    steps = [rng.range(0, 2) for _ in range(depth)]
+    names: list[str] = []
+    for level in range(depth - 1, -1, -1):
+        names += ["KtChainNext", _CHAIN_NAMES[steps[level]]]
+    names.append("KtTestStackChain")
+    return depth, names
+
+
+def _judge_chain(seed, values) -> list[str]:
+    out: list[str] = []
+    test = "rtl.stack_chain"
+    depth, names = chain_expected(seed)
+    text = _one(values, test, "depth", "the seeded call chain", out)
+    if text is not None and text.strip() != str(depth):
+        out.append(f"the seeded call chain: expected depth {depth}, the test announced {text}")
+    text = _one(values, test, "captured", "*Captured of the walk", out)
+    frames = []
+    for v in _values(values, test, "frame"):
+        f = v.split()
+        frames.append((int(f[0]), f[2] if len(f) > 2 else "?"))
+    if [i for i, _ in frames] != list(range(len(frames))):
+        out.append(f"the walk's frames: expected records numbered 0, 1, 2, ..., seen {[i for i, _ in frames]}")
+        return out
+    if text is not None and text.strip() != str(len(frames)):
+        out.append(f"*Captured = the number stored: the walk reported {text.strip()} frames, "
+                   f"the test printed {len(frames)}")
+    seen = [n for _, n in frames]
+    for i, want in enumerate(names):
+        got = seen[i] if i < len(seen) else "(none)"
+        if got != want:
+            out.append(f"the walk of the seeded chain, innermost first: frame {i} expected {want}, seen {got} "
+                       f"(expected {','.join(names)}, ... ,KiBootEntry64; seen {','.join(seen)})")
+            break
+    if seen and seen[-1] != "KiBootEntry64":
+        out.append(f"the walk ends at the zero frame pointer pushed by the boot code: last frame expected "
+                   f"KiBootEntry64, seen {seen[-1]}")
+    return out
 
 
 def _values(values, test: str, key: str) -> list[str]:
@@ -75,6 +119,7 @@ def _judge_page_fault(seed, values) -> list[str]:
 
 
 _JUDGES = {
+    "stack_chain": _judge_chain,
     "bugcheck_stop": _judge_bugcheck,
     "kernel_page_fault": _judge_page_fault,
 }
