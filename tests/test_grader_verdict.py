@@ -311,7 +311,7 @@ def test_lab00_model_on_recorded_runs():
             stop_params=(None, None, None, None), model="lab00")
     assert judge("lab00_page_fault_seed1.txt", 37, pf, seed=1).passed
     r = judge("lab00_page_fault_seed1.txt", 37, pf, seed=3)
-    assert r.kind == v.FAILED_CHECK and "P1 (address) and P2 (access, 1 = write)" in r.summary
+    assert r.kind == v.FAILED_CHECK and "P1 (address), P2 (access, 1 = write), P4 (error code)" in r.summary
 
 
 def test_lab00_stack_chain_model_on_recorded_run():
