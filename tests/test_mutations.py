@@ -279,6 +279,16 @@ CASES = [
      "return !entry->Reserved && (entry->PageLocation == ZeroedPageList || entry->PageLocation == FreePageList);",
      "return !entry->Reserved && entry->PageLocation == FreePageList;",
      {"contiguous": "zeroed_or_free"}),
+    ("contiguous-takes-as-it-goes", 1, "01-pfn/pfnalloc.c",
+     "        while (i < Count && MiIsAvailable(base + i))\n            i++;\n        if (i == Count) {\n"
+     "            for (i = 0; i < Count; i++)\n                MiTakePage(base + i);\n",
+     "        while (i < Count && MiIsAvailable(base + i))\n            MiTakePage(base + i++);\n"
+     "        if (i < Count)\n            for (PFN_NUMBER j = 0; j < i; j++)\n"
+     "                MiInsertPageInList(FreePageList, base + j);\n        if (i == Count) {\n",
+     {"contiguous": "failure_changes_nothing"}),
+    ("walk-wants-16-byte-alignment", 0, "00-bugcheck/stackwalk.c",
+     "(frame & 7) != 0", "(frame & 15) != 0",
+     {"corrupt_chain": "captured"}),
     ("contiguous-writes-base-on-failure", 1, "01-pfn/pfnalloc.c",
      "        base = ALIGN_UP(base + i + 1, AlignmentPages);\n    }\n    return STATUS_NO_MEMORY;",
      "        base = ALIGN_UP(base + i + 1, AlignmentPages);\n    }\n    *BasePfn = 0;\n    return STATUS_NO_MEMORY;",

@@ -18,7 +18,7 @@
 #define KT_SENTINEL ((PVOID)0x5A5A5A5A5A5A5A5AULL)
 #define KT_MAX_EXPECT 8
 
-static ULONG_PTR KtS[KT_WORDS];
+static ULONG_PTR KtS[KT_WORDS] __attribute__((aligned(16)));
 static PVOID KtCallers[KT_MAX_EXPECT + 2];
 
 static ULONG_PTR KtA(ULONG Index) { return (ULONG_PTR)&KtS[Index]; }
@@ -88,6 +88,7 @@ static ULONG_PTR KtBuildCase(PKTEST_CONTEXT Context, ULONG C, ULONG *Count, ULON
     p[0] = KT_LOW + 2 + (ULONG)KtRandomRange(Context, 0, 3);
     for (ULONG i = 1; i < 4; i++)
         p[i] = p[i - 1] + 2 + (ULONG)KtRandomRange(Context, 0, 3);
+    p[1] |= 1;      /* frame 1 is 8-byte but never 16-byte aligned: a walker that wants 16 is caught */
     if (C == 9)
         p[0] = KT_LOW;
     KtF(p[0], KtA(p[1]), r[0]);
