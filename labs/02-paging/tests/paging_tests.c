@@ -51,8 +51,10 @@ KTEST("paging.translate", KtTestPagingTranslate)
                                     MM_PROTECT_WRITE | (vas[i] <= MM_HIGHEST_USER_ADDRESS ? MM_PROTECT_USER : 0), 0);
         if (!KtRequireImplemented(Context, status, "MmMapPage", "lab 02"))
             return;
-        if (!KtCheck(Context, status == STATUS_SUCCESS, "map", "MmMapPage(0x%016llx -> frame 0x%llx) returned 0x%08X",
-                     (ULONG64)vas[i], pfns[i], (ULONG)status))
+        if (!KtCheck(Context, status == STATUS_SUCCESS, "map", "MmMapPage(0x%016llx -> frame 0x%llx) returned 0x%08X%s",
+                     (ULONG64)vas[i], pfns[i], (ULONG)status,
+                     status == STATUS_CONFLICTING_ADDRESSES ? " for an address nothing maps: a table with stray valid "
+                     "entries (a new table must be a zeroed frame, MM_ALLOCATE_ZEROED; free memory is dirty)" : ""))
             return;
     }
     KtValue(Context, "mappings", "%u", n);

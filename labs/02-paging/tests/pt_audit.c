@@ -6,13 +6,16 @@
 
 VOID KtPoisonFreeFrames(PKTEST_CONTEXT Context, ULONG Count)
 {
+    /* Every word is a valid entry (Present, Write, User, Accessed, Dirty, seeded software
+     * bits, NX) that points back to its own frame: code that walks into a dirty table finds
+     * "valid" entries everywhere (and a conflict at the leaf) instead of faulting. */
     ULONG64 state = Context->Seed ^ 0x5054506F69736F6EULL;
-    ULONG64 pattern = (RtlSplitMix64(&state) & 0x000FFFFFFFFFF000ULL) | 0x8000000000000067ULL;
+    ULONG64 bits = 0x8000000000000067ULL | ((RtlSplitMix64(&state) & 0x7) << 9);
     PFN_NUMBER pfn = MmPageListHeads[FreePageList].Flink;
     for (ULONG n = 0; n < Count && pfn != MM_EMPTY_LIST && pfn <= MmHighestPhysicalPage; n++) {
         PULONG64 p = MiPfnToVirtual(pfn);
         for (ULONG i = 0; i < 512; i++)
-            p[i] = pattern ^ ((ULONG64)i << 12);
+            p[i] = bits | (pfn << PAGE_SHIFT);
         pfn = MI_PFN_ELEMENT(pfn)->Flink;
     }
 }

@@ -296,7 +296,7 @@ KTEST("pool.tags", KtTestPoolTags)
     }
     for (ULONG t = 0; t < ARRAYSIZE(KtTags); t++) {
         const POOL_TRACKER_TABLE *e = KtFindTag(KtTags[t]);
-        KtValue(Context, "tag_counts", "%.4s %d %d %d %d", (PCSTR)&KtTags[t], e ? e->Allocs[0] - allocs0[t][0] : 0,
+        KtValue(Context, "tag_counts", "0x%x %d %d %d %d", KtTags[t], e ? e->Allocs[0] - allocs0[t][0] : 0,
                 e ? e->Frees[0] - frees0[t][0] : 0, e ? e->Allocs[1] - allocs0[t][1] : 0,
                 e ? e->Frees[1] - frees0[t][1] : 0);
         if (e && (e->Bytes[0] != bytes0[t][0] || e->Bytes[1] != bytes0[t][1])) {

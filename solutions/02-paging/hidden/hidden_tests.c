@@ -20,7 +20,7 @@ KTEST("paging.storm", KtTestPagingStorm)
         return;
     static KT_MAPPING maps[KT_STORM_SLOTS];
     ULONG_PTR base = (KtRandomRange(Context, 0, 1) ? 0xFFFF800000000000ULL : 0) |
-                     (KtRandomRange(Context, 1, 0xFFFF) << 31);
+                     (KtRandomRange(Context, 1, 0x3FFF) << 33);
     for (ULONG op = 0; op < 700; op++) {
         ULONG s = (ULONG)KtRandomRange(Context, 0, KT_STORM_SLOTS - 1);
         KT_MAPPING *m = &maps[s];
@@ -37,7 +37,8 @@ KTEST("paging.storm", KtTestPagingStorm)
             m->Va = 0;
         } else {
             BOOLEAN large = s % 4 == 0;
-            ULONG_PTR v = large ? base + (KtRandomRange(Context, 0, 255) * MM_LARGE_PAGE_SIZE)
+            /* large pages in four PDs of their own, a few each, so their PDs empty often */
+            ULONG_PTR v = large ? base + (KtRandomRange(Context, 1, 4) << 30) + KtRandomRange(Context, 0, 7) * MM_LARGE_PAGE_SIZE
                                 : base + (KtRandomRange(Context, 0, (1ULL << 17) - 1) << PAGE_SHIFT);
             BOOLEAN used = FALSE;
             for (ULONG i = 0; i < KT_STORM_SLOTS; i++) {
@@ -204,6 +205,11 @@ KTEST("paging.edges", KtTestPagingEdges)
     PMMPTE pml4 = KtNewSpace(Context, &top);
     if (!pml4)
         return;
+    PFN_NUMBER before = MmAvailablePages;
+    NTSTATUS status = MmMapPage(pml4, MM_HIGHEST_USER_ADDRESS + 1, 0x77, MM_PROTECT_USER, 0);
+    KtCheck(Context, status == STATUS_INVALID_PARAMETER && MmAvailablePages == before, "highest_user",
+            "MM_PROTECT_USER at 0x%016llx, one page above MM_HIGHEST_USER_ADDRESS, returned 0x%08X (expected "
+            "STATUS_INVALID_PARAMETER, no frame taken)", MM_HIGHEST_USER_ADDRESS + 1, (ULONG)status);
     /* index 0 (and PT index 1: a Va of 0 is the model's empty slot) and index 511 at every level */
     static const ULONG_PTR edges[] = {0x1000, 0x00007FFFFFFEF000ULL, 0xFFFF800000000000ULL, 0xFFFFFFFFFFFFF000ULL};
     KT_MAPPING maps[4];
@@ -225,11 +231,6 @@ KTEST("paging.edges", KtTestPagingEdges)
     }
     if (!KtAuditSpace(Context, "after mapping the first and last pages of each half", pml4, maps, 4, baseline))
         return;
-    PFN_NUMBER before = MmAvailablePages;
-    NTSTATUS status = MmMapPage(pml4, MM_HIGHEST_USER_ADDRESS + 1, 0x77, MM_PROTECT_USER, 0);
-    KtCheck(Context, status == STATUS_INVALID_PARAMETER && MmAvailablePages == before, "highest_user",
-            "MM_PROTECT_USER at 0x%016llx, one page above MM_HIGHEST_USER_ADDRESS, returned 0x%08X (expected "
-            "STATUS_INVALID_PARAMETER, no frame taken)", MM_HIGHEST_USER_ADDRESS + 1, (ULONG)status);
     for (ULONG i = 0; i < 4; i++) {
         PFN_NUMBER old;
         MmUnmapPage(pml4, edges[i], &old);
