@@ -53,8 +53,11 @@ KTEST("paging.storm", KtTestPagingStorm)
             NTSTATUS status = MmMapPage(pml4, v, m->Pfn, m->Protect, large ? MM_MAP_LARGE : 0);
             if (!KtRequireImplemented(Context, status, "MmMapPage", "lab 02"))
                 return;
-            if (!KtCheck(Context, status == STATUS_SUCCESS, "map", "op %u: MmMapPage(0x%016llx, %s) returned 0x%08X",
-                         op, (ULONG64)v, large ? "2 MiB" : "4 KiB", (ULONG)status))
+            if (!KtCheck(Context, status == STATUS_SUCCESS, "map", "op %u: MmMapPage(0x%016llx, %s) returned 0x%08X%s",
+                         op, (ULONG64)v, large ? "2 MiB" : "4 KiB", (ULONG)status,
+                         status == STATUS_CONFLICTING_ADDRESSES ? " for an address nothing maps: a table with stray "
+                         "valid entries (a new table must be a zeroed frame, MM_ALLOCATE_ZEROED; free memory is dirty)"
+                                                                : ""))
                 return;
             m->Va = v;
         }
