@@ -260,8 +260,9 @@ KTEST("paging.tlb", KtTestPagingTlb)
         return;
     PMMPTE pml4 = MiCurrentPml4();
     PFN_NUMBER a, b;
-    MmAllocatePhysicalPage(0, &a);
-    MmAllocatePhysicalPage(0, &b);
+    if (!KtCheck(Context, MmAllocatePhysicalPage(0, &a) == STATUS_SUCCESS &&
+                 MmAllocatePhysicalPage(0, &b) == STATUS_SUCCESS, "frames", "no frames for the test"))
+        return;
     ULONG64 pa_ = KtRandom(Context) & ~0xFFFULL, pb = KtRandom(Context) & ~0xFFFULL;
     KtFill(a, pa_);
     KtFill(b, pb);
@@ -284,9 +285,15 @@ KTEST("paging.tlb", KtTestPagingTlb)
         if (!KtCheck(Context, MmTranslateAddress(pml4, va, &pa) == STATUS_NOT_FOUND, "unmapped",
                      "0x%016llx still translates after MmUnmapPage", (ULONG64)va))
             return;
-        MmMapPage(pml4, va, b, MM_PROTECT_WRITE, 0);
+        status = MmMapPage(pml4, va, b, MM_PROTECT_WRITE, 0);
+        if (!KtCheck(Context, status == STATUS_SUCCESS, "map", "mapping 0x%016llx again after MmUnmapPage returned "
+                     "0x%08X", (ULONG64)va, (ULONG)status))
+            return;
         ULONG64 second = KtReadVa(va + word * 8);
-        MmUnmapPage(pml4, va, &old);
+        status = MmUnmapPage(pml4, va, &old);
+        if (!KtCheck(Context, status == STATUS_SUCCESS && old == b, "unmap", "MmUnmapPage(0x%016llx) returned 0x%08X "
+                     "and frame 0x%llx, expected 0x%llx", (ULONG64)va, (ULONG)status, old, b))
+            return;
         if (!KtCheck(Context, first == pa_ + word && second == pb + word, "tlb_flush",
                      "0x%016llx read 0x%llx through the first mapping and 0x%llx after remapping it to another "
                      "frame (expected 0x%llx, 0x%llx)%s", (ULONG64)va + word * 8, first, second, pa_ + word, pb + word,
@@ -494,15 +501,20 @@ KTEST_STOP("paging.fault_after_unmap", KtTestPagingFaultAfterUnmap)
         return;
     PMMPTE pml4 = MiCurrentPml4();
     PFN_NUMBER a, old;
-    MmAllocatePhysicalPage(0, &a);
+    if (!KtCheck(Context, MmAllocatePhysicalPage(0, &a) == STATUS_SUCCESS, "frames", "no frame for the test"))
+        return;
     ULONG_PTR va = MM_SYSTEM_PTE_START + (KtRandomRange(Context, 0, 4095) << PAGE_SHIFT);
     ULONG offset = (ULONG)KtRandomRange(Context, 0, 511) * 8;
     NTSTATUS status = MmMapPage(pml4, va, a, MM_PROTECT_WRITE, 0);
-    if (!KtRequireImplemented(Context, status, "MmMapPage", "lab 02"))
+    if (!KtRequireImplemented(Context, status, "MmMapPage", "lab 02") ||
+        !KtCheck(Context, status == STATUS_SUCCESS, "map", "MmMapPage(0x%016llx) returned 0x%08X", (ULONG64)va,
+                 (ULONG)status))
         return;
     KtReadVa(va + offset); /* the translation is in the TLB now */
     status = MmUnmapPage(pml4, va, &old);
-    if (!KtRequireImplemented(Context, status, "MmUnmapPage", "lab 02"))
+    if (!KtRequireImplemented(Context, status, "MmUnmapPage", "lab 02") ||
+        !KtCheck(Context, status == STATUS_SUCCESS && old == a, "unmap", "MmUnmapPage(0x%016llx) returned 0x%08X and "
+                 "frame 0x%llx, expected 0x%llx", (ULONG64)va, (ULONG)status, old, a))
         return;
     KtValue(Context, "stop_params", "0x%016llx 0x0 * *", (ULONG64)va + offset);
     KtValue(Context, "backtrace", "KtReadVa,KtTestPagingFaultAfterUnmap");

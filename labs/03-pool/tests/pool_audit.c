@@ -17,7 +17,15 @@ BOOLEAN KtPoolReady(PKTEST_CONTEXT Context)
                  MmKernelPml4 ? "" : " (the kernel has no address space of its own: labs 01 and 02 come first)"))
         return FALSE;
     status = KtFreePool(block, POOL_TAG('K', 't', 'R', 'd'));
-    return KtRequireImplemented(Context, status, "ExpFreePool", "lab 03");
+    if (!KtRequireImplemented(Context, status, "ExpFreePool", "lab 03"))
+        return FALSE;
+    return KtCheck(Context, status == STATUS_SUCCESS && ExpPoolDescriptors[NonPagedPool].TotalPages == 0 &&
+                   !MiIsPoolPageInUse(NonPagedPool, (ULONG_PTR)block & ~(PAGE_SIZE - 1)), "first_allocation",
+                   "after allocating and freeing one 24-byte block in an empty pool, ExpFreePool returned 0x%08X, "
+                   "TotalPages is %lld and the page is %s: the freed block must merge with the free rest of the "
+                   "page after it, and a wholly free page goes back (MiFreePoolPages, TotalPages - 1)", (ULONG)status,
+                   (LONG64)ExpPoolDescriptors[NonPagedPool].TotalPages,
+                   MiIsPoolPageInUse(NonPagedPool, (ULONG_PTR)block & ~(PAGE_SIZE - 1)) ? "still held" : "given back");
 }
 
 ULONG KtUnitsFor(SIZE_T Bytes)
