@@ -4,6 +4,7 @@
  * judged on the caller's IRQL), with interrupts disabled so that nothing preempts it. */
 #include "ex.h"
 #include "ke.h"
+#include "mm.h"
 #include "rtl.h"
 
 POOL_DESCRIPTOR ExpPoolDescriptors[POOL_TYPE_COUNT];
@@ -30,10 +31,58 @@ PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
     return NT_SUCCESS(status) ? block : NULL;
 }
 
+static ULONG64 ExpPoisonPattern = 0xC3D5E7F9A1B3C5D7ULL;
+
+VOID ExSetPoolPoison(ULONG64 Seed)
+{
+    ULONG64 state = Seed ^ 0x506F6F6C506F6973ULL, r = RtlSplitMix64(&state), p = 0;
+    for (ULONG i = 0; i < 8; i++)
+        p |= (((r >> (8 * i)) & 0x7F) | 0x81) << (8 * i);
+    ExpPoisonPattern = p;
+}
+
+ULONG64 ExPoolPoisonPattern(VOID)
+{
+    return ExpPoisonPattern;
+}
+
+VOID ExPoisonMemory(PVOID Va, SIZE_T Bytes)
+{
+    PUCHAR p = Va;
+    for (SIZE_T i = 0; i < Bytes; i++)
+        p[i] = (UCHAR)(ExpPoisonPattern >> (8 * (((ULONG_PTR)p + i) & 7)));
+}
+
+VOID ExPoisonBlockForFree(PVOID Block)
+{
+    ULONG_PTR va = (ULONG_PTR)Block;
+    ULONG type = va >= MM_NONPAGED_POOL_START ? NonPagedPool : PagedPool;
+    if (!MiIsPoolPageInUse(type, va))
+        return;
+    if ((va & (PAGE_SIZE - 1)) == 0) {
+        for (ULONG i = 0; i < POOL_BIG_TABLE_SIZE; i++) {
+            const POOL_TRACKER_BIG_PAGES *e = &ExpPoolBigPageTable[i];
+            if (e->Va != Block)
+                continue;
+            for (ULONG p = 0; p < e->NumberOfPages && MiIsPoolPageInUse(type, va + p * PAGE_SIZE); p++)
+                ExPoisonMemory((PVOID)(va + p * PAGE_SIZE), PAGE_SIZE);
+            return;
+        }
+        return;
+    }
+    const POOL_HEADER *h = (const POOL_HEADER *)Block - 1;
+    ULONG_PTR end = va + ((ULONG_PTR)h->BlockSize - 1) * POOL_BLOCK_SIZE;
+    if ((va & (POOL_BLOCK_SIZE - 1)) || h->PoolType != type + 1 || h->BlockSize < POOL_MIN_BLOCK_UNITS ||
+        end > ((va - 1) & ~(PAGE_SIZE - 1)) + PAGE_SIZE)
+        return;
+    ExPoisonMemory(Block, end - va);
+}
+
 VOID ExFreePoolWithTag(PVOID Block, ULONG Tag)
 {
     ULONG64 flags;
     KiAcquireFrameworkLockAtCallerIrql(&ExpPoolLock, &flags);
+    ExPoisonBlockForFree(Block);
     ExpFreePool(Block, Tag);
     KiReleaseFrameworkLockAtCallerIrql(&ExpPoolLock, flags);
 }

@@ -81,5 +81,16 @@ VOID ExFreePool(PVOID Block); /* no tag check */
 VOID ExInitializePool(VOID);
 /* Prints the tag table, one line a tag, like the debugger's !poolused. */
 VOID ExDumpPoolUsage(VOID);
+/* Pool poisoning (framework): real memory is dirty, so fresh pool pages and blocks as
+ * they are freed (ExFreePool*, and the tests before ExpFreePool) are filled with a
+ * seeded pattern whose bytes are all odd and >= 0x81 (never a valid PoolType, never
+ * zero), so a header or field the allocator forgets to set is caught. */
+VOID ExSetPoolPoison(ULONG64 Seed);
+ULONG64 ExPoolPoisonPattern(VOID);
+VOID ExPoisonMemory(PVOID Va, SIZE_T Bytes);
+/* Poisons the data of an allocated block about to be freed (small: the bytes after its
+ * header up to the next header; big: its pages), when its header or big-page entry
+ * looks sane; never touches a header, a free block, or memory outside the pool. */
+VOID ExPoisonBlockForFree(PVOID Block);
 /* 'Abcd' tags in source read as the characters in memory order. */
 #define POOL_TAG(a, b, c, d) ((ULONG)(a) | ((ULONG)(b) << 8) | ((ULONG)(c) << 16) | ((ULONG)(d) << 24))

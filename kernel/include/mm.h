@@ -238,6 +238,8 @@ PVOID MiAllocatePoolPages(ULONG PoolType, SIZE_T Pages);
 VOID MiFreePoolPages(PVOID Va, SIZE_T Pages);
 /* TRUE if Va is a page MiAllocatePoolPages handed out and has not taken back. */
 BOOLEAN MiIsPoolPageInUse(ULONG PoolType, ULONG_PTR Va);
+/* 1 + the index of the highest pool page ever handed out (pages past it are unused). */
+ULONG MiPoolPageLimit(ULONG PoolType);
 #define MM_POOL_REGION_PAGES 16384 /* 64 MiB of address space per pool */
 /* PTE software bit: the page may be paged out (paged pool; the pager arrives in lab 08). */
 #define MM_PTE_SOFTWARE_PAGEABLE 0x1

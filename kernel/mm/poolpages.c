@@ -1,15 +1,18 @@
 /* poolpages.c - MiAllocatePoolPages / MiFreePoolPages: runs of pages in the pool
  * regions of system space, each backed by a frame and mapped with lab 02's MmMapPage
  * in the kernel's address space. A bitmap per pool tracks which pages are in use.
- * Paged-pool pages carry MM_PTE_SOFTWARE_PAGEABLE in their PTE. The lab 01 and 02 calls
+ * Paged-pool pages carry MM_PTE_SOFTWARE_PAGEABLE in their PTE; fresh pages are poisoned
+ * (ExPoisonMemory) so that the pool never runs on clean memory. The lab 01 and 02 calls
  * run under the PFN lock (MmPfnLock). */
 #include "bugcodes.h"
+#include "ex.h"
 #include "ke.h"
 #include "mm.h"
 #include "rtl.h"
 
 static ULONG64 MiPoolBitmap[2][MM_POOL_REGION_PAGES / 64];
 static ULONG MiPoolHint[2];
+static ULONG MiPoolLimit[2]; /* 1 + the highest page index ever handed out */
 
 static ULONG_PTR MiPoolBase(ULONG PoolType)
 {
@@ -31,6 +34,11 @@ BOOLEAN MiIsPoolPageInUse(ULONG PoolType, ULONG_PTR Va)
     if (PoolType > 1 || Va < base || Va >= base + MM_POOL_REGION_PAGES * PAGE_SIZE)
         return FALSE;
     return MiBit(PoolType, (ULONG)((Va - base) >> PAGE_SHIFT));
+}
+
+ULONG MiPoolPageLimit(ULONG PoolType)
+{
+    return PoolType > 1 ? 0 : MiPoolLimit[PoolType];
 }
 
 PVOID MiAllocatePoolPages(ULONG PoolType, SIZE_T Pages)
@@ -69,8 +77,12 @@ PVOID MiAllocatePoolPages(ULONG PoolType, SIZE_T Pages)
                                                                  &pte)))
                     pte->Hard.SoftwareBits |= MM_PTE_SOFTWARE_PAGEABLE;
                 MiSetBit(PoolType, i + p, TRUE);
+                if (MiCurrentPml4() == MmKernelPml4) /* fresh pool memory is dirty, as real memory is */
+                    ExPoisonMemory((PVOID)(va + p * PAGE_SIZE), PAGE_SIZE);
             }
             MiPoolHint[PoolType] = i + (ULONG)Pages;
+            if (MiPoolLimit[PoolType] < i + (ULONG)Pages)
+                MiPoolLimit[PoolType] = i + (ULONG)Pages;
             return (PVOID)va;
         }
     }

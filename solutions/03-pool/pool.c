@@ -17,6 +17,7 @@
 static VOID ExpInsertFreeBlock(PPOOL_DESCRIPTOR Pool, PPOOL_HEADER Header, ULONG Units)
 {
     Header->BlockSize = Units;
+    Header->PoolIndex = 0;
     Header->PoolType = 0;
     Header->ProcessBilled = 0;
     InsertTailList(&Pool->ListHeads[Units], POOL_FREE_LINKS(Header));

@@ -5,21 +5,11 @@
 #include "arch.h"
 #include "bugcodes.h"
 #include "pfn_audit.h"
+#include "pt_audit.h"
 #include "rtl.h"
 
 #define KT_NOIPA __attribute__((noipa))
 #define KT_MAX_MAPS 96
-
-/* A fresh, empty address space; NULL (with a failed check) if lab 01 is missing. */
-static PMMPTE KtNewSpace(PKTEST_CONTEXT Context, PFN_NUMBER *Top)
-{
-    if (!KtPfnReady(Context))
-        return NULL;
-    if (!KtCheck(Context, MmAllocatePhysicalPage(MM_ALLOCATE_ZEROED, Top) == STATUS_SUCCESS, "scratch_space",
-                 "no frame for a scratch PML4"))
-        return NULL;
-    return MiPfnToVirtual(*Top);
-}
 
 /* A seeded random 4 KiB-aligned canonical address, user or system half. */
 static ULONG_PTR KtRandomVa(PKTEST_CONTEXT Context, BOOLEAN User)
@@ -40,7 +30,9 @@ static BOOLEAN KtPageUsed(const ULONG_PTR *Vas, ULONG Count, ULONG_PTR Va)
  * offset, through the right entry of every level; unmapped addresses do not. */
 KTEST("paging.translate", KtTestPagingTranslate)
 {
-    PFN_NUMBER top;
+    PFN_NUMBER top, baseline = 0;
+    if (KtPfnReady(Context))
+        baseline = MmAvailablePages - 1;
     PMMPTE pml4 = KtNewSpace(Context, &top);
     if (!pml4)
         return;
@@ -59,11 +51,19 @@ KTEST("paging.translate", KtTestPagingTranslate)
                                     MM_PROTECT_WRITE | (vas[i] <= MM_HIGHEST_USER_ADDRESS ? MM_PROTECT_USER : 0), 0);
         if (!KtRequireImplemented(Context, status, "MmMapPage", "lab 02"))
             return;
-        if (!KtCheck(Context, status == STATUS_SUCCESS, "map", "MmMapPage(0x%016llx -> frame 0x%llx) returned 0x%08X",
-                     (ULONG64)vas[i], pfns[i], (ULONG)status))
+        if (!KtCheck(Context, status == STATUS_SUCCESS, "map", "MmMapPage(0x%016llx -> frame 0x%llx) returned 0x%08X%s",
+                     (ULONG64)vas[i], pfns[i], (ULONG)status,
+                     status == STATUS_CONFLICTING_ADDRESSES ? " for an address nothing maps: a table with stray valid "
+                     "entries (a new table must be a zeroed frame, MM_ALLOCATE_ZEROED; free memory is dirty)" : ""))
             return;
     }
     KtValue(Context, "mappings", "%u", n);
+    static KT_MAPPING maps[KT_MAX_MAPS];
+    for (ULONG i = 0; i < n; i++)
+        maps[i] = (KT_MAPPING){vas[i], pfns[i], MM_PROTECT_WRITE | (vas[i] <= MM_HIGHEST_USER_ADDRESS ? MM_PROTECT_USER : 0),
+                               FALSE};
+    if (!KtAuditSpace(Context, "after the mappings", pml4, maps, n, baseline))
+        return;
     for (ULONG i = 0; i < n; i++) {
         ULONG64 offset = KtRandomRange(Context, 0, PAGE_SIZE - 1), pa = 0, want = (pfns[i] << PAGE_SHIFT) + offset;
         NTSTATUS status = MmTranslateAddress(pml4, vas[i] + offset, &pa);
@@ -78,6 +78,7 @@ KTEST("paging.translate", KtTestPagingTranslate)
                      MiTableIndex(vas[i], 1), t.Valid ? "physical" : "no mapping, at level", t.Valid ? t.Physical : 0,
                      pfns[i], offset))
             return;
+        KtValue(Context, "translation", "0x%llx 0x%llx", (ULONG64)vas[i] + offset, pa);
         if (!KtCheck(Context, status == STATUS_SUCCESS && pa == want, "translate",
                      "MmTranslateAddress(0x%016llx) returned 0x%08X, physical 0x%llx; expected 0x%llx",
                      (ULONG64)vas[i] + offset, (ULONG)status, pa, want))
@@ -87,20 +88,27 @@ KTEST("paging.translate", KtTestPagingTranslate)
         ULONG_PTR va = KtRandomVa(Context, (BOOLEAN)(i & 1)) + KtRandomRange(Context, 0, PAGE_SIZE - 1);
         if (KtPageUsed(vas, n, ALIGN_DOWN(va, PAGE_SIZE)))
             continue;
-        ULONG64 pa;
+        ULONG64 pa = 0x5A5A5A5A5A5A5A5AULL;
         NTSTATUS status = MmTranslateAddress(pml4, va, &pa);
-        if (!KtCheck(Context, status == STATUS_NOT_FOUND, "unmapped",
+        if (!KtCheck(Context, status == STATUS_NOT_FOUND && pa == 0x5A5A5A5A5A5A5A5AULL, "unmapped",
                      "MmTranslateAddress(0x%016llx), an address nothing maps, returned 0x%08X (expected "
-                     "STATUS_NOT_FOUND)", (ULONG64)va, (ULONG)status))
+                     "STATUS_NOT_FOUND)%s", (ULONG64)va, (ULONG)status,
+                     pa != 0x5A5A5A5A5A5A5A5AULL ? " and wrote *Physical (set it only on success)" : ""))
             return;
     }
-    ULONG64 pa;
-    KtCheck(Context, MmTranslateAddress(pml4, 0x0000800000000000ULL, &pa) == STATUS_INVALID_PARAMETER,
-            "non_canonical", "0x0000800000000000 is not canonical: expected STATUS_INVALID_PARAMETER");
+    ULONG64 pa = 0x5A5A5A5A5A5A5A5AULL;
+    KtCheck(Context, MmTranslateAddress(pml4, 0x0000800000000000ULL, &pa) == STATUS_INVALID_PARAMETER &&
+            pa == 0x5A5A5A5A5A5A5A5AULL, "non_canonical",
+            "0x0000800000000000 is not canonical: expected STATUS_INVALID_PARAMETER, *Physical untouched");
     for (ULONG i = 0; i < n; i++) {
         PFN_NUMBER pfn;
-        MmUnmapPage(pml4, vas[i], &pfn);
+        if (!KtCheck(Context, MmUnmapPage(pml4, vas[i], &pfn) == STATUS_SUCCESS && pfn == pfns[i], "unmap",
+                     "MmUnmapPage(0x%016llx) did not return STATUS_SUCCESS and frame 0x%llx", (ULONG64)vas[i], pfns[i]))
+            return;
+        maps[i].Va = 0;
     }
+    if (!KtAuditSpace(Context, "after unmapping everything", pml4, maps, n, baseline))
+        return;
     MmFreePhysicalPage(top);
 }
 
@@ -196,6 +204,12 @@ KTEST("paging.free_tables", KtTestPagingFreeTables)
         }
         if (!KtCheckTableTree(Context, pml4, MM_LEVEL_PML4, 0))
             return;
+        static KT_MAPPING maps[48];
+        for (ULONG i = 0; i < n; i++)
+            maps[i] = (KT_MAPPING){live[i] ? vas[i] : 0, 0x1000 + i,
+                                   MM_PROTECT_WRITE | (vas[i] <= MM_HIGHEST_USER_ADDRESS ? MM_PROTECT_USER : 0), FALSE};
+        if (!KtAuditSpace(Context, round ? "after unmapping all" : "after unmapping half", pml4, maps, n, before - 1))
+            return;
         tables = KtTablesNeeded(vas, live, n);
         PFN_NUMBER taken = before - 1 - MmAvailablePages;
         if (!KtCheck(Context, taken == tables, "tables_freed",
@@ -246,8 +260,9 @@ KTEST("paging.tlb", KtTestPagingTlb)
         return;
     PMMPTE pml4 = MiCurrentPml4();
     PFN_NUMBER a, b;
-    MmAllocatePhysicalPage(0, &a);
-    MmAllocatePhysicalPage(0, &b);
+    if (!KtCheck(Context, MmAllocatePhysicalPage(0, &a) == STATUS_SUCCESS &&
+                 MmAllocatePhysicalPage(0, &b) == STATUS_SUCCESS, "frames", "no frames for the test"))
+        return;
     ULONG64 pa_ = KtRandom(Context) & ~0xFFFULL, pb = KtRandom(Context) & ~0xFFFULL;
     KtFill(a, pa_);
     KtFill(b, pb);
@@ -270,9 +285,15 @@ KTEST("paging.tlb", KtTestPagingTlb)
         if (!KtCheck(Context, MmTranslateAddress(pml4, va, &pa) == STATUS_NOT_FOUND, "unmapped",
                      "0x%016llx still translates after MmUnmapPage", (ULONG64)va))
             return;
-        MmMapPage(pml4, va, b, MM_PROTECT_WRITE, 0);
+        status = MmMapPage(pml4, va, b, MM_PROTECT_WRITE, 0);
+        if (!KtCheck(Context, status == STATUS_SUCCESS, "map", "mapping 0x%016llx again after MmUnmapPage returned "
+                     "0x%08X", (ULONG64)va, (ULONG)status))
+            return;
         ULONG64 second = KtReadVa(va + word * 8);
-        MmUnmapPage(pml4, va, &old);
+        status = MmUnmapPage(pml4, va, &old);
+        if (!KtCheck(Context, status == STATUS_SUCCESS && old == b, "unmap", "MmUnmapPage(0x%016llx) returned 0x%08X "
+                     "and frame 0x%llx, expected 0x%llx", (ULONG64)va, (ULONG)status, old, b))
+            return;
         if (!KtCheck(Context, first == pa_ + word && second == pb + word, "tlb_flush",
                      "0x%016llx read 0x%llx through the first mapping and 0x%llx after remapping it to another "
                      "frame (expected 0x%llx, 0x%llx)%s", (ULONG64)va + word * 8, first, second, pa_ + word, pb + word,
@@ -281,12 +302,48 @@ KTEST("paging.tlb", KtTestPagingTlb)
     }
     MmFreePhysicalPage(a);
     MmFreePhysicalPage(b);
+    /* The same for a 2 MiB page: frames 0 and 512 (the first two 2 MiB of RAM, read-only) */
+    PFN_NUMBER frames[2] = {0, MM_LARGE_PAGE_PFNS};
+    ULONG64 offset = 0;
+    for (ULONG tries = 0; tries < 64; tries++) {
+        offset = KtRandomRange(Context, 0, MM_LARGE_PAGE_SIZE / 8 - 1) * 8;
+        if (*(volatile ULONG64 *)MmPhysicalToVirtual(offset) != *(volatile ULONG64 *)MmPhysicalToVirtual(MM_LARGE_PAGE_SIZE + offset))
+            break;
+    }
+    ULONG_PTR va = MM_SYSTEM_PTE_START + KtRandomRange(Context, 0, 511) * MM_LARGE_PAGE_SIZE;
+    PFN_NUMBER available = MmAvailablePages;
+    ULONG64 seen[2];
+    for (ULONG k = 0; k < 2; k++) {
+        NTSTATUS status = MmMapPage(pml4, va, frames[k], 0, MM_MAP_LARGE);
+        if (!KtCheck(Context, status == STATUS_SUCCESS, "map_large", "MmMapPage(0x%016llx, large, frame 0x%llx) "
+                     "returned 0x%08X", (ULONG64)va, frames[k], (ULONG)status))
+            return;
+        seen[k] = KtReadVa(va + offset);
+        PFN_NUMBER old = ~0ULL;
+        status = MmUnmapPage(pml4, va + KtRandomRange(Context, 0, MM_LARGE_PAGE_SIZE - 1), &old);
+        if (!KtCheck(Context, status == STATUS_SUCCESS && old == frames[k], "unmap_large",
+                     "MmUnmapPage inside the 2 MiB page at 0x%016llx returned 0x%08X and frame 0x%llx (expected 0x%llx)",
+                     (ULONG64)va, (ULONG)status, old, frames[k]))
+            return;
+    }
+    ULONG64 want[2] = {*(volatile ULONG64 *)MmPhysicalToVirtual(offset),
+                       *(volatile ULONG64 *)MmPhysicalToVirtual(MM_LARGE_PAGE_SIZE + offset)};
+    KtCheck(Context, seen[0] == want[0] && seen[1] == want[1], "tlb_flush_large",
+            "0x%016llx read 0x%llx through a 2 MiB page on frame 0 and 0x%llx after remapping it to frame 0x200 "
+            "(expected 0x%llx, 0x%llx)%s", (ULONG64)va + offset, seen[0], seen[1], want[0], want[1],
+            seen[1] == want[0] && want[0] != want[1] ? ": the old 2 MiB translation was still in the TLB (invlpg after "
+                                                       "unmapping a large page too)" : "");
+    KtCheck(Context, MmAvailablePages == available, "large_tables_freed",
+            "mapping and unmapping a 2 MiB page in the system PTE region twice kept %lld frames (the tables it "
+            "needed are freed when the large page goes)", (LONG64)(available - MmAvailablePages));
 }
 
 /* Owner (user/supervisor), write and no-execute bits, at every level. */
 KTEST("paging.owner_nx", KtTestPagingOwnerNx)
 {
-    PFN_NUMBER top;
+    PFN_NUMBER top, baseline = 0;
+    if (KtPfnReady(Context))
+        baseline = MmAvailablePages - 1;
     PMMPTE pml4 = KtNewSpace(Context, &top);
     if (!pml4)
         return;
@@ -329,8 +386,16 @@ KTEST("paging.owner_nx", KtTestPagingOwnerNx)
         }
     }
     KtCheck(Context, TRUE, "bits", "-");
-    KtCheck(Context, MmMapPage(pml4, KtRandomVa(Context, FALSE), 0x3000, MM_PROTECT_USER, 0) == STATUS_INVALID_PARAMETER,
-            "user_in_system_space", "MM_PROTECT_USER for a system address must return STATUS_INVALID_PARAMETER");
+    KT_MAPPING maps[ARRAYSIZE(cases)];
+    for (ULONG c = 0; c < ARRAYSIZE(cases); c++)
+        maps[c] = (KT_MAPPING){vas[c], 0x2000 + c, cases[c].Protect, FALSE};
+    if (!KtAuditSpace(Context, "after mapping user and system pages", pml4, maps, ARRAYSIZE(cases), baseline))
+        return;
+    PFN_NUMBER before = MmAvailablePages;
+    KtCheck(Context, MmMapPage(pml4, KtRandomVa(Context, FALSE), 0x3000, MM_PROTECT_USER, 0) == STATUS_INVALID_PARAMETER &&
+            MmAvailablePages == before, "user_in_system_space",
+            "MM_PROTECT_USER for a system address must return STATUS_INVALID_PARAMETER and take no frame (check the "
+            "arguments before walking with Create)");
     for (ULONG c = 0; c < ARRAYSIZE(cases); c++) {
         PFN_NUMBER pfn;
         MmUnmapPage(pml4, vas[c], &pfn);
@@ -341,7 +406,9 @@ KTEST("paging.owner_nx", KtTestPagingOwnerNx)
 /* 2 MiB pages: alignment rules, every offset translates, no 4 KiB page inside one. */
 KTEST("paging.large_page", KtTestPagingLargePage)
 {
-    PFN_NUMBER top;
+    PFN_NUMBER top, baseline = 0;
+    if (KtPfnReady(Context))
+        baseline = MmAvailablePages - 1;
     PMMPTE pml4 = KtNewSpace(Context, &top);
     if (!pml4)
         return;
@@ -358,9 +425,14 @@ KTEST("paging.large_page", KtTestPagingLargePage)
     KtCheck(Context, status == STATUS_INVALID_PARAMETER, "aligned_frame",
             "a large page on frame 0x%llx (not a multiple of 512) returned 0x%08X, expected STATUS_INVALID_PARAMETER",
             pfn + 1, (ULONG)status);
+    if (!KtAuditSpace(Context, "after refused large pages", pml4, NULL, 0, baseline))
+        return;
     status = MmMapPage(pml4, va, pfn, MM_PROTECT_WRITE | user, MM_MAP_LARGE);
     if (!KtCheck(Context, status == STATUS_SUCCESS, "map_large", "MmMapPage(0x%016llx, large) returned 0x%08X",
                  (ULONG64)va, (ULONG)status))
+        return;
+    KT_MAPPING large = {va, pfn, MM_PROTECT_WRITE | user, TRUE};
+    if (!KtAuditSpace(Context, "after mapping a large page", pml4, &large, 1, baseline))
         return;
     MI_TRANSLATION t;
     MiInspectTranslation(pml4, va, &t);
@@ -384,6 +456,9 @@ KTEST("paging.large_page", KtTestPagingLargePage)
     KtCheck(Context, status == STATUS_SUCCESS && old == pfn, "unmap_large",
             "MmUnmapPage inside the large page returned 0x%08X, frame 0x%llx (expected 0x%llx)", (ULONG)status, old,
             pfn);
+    /* the PD and the PDPT that only served the large page go back */
+    if (!KtAuditSpace(Context, "after unmapping the large page", pml4, NULL, 0, baseline))
+        return;
     /* a 4 KiB page where the large page was, then a large page over that table: conflict */
     MmMapPage(pml4, va + PAGE_SIZE, 0x1234, MM_PROTECT_WRITE | user, 0);
     status = MmMapPage(pml4, va, pfn, MM_PROTECT_WRITE | user, MM_MAP_LARGE);
@@ -426,15 +501,20 @@ KTEST_STOP("paging.fault_after_unmap", KtTestPagingFaultAfterUnmap)
         return;
     PMMPTE pml4 = MiCurrentPml4();
     PFN_NUMBER a, old;
-    MmAllocatePhysicalPage(0, &a);
+    if (!KtCheck(Context, MmAllocatePhysicalPage(0, &a) == STATUS_SUCCESS, "frames", "no frame for the test"))
+        return;
     ULONG_PTR va = MM_SYSTEM_PTE_START + (KtRandomRange(Context, 0, 4095) << PAGE_SHIFT);
     ULONG offset = (ULONG)KtRandomRange(Context, 0, 511) * 8;
     NTSTATUS status = MmMapPage(pml4, va, a, MM_PROTECT_WRITE, 0);
-    if (!KtRequireImplemented(Context, status, "MmMapPage", "lab 02"))
+    if (!KtRequireImplemented(Context, status, "MmMapPage", "lab 02") ||
+        !KtCheck(Context, status == STATUS_SUCCESS, "map", "MmMapPage(0x%016llx) returned 0x%08X", (ULONG64)va,
+                 (ULONG)status))
         return;
     KtReadVa(va + offset); /* the translation is in the TLB now */
     status = MmUnmapPage(pml4, va, &old);
-    if (!KtRequireImplemented(Context, status, "MmUnmapPage", "lab 02"))
+    if (!KtRequireImplemented(Context, status, "MmUnmapPage", "lab 02") ||
+        !KtCheck(Context, status == STATUS_SUCCESS && old == a, "unmap", "MmUnmapPage(0x%016llx) returned 0x%08X and "
+                 "frame 0x%llx, expected 0x%llx", (ULONG64)va, (ULONG)status, old, a))
         return;
     KtValue(Context, "stop_params", "0x%016llx 0x0 * *", (ULONG64)va + offset);
     KtValue(Context, "backtrace", "KtReadVa,KtTestPagingFaultAfterUnmap");

@@ -11,14 +11,6 @@
 
 #define KT_SLOTS 256
 
-typedef struct {
-    PUCHAR Block;
-    SIZE_T Size;
-    ULONG Tag;
-    POOL_TYPE Type;
-    UCHAR Fill;
-} KT_LIVE;
-
 static KT_LIVE KtLive[KT_SLOTS];
 
 static const ULONG KtTags[] = {
@@ -51,12 +43,9 @@ static BOOLEAN KtCheckFill(PKTEST_CONTEXT Context, const KT_LIVE *Live)
     return TRUE;
 }
 
-static BOOLEAN KtAllocateSlot(PKTEST_CONTEXT Context, KT_LIVE *Live, BOOLEAN AllowBig)
+/* Allocates Live->Size bytes of Live->Type tagged Live->Tag and fills them. */
+static BOOLEAN KtAllocateExact(PKTEST_CONTEXT Context, KT_LIVE *Live)
 {
-    Live->Size = KtRandomSize(Context, AllowBig);
-    Live->Type = (POOL_TYPE)KtRandomRange(Context, 0, 1);
-    Live->Tag = KtTags[KtRandomRange(Context, 0, ARRAYSIZE(KtTags) - 1)];
-    Live->Fill = (UCHAR)KtRandomRange(Context, 1, 255);
     PVOID block = NULL;
     NTSTATUS status = ExpAllocatePool(Live->Type, Live->Size, Live->Tag, &block);
     if (!KtCheck(Context, status == STATUS_SUCCESS && block, "allocate", "ExpAllocatePool(%s, %llu) returned 0x%08X",
@@ -73,233 +62,374 @@ static BOOLEAN KtAllocateSlot(PKTEST_CONTEXT Context, KT_LIVE *Live, BOOLEAN All
     return TRUE;
 }
 
+static BOOLEAN KtAllocateSlot(PKTEST_CONTEXT Context, KT_LIVE *Live, BOOLEAN AllowBig)
+{
+    Live->Size = KtRandomSize(Context, AllowBig);
+    Live->Type = (POOL_TYPE)KtRandomRange(Context, 0, 1);
+    Live->Tag = KtTags[KtRandomRange(Context, 0, ARRAYSIZE(KtTags) - 1)];
+    Live->Fill = (UCHAR)KtRandomRange(Context, 1, 255);
+    return KtAllocateExact(Context, Live);
+}
+
+/* Like KtAllocateSlot, with the size and pool given. */
+static BOOLEAN KtAllocateSlotAs(PKTEST_CONTEXT Context, KT_LIVE *Live, POOL_TYPE Type, SIZE_T Size)
+{
+    Live->Size = Size;
+    Live->Type = Type;
+    Live->Tag = KtTags[KtRandomRange(Context, 0, ARRAYSIZE(KtTags) - 1)];
+    Live->Fill = (UCHAR)KtRandomRange(Context, 1, 255);
+    return KtAllocateExact(Context, Live);
+}
+
 static BOOLEAN KtFreeSlot(PKTEST_CONTEXT Context, KT_LIVE *Live)
 {
     if (!KtCheckFill(Context, Live))
         return FALSE;
-    NTSTATUS status = ExpFreePool(Live->Block, Live->Tag);
+    NTSTATUS status = KtFreePool(Live->Block, Live->Tag);
     Live->Block = NULL;
     return KtCheck(Context, status == STATUS_SUCCESS, "free", "ExpFreePool returned 0x%08X", (ULONG)status);
 }
 
-/* Seeded allocations and frees of both pools: every pool page stays consistent. */
+/* Sizes every storm allocates on every seed, in both pools: the smallest block, the
+ * edges of the 2- and 3-unit blocks, and the largest small block. */
+static const SIZE_T KtEdgeSizes[] = {1, 16, 17, POOL_SMALL_LIMIT - 16, POOL_SMALL_LIMIT};
+
+/* Seeded allocations and frees of both pools: after every operation the auditor checks
+ * every header of every pool page, the free lists, the totals and the big-page table,
+ * and that the allocated blocks are exactly the ones the test holds. */
 KTEST("pool.layout", KtTestPoolLayout)
 {
     if (!KtPoolReady(Context))
         return;
-    ULONG ops = (ULONG)KtRandomRange(Context, 1500, 2500);
+    ULONG ops = (ULONG)KtRandomRange(Context, 900, 1300);
     for (ULONG op = 0; op < ops; op++) {
         KT_LIVE *live = &KtLive[KtRandomRange(Context, 0, KT_SLOTS - 1)];
-        if (live->Block ? !KtFreeSlot(Context, live) : !KtAllocateSlot(Context, live, FALSE))
+        if (op < 2 * ARRAYSIZE(KtEdgeSizes)) {
+            live = &KtLive[KT_SLOTS - 1 - op];
+            if (!KtAllocateSlotAs(Context, live, (POOL_TYPE)(op & 1), KtEdgeSizes[op / 2]))
+                return;
+        } else if (live->Block ? !KtFreeSlot(Context, live) : !KtAllocateSlot(Context, live, FALSE)) {
             return;
-        if (op % 500 == 499 && !KtPoolAudit(Context, "during the storm"))
+        }
+        if (!KtPoolAuditLive(Context, "during the storm", KtLive, KT_SLOTS))
             return;
     }
-    if (!KtPoolAudit(Context, "after the storm"))
-        return;
     for (ULONG i = 0; i < KT_SLOTS; i++)
-        if (KtLive[i].Block && !KtFreeSlot(Context, &KtLive[i]))
+        if (KtLive[i].Block && (!KtFreeSlot(Context, &KtLive[i]) ||
+                                !KtPoolAuditLive(Context, "while freeing everything", KtLive, KT_SLOTS)))
             return;
-    if (!KtPoolAudit(Context, "after freeing everything"))
-        return;
     KtCheck(Context, ExpPoolDescriptors[0].TotalPages == 0 && ExpPoolDescriptors[1].TotalPages == 0, "pages_returned",
             "with every block freed the pools still hold %llu nonpaged and %llu paged pages",
             (ULONG64)ExpPoolDescriptors[0].TotalPages, (ULONG64)ExpPoolDescriptors[1].TotalPages);
 }
 
 /* Three neighbours A B C in a fresh page: freeing them in a seeded order merges
- * free neighbours, both ways, and the empty page goes back. */
+ * free neighbours, both ways, and the empty page goes back. Every seed runs all six
+ * orders, in both pools (the seed varies the sizes). */
 KTEST("pool.coalesce", KtTestPoolCoalesce)
 {
     if (!KtPoolReady(Context))
         return;
-    POOL_TYPE type = (POOL_TYPE)KtRandomRange(Context, 0, 1);
     ULONG tag = POOL_TAG('C', 'o', 'a', 'l');
-    PPOOL_HEADER h[4];
-    SIZE_T sizes[4];
-    for (ULONG i = 0; i < 3; i++) {
-        sizes[i] = KtRandomRange(Context, 4, 60) * 16; /* A, B, C: 80..976 bytes with headers */
-        PVOID b;
-        if (!KtCheck(Context, ExpAllocatePool(type, sizes[i], tag, &b) == STATUS_SUCCESS, "allocate",
-                     "allocating %llu bytes failed", (ULONG64)sizes[i]))
-            return;
-        h[i] = (PPOOL_HEADER)b - 1;
-    }
-    /* a fourth block keeps the page from being entirely free */
-    sizes[3] = 32;
-    PVOID d;
-    ExpAllocatePool(type, sizes[3], tag, &d);
-    h[3] = (PPOOL_HEADER)d - 1;
-    for (ULONG i = 0; i < 3; i++)
-        if (!KtCheck(Context, (PUCHAR)h[i + 1] == (PUCHAR)h[i] + h[i]->BlockSize * POOL_BLOCK_SIZE, "neighbours",
-                     "in an empty pool, block %u (%p, %u units) is not followed by block %u (%p): a fresh page is "
-                     "carved from its start", i, h[i], h[i]->BlockSize, i + 1, h[i + 1]))
-            return;
-    ULONG units[3] = {h[0]->BlockSize, h[1]->BlockSize, h[2]->BlockSize};
     static const UCHAR orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
-    const UCHAR *order = orders[KtRandomRange(Context, 0, 5)];
-    KtValue(Context, "free_order", "%c %c %c", 'A' + order[0], 'A' + order[1], 'A' + order[2]);
-    BOOLEAN freed[3] = {FALSE, FALSE, FALSE};
-    for (ULONG k = 0; k < 3; k++) {
-        ULONG i = order[k];
-        ExpFreePool(h[i] + 1, tag);
-        freed[i] = TRUE;
-        /* the free run that contains block i */
-        ULONG first = i, last = i;
-        while (first > 0 && freed[first - 1])
-            first--;
-        while (last < 2 && freed[last + 1])
-            last++;
-        ULONG want = 0;
-        for (ULONG j = first; j <= last; j++)
-            want += units[j];
-        PPOOL_HEADER run = h[first];
-        if (!KtCheck(Context, run->PoolType == 0 && run->BlockSize == want, "merged",
-                     "after freeing %c (order %c %c %c), the free block at %c should span %u units, found PoolType %u "
-                     "BlockSize %u%s", 'A' + i, 'A' + order[0], 'A' + order[1], 'A' + order[2], 'A' + first, want,
-                     run->PoolType, run->BlockSize,
-                     last > i ? " (not merged with the free block after it)"
-                     : first < i ? " (not merged with the free block before it)" : ""))
+    for (ULONG round = 0; round < 12; round++) {
+        POOL_TYPE type = (POOL_TYPE)(round & 1);
+        const UCHAR *order = orders[round / 2];
+        PPOOL_HEADER h[4];
+        SIZE_T sizes[4];
+        for (ULONG i = 0; i < 3; i++) {
+            sizes[i] = KtRandomRange(Context, 4, 60) * 16; /* A, B, C: 80..976 bytes with headers */
+            PVOID b;
+            if (!KtCheck(Context, ExpAllocatePool(type, sizes[i], tag, &b) == STATUS_SUCCESS, "allocate",
+                         "allocating %llu bytes failed", (ULONG64)sizes[i]))
+                return;
+            h[i] = (PPOOL_HEADER)b - 1;
+        }
+        /* a fourth block keeps the page from being entirely free */
+        sizes[3] = 32;
+        PVOID d;
+        if (!KtCheck(Context, ExpAllocatePool(type, sizes[3], tag, &d) == STATUS_SUCCESS, "allocate",
+                     "allocating 32 bytes failed"))
             return;
-        PPOOL_HEADER after = (PPOOL_HEADER)((PUCHAR)run + want * POOL_BLOCK_SIZE);
-        if (!KtCheck(Context, after->PreviousSize == want, "previous_size",
-                     "the block after the merged run has PreviousSize %u, expected %u", after->PreviousSize, want))
+        h[3] = (PPOOL_HEADER)d - 1;
+        for (ULONG i = 0; i < 3; i++)
+            if (!KtCheck(Context, (PUCHAR)h[i + 1] == (PUCHAR)h[i] + h[i]->BlockSize * POOL_BLOCK_SIZE, "neighbours",
+                         "in an empty pool, block %u (%p, %u units) is not followed by block %u (%p): a fresh page is "
+                         "carved from its start", i, h[i], h[i]->BlockSize, i + 1, h[i + 1]))
+                return;
+        ULONG units[3] = {h[0]->BlockSize, h[1]->BlockSize, h[2]->BlockSize};
+        BOOLEAN freed[3] = {FALSE, FALSE, FALSE};
+        for (ULONG k = 0; k < 3; k++) {
+            ULONG i = order[k];
+            NTSTATUS status = KtFreePool(h[i] + 1, tag);
+            if (!KtCheck(Context, status == STATUS_SUCCESS, "free", "ExpFreePool returned 0x%08X", (ULONG)status))
+                return;
+            freed[i] = TRUE;
+            /* the free run that contains block i */
+            ULONG first = i, last = i;
+            while (first > 0 && freed[first - 1])
+                first--;
+            while (last < 2 && freed[last + 1])
+                last++;
+            ULONG want = 0;
+            for (ULONG j = first; j <= last; j++)
+                want += units[j];
+            PPOOL_HEADER run = h[first];
+            PCSTR why = "";
+            ULONG before = 0; /* units of the free run before block i */
+            for (ULONG j = first; j < i; j++)
+                before += units[j];
+            if (first < i && h[i]->PoolType == 0 && h[i]->BlockSize == want)
+                why = " (merged backward but the later header holds the merged block: the merged block starts at the "
+                      "earlier header, which takes the sum of the sizes)";
+            else if (first < i && h[first]->BlockSize == units[first] && h[i]->PoolType == 0)
+                why = " (not merged with the free block before it)";
+            else if (last > i && run->BlockSize == before + units[i])
+                why = " (not merged with the free block after it)";
+            if (!KtCheck(Context, run->PoolType == 0 && run->BlockSize == want, "merged",
+                         "%s pool, order %c %c %c: after freeing %c the free block at %c should span %u units, found "
+                         "PoolType %u BlockSize %u%s", KtPoolName(type), 'A' + order[0], 'A' + order[1],
+                         'A' + order[2], 'A' + i, 'A' + first, want, run->PoolType, run->BlockSize, why))
+                return;
+            PPOOL_HEADER after = (PPOOL_HEADER)((PUCHAR)run + want * POOL_BLOCK_SIZE);
+            if (!KtCheck(Context, after->PreviousSize == want, "previous_size",
+                         "%s pool, order %c %c %c: the block after the merged run has PreviousSize %u, expected %u",
+                         KtPoolName(type), 'A' + order[0], 'A' + order[1], 'A' + order[2], after->PreviousSize, want))
+                return;
+            if (!KtPoolAudit(Context, "after a merge"))
+                return;
+        }
+        NTSTATUS status = KtFreePool(d, tag);
+        if (!KtCheck(Context, status == STATUS_SUCCESS, "free", "ExpFreePool returned 0x%08X", (ULONG)status) ||
+            !KtCheck(Context, ExpPoolDescriptors[type].TotalPages == 0 && !MiIsPoolPageInUse(type, ((ULONG_PTR)d & ~(PAGE_SIZE - 1))),
+                     "page_returned", "after freeing every block of the page, the %s pool still holds %lld pages%s",
+                     KtPoolName(type), (LONG64)ExpPoolDescriptors[type].TotalPages,
+                     MiIsPoolPageInUse(type, ((ULONG_PTR)d & ~(PAGE_SIZE - 1))) ? " and the page was not given back (MiFreePoolPages)"
+                                                              : ""))
             return;
     }
-    if (!KtPoolAudit(Context, "after coalescing"))
-        return;
-    ExpFreePool(d, tag);
-    KtCheck(Context, ExpPoolDescriptors[type].TotalPages == 0, "page_returned",
-            "after freeing every block of the page, the pool still holds %llu pages",
-            (ULONG64)ExpPoolDescriptors[type].TotalPages);
 }
 
-/* Per-tag counters follow a seeded storm and come back to zero. */
+/* The bytes a live block counts for its tag: its header's BlockSize * 16, or its pages. */
+static SIZE_T KtCountedBytes(const KT_LIVE *Live)
+{
+    if (Live->Size > POOL_SMALL_LIMIT)
+        return ((Live->Size + PAGE_SIZE - 1) / PAGE_SIZE) * PAGE_SIZE;
+    return (SIZE_T)((PPOOL_HEADER)Live->Block - 1)->BlockSize * POOL_BLOCK_SIZE;
+}
+
+static ULONG KtTagIndex(ULONG Tag)
+{
+    ULONG t = 0;
+    while (t < ARRAYSIZE(KtTags) - 1 && KtTags[t] != Tag)
+        t++;
+    return t;
+}
+
+/* Per-tag counters follow a seeded storm: after every operation, for every tag and
+ * pool, Allocs, Frees and the bytes outstanding match the blocks the test holds. */
 KTEST("pool.tags", KtTestPoolTags)
 {
     if (!KtPoolReady(Context))
         return;
-    const POOL_TRACKER_TABLE *before[ARRAYSIZE(KtTags)];
     LONG allocs0[ARRAYSIZE(KtTags)][2], frees0[ARRAYSIZE(KtTags)][2];
-    for (ULONG t = 0; t < ARRAYSIZE(KtTags); t++) {
-        before[t] = KtFindTag(KtTags[t]);
-        for (ULONG p = 0; p < 2; p++) {
-            allocs0[t][p] = before[t] ? before[t]->Allocs[p] : 0;
-            frees0[t][p] = before[t] ? before[t]->Frees[p] : 0;
-        }
-    }
-    ULONG ops = (ULONG)KtRandomRange(Context, 600, 1000);
-    LONG allocs[ARRAYSIZE(KtTags)][2] = {{0}}, frees[ARRAYSIZE(KtTags)][2] = {{0}};
-    for (ULONG op = 0; op < ops; op++) {
-        KT_LIVE *live = &KtLive[KtRandomRange(Context, 0, 63)];
-        ULONG t;
-        if (live->Block) {
-            for (t = 0; KtTags[t] != live->Tag; t++) {
-            }
-            frees[t][live->Type]++;
-            if (!KtFreeSlot(Context, live))
-                return;
-        } else {
-            if (!KtAllocateSlot(Context, live, TRUE))
-                return;
-            for (t = 0; KtTags[t] != live->Tag; t++) {
-            }
-            allocs[t][live->Type]++;
-        }
-    }
+    SIZE_T bytes0[ARRAYSIZE(KtTags)][2];
     for (ULONG t = 0; t < ARRAYSIZE(KtTags); t++) {
         const POOL_TRACKER_TABLE *e = KtFindTag(KtTags[t]);
         for (ULONG p = 0; p < 2; p++) {
-            LONG a = e ? e->Allocs[p] - allocs0[t][p] : 0, f = e ? e->Frees[p] - frees0[t][p] : 0;
-            if (a != allocs[t][p] || f != frees[t][p]) {
-                KtFail(Context, "counts", "tag %.4s, %s pool: %d allocations and %d frees counted, %d and %d made",
-                       (PCSTR)&KtTags[t], p ? "paged" : "nonpaged", a, f, allocs[t][p], frees[t][p]);
+            allocs0[t][p] = e ? e->Allocs[p] : 0;
+            frees0[t][p] = e ? e->Frees[p] : 0;
+            bytes0[t][p] = e ? e->Bytes[p] : 0;
+        }
+    }
+    SIZE_T running[2][2];
+    for (ULONG p = 0; p < 2; p++) {
+        running[p][0] = ExpPoolDescriptors[p].RunningAllocs;
+        running[p][1] = ExpPoolDescriptors[p].RunningDeAllocs;
+    }
+    ULONG ops = (ULONG)KtRandomRange(Context, 600, 900);
+    LONG allocs[ARRAYSIZE(KtTags)][2] = {{0}}, frees[ARRAYSIZE(KtTags)][2] = {{0}};
+    for (ULONG op = 0; op < ops; op++) {
+        KT_LIVE *live = &KtLive[KtRandomRange(Context, 0, 63)];
+        if (live->Block) {
+            frees[KtTagIndex(live->Tag)][live->Type]++;
+            if (!KtFreeSlot(Context, live))
                 return;
+        } else {
+            /* every seed: the first two allocate one big block in each pool */
+            if (op < 2 ? !KtAllocateSlotAs(Context, live, (POOL_TYPE)op,
+                                           KtRandomRange(Context, POOL_SMALL_LIMIT + 1, 3 * PAGE_SIZE))
+                       : !KtAllocateSlot(Context, live, TRUE))
+                return;
+            allocs[KtTagIndex(live->Tag)][live->Type]++;
+        }
+        for (ULONG t = 0; t < ARRAYSIZE(KtTags); t++) {
+            const POOL_TRACKER_TABLE *e = KtFindTag(KtTags[t]);
+            for (ULONG p = 0; p < 2; p++) {
+                SIZE_T bytes = bytes0[t][p];
+                LONG count = 0;
+                for (ULONG i = 0; i < 64; i++)
+                    if (KtLive[i].Block && KtLive[i].Tag == KtTags[t] && KtLive[i].Type == (POOL_TYPE)p) {
+                        bytes += KtCountedBytes(&KtLive[i]);
+                        count++;
+                    }
+                LONG a = e ? e->Allocs[p] - allocs0[t][p] : 0, f = e ? e->Frees[p] - frees0[t][p] : 0;
+                SIZE_T b = e ? e->Bytes[p] : 0;
+                if (a - f != count || b != bytes) {
+                    KtFail(Context, "counts", "op %u: tag %.4s, %s pool: %d allocations and %d frees counted (%d "
+                           "blocks live), %lld bytes outstanding; the test holds %d blocks of %lld bytes (a small "
+                           "block counts BlockSize * 16, a big one its pages * 4096, in its own pool)", op,
+                           (PCSTR)&KtTags[t], KtPoolName(p), a, f, a - f, (LONG64)b, count, (LONG64)bytes);
+                    ExDumpPoolUsage();
+                    return;
+                }
             }
         }
     }
     KtCheck(Context, TRUE, "counts", "-");
-    for (ULONG i = 0; i < 64; i++)
-        if (KtLive[i].Block && !KtFreeSlot(Context, &KtLive[i]))
+    for (ULONG i = 0; i < 64; i++) {
+        if (!KtLive[i].Block)
+            continue;
+        frees[KtTagIndex(KtLive[i].Tag)][KtLive[i].Type]++;
+        if (!KtFreeSlot(Context, &KtLive[i]))
             return;
+    }
     for (ULONG t = 0; t < ARRAYSIZE(KtTags); t++) {
         const POOL_TRACKER_TABLE *e = KtFindTag(KtTags[t]);
-        if (e && (e->Bytes[0] || e->Bytes[1])) {
-            KtFail(Context, "bytes_zero", "tag %.4s still counts %llu nonpaged and %llu paged bytes after every block "
-                   "was freed", (PCSTR)&KtTags[t], (ULONG64)e->Bytes[0], (ULONG64)e->Bytes[1]);
+        KtValue(Context, "tag_counts", "0x%x %d %d %d %d", KtTags[t], e ? e->Allocs[0] - allocs0[t][0] : 0,
+                e ? e->Frees[0] - frees0[t][0] : 0, e ? e->Allocs[1] - allocs0[t][1] : 0,
+                e ? e->Frees[1] - frees0[t][1] : 0);
+        if (e && (e->Bytes[0] != bytes0[t][0] || e->Bytes[1] != bytes0[t][1])) {
+            KtFail(Context, "bytes_zero", "tag %.4s still counts %lld nonpaged and %lld paged bytes after every block "
+                   "was freed", (PCSTR)&KtTags[t], (LONG64)(e->Bytes[0] - bytes0[t][0]),
+                   (LONG64)(e->Bytes[1] - bytes0[t][1]));
             ExDumpPoolUsage();
             return;
         }
     }
     KtCheck(Context, TRUE, "bytes_zero", "-");
+    for (ULONG p = 0; p < 2; p++) {
+        LONG64 a = (LONG64)(ExpPoolDescriptors[p].RunningAllocs - running[p][0]);
+        LONG64 f = (LONG64)(ExpPoolDescriptors[p].RunningDeAllocs - running[p][1]);
+        LONG64 wa = 0, wf = 0;
+        for (ULONG t = 0; t < ARRAYSIZE(KtTags); t++) {
+            wa += allocs[t][p];
+            wf += frees[t][p];
+        }
+        if (!KtCheck(Context, a == wa && f == wf, "running_counts",
+                     "%s pool: RunningAllocs went up by %lld and RunningDeAllocs by %lld; the test made %lld "
+                     "allocations and %lld frees (count every allocation and free, small and big)", KtPoolName(p), a,
+                     f, wa, wf))
+            return;
+    }
     ExDumpPoolUsage();
 }
 
-/* Big allocations: whole pages, page aligned, recorded with their tag, given back. */
+/* Big allocations: whole pages, page aligned, recorded with their tag, given back. The
+ * page counts at the edges (4049 and 4096 bytes: one page; 4097 and 8192: two) and
+ * both pools are in every run. */
 KTEST("pool.big", KtTestPoolBig)
 {
     if (!KtPoolReady(Context))
         return;
     PFN_NUMBER available = MmAvailablePages;
-    PVOID blocks[8];
-    ULONG pages[8];
-    ULONG n = (ULONG)KtRandomRange(Context, 3, 8);
+    static const SIZE_T edges[] = {POOL_SMALL_LIMIT + 1, PAGE_SIZE, PAGE_SIZE + 1, 2 * PAGE_SIZE};
+    static KT_LIVE big[10];
+    ULONG n = ARRAYSIZE(big);
+    SIZE_T totalBig0[2] = {ExpPoolDescriptors[0].TotalBigPages, ExpPoolDescriptors[1].TotalBigPages};
     for (ULONG i = 0; i < n; i++) {
-        SIZE_T size = KtRandomRange(Context, POOL_SMALL_LIMIT + 1, 6 * PAGE_SIZE);
-        pages[i] = (ULONG)((size + PAGE_SIZE - 1) / PAGE_SIZE);
-        POOL_TYPE type = (POOL_TYPE)(i & 1);
-        ULONG tag = KtTags[i % ARRAYSIZE(KtTags)];
-        NTSTATUS status = ExpAllocatePool(type, size, tag, &blocks[i]);
-        if (!KtCheck(Context, status == STATUS_SUCCESS && ((ULONG_PTR)blocks[i] & (PAGE_SIZE - 1)) == 0, "page_aligned",
-                     "a %llu-byte allocation returned 0x%08X at %p: big blocks are whole pages", (ULONG64)size,
-                     (ULONG)status, blocks[i]))
+        KT_LIVE *l = &big[i];
+        l->Size = i < ARRAYSIZE(edges) ? edges[i] : KtRandomRange(Context, POOL_SMALL_LIMIT + 1, 6 * PAGE_SIZE);
+        ULONG pages = (ULONG)((l->Size + PAGE_SIZE - 1) / PAGE_SIZE);
+        l->Type = (POOL_TYPE)((i + (i >= ARRAYSIZE(edges) ? 0 : i / 2)) & 1);
+        l->Tag = KtTags[i % ARRAYSIZE(KtTags)];
+        PVOID block = NULL;
+        NTSTATUS status = ExpAllocatePool(l->Type, l->Size, l->Tag, &block);
+        if (!KtCheck(Context, status == STATUS_SUCCESS && ((ULONG_PTR)block & (PAGE_SIZE - 1)) == 0, "page_aligned",
+                     "a %llu-byte %s allocation returned 0x%08X at %p: big blocks are whole pages", (ULONG64)l->Size,
+                     KtPoolName(l->Type), (ULONG)status, block))
             return;
-        const POOL_TRACKER_BIG_PAGES *e = KtFindBigPage(blocks[i]);
-        if (!KtCheck(Context, e && e->Key == tag && e->NumberOfPages == pages[i] && e->PoolType == type, "recorded",
-                     "the big allocation at %p (%u pages, tag %.4s) is %s", blocks[i], pages[i], (PCSTR)&tag,
-                     e ? "recorded with the wrong tag, size or type" : "not in ExpPoolBigPageTable"))
+        l->Block = block;
+        const POOL_TRACKER_BIG_PAGES *e = KtFindBigPage(block);
+        if (!KtCheck(Context, e && e->Key == l->Tag && e->NumberOfPages == pages && e->PoolType == l->Type, "recorded",
+                     "the big allocation at %p (%llu bytes = %u pages, %s, tag %.4s) is %s%s%u pages, type %u, tag 0x%x",
+                     block, (ULONG64)l->Size, pages, KtPoolName(l->Type), (PCSTR)&l->Tag,
+                     e ? "recorded with the wrong tag, size or type: " : "not in ExpPoolBigPageTable",
+                     e ? "" : " (", e ? e->NumberOfPages : 0, e ? (ULONG)e->PoolType : 0, e ? e->Key : 0))
             return;
-        RtlFillMemory(blocks[i], size, 0x5A);
+        for (ULONG p = 0; p < pages; p++)
+            if (!KtCheck(Context, MiIsPoolPageInUse(l->Type, (ULONG_PTR)block + p * PAGE_SIZE), "whole_pages",
+                         "page %u of the %u-page allocation at %p is not a pool page of the %s pool", p, pages, block,
+                         KtPoolName(l->Type)))
+                return;
+        RtlFillMemory(block, l->Size, 0x5A);
         MI_TRANSLATION t;
-        MiInspectTranslation(MmKernelPml4, (ULONG_PTR)blocks[i], &t);
+        MiInspectTranslation(MmKernelPml4, (ULONG_PTR)block, &t);
         BOOLEAN pageable = t.Valid && (t.Entries[t.Level].Hard.SoftwareBits & MM_PTE_SOFTWARE_PAGEABLE);
-        if (!KtCheck(Context, pageable == (type == PagedPool), "pageable",
-                     "the %s page at %p is %s pageable", type == PagedPool ? "paged-pool" : "nonpaged-pool", blocks[i],
+        if (!KtCheck(Context, pageable == (l->Type == PagedPool), "pageable",
+                     "the %s page at %p is %s pageable", l->Type == PagedPool ? "paged-pool" : "nonpaged-pool", block,
                      pageable ? "marked" : "not marked"))
             return;
-    }
-    for (ULONG i = 0; i < n; i++) {
-        ExpFreePool(blocks[i], 0);
-        ULONG64 pa;
-        if (!KtCheck(Context, !KtFindBigPage(blocks[i]) &&
-                     MmTranslateAddress(MmKernelPml4, (ULONG_PTR)blocks[i], &pa) == STATUS_NOT_FOUND, "given_back",
-                     "after freeing the big allocation at %p it is %s", blocks[i],
-                     KtFindBigPage(blocks[i]) ? "still in the big page table" : "still mapped"))
+        if (!KtPoolAuditLive(Context, "after a big allocation", big, n))
             return;
     }
+    for (ULONG i = 0; i < n; i++) {
+        PVOID block = big[i].Block;
+        ULONG pages = (ULONG)((big[i].Size + PAGE_SIZE - 1) / PAGE_SIZE);
+        SIZE_T before = ExpPoolDescriptors[big[i].Type].TotalBigPages;
+        NTSTATUS status = KtFreePool(block, big[i].Tag);
+        big[i].Block = NULL;
+        ULONG64 pa;
+        if (!KtCheck(Context, status == STATUS_SUCCESS, "free", "freeing the big allocation at %p returned 0x%08X",
+                     block, (ULONG)status) ||
+            !KtCheck(Context, !KtFindBigPage(block) &&
+                     MmTranslateAddress(MmKernelPml4, (ULONG_PTR)block, &pa) == STATUS_NOT_FOUND &&
+                     !MiIsPoolPageInUse(big[i].Type, (ULONG_PTR)block), "given_back",
+                     "after freeing the big allocation at %p it is %s", block,
+                     KtFindBigPage(block) ? "still in the big page table"
+                     : MiIsPoolPageInUse(big[i].Type, (ULONG_PTR)block) ? "still a pool page (MiFreePoolPages)"
+                                                                        : "still mapped") ||
+            !KtCheck(Context, ExpPoolDescriptors[big[i].Type].TotalBigPages == before - pages, "total_big_pages",
+                     "freeing %u big pages of the %s pool changed TotalBigPages from %lld to %lld", pages,
+                     KtPoolName(big[i].Type), (LONG64)before, (LONG64)ExpPoolDescriptors[big[i].Type].TotalBigPages) ||
+            !KtPoolAuditLive(Context, "after freeing a big allocation", big, n))
+            return;
+    }
+    KtCheck(Context, ExpPoolDescriptors[0].TotalBigPages == totalBig0[0] &&
+            ExpPoolDescriptors[1].TotalBigPages == totalBig0[1], "total_big_pages",
+            "TotalBigPages did not come back: nonpaged %lld, paged %lld", (LONG64)ExpPoolDescriptors[0].TotalBigPages,
+            (LONG64)ExpPoolDescriptors[1].TotalBigPages);
     KtCheck(Context, MmAvailablePages == available, "frames_back",
             "after freeing every big allocation %lld frames are missing", (LONG64)(available - MmAvailablePages));
 }
 
-/* IRQL rules that allow: nonpaged pool at DISPATCH_LEVEL, paged pool at APC_LEVEL. */
+/* IRQL rules that allow: nonpaged pool at DISPATCH_LEVEL and paged pool at APC_LEVEL,
+ * small and big, allocation and free. */
 KTEST("pool.irql_allowed", KtTestPoolIrqlAllowed)
 {
     if (!KtPoolReady(Context))
         return;
-    KIRQL old;
-    PVOID a = NULL, b = NULL;
-    KeRaiseIrql(DISPATCH_LEVEL, &old);
-    NTSTATUS sa = ExpAllocatePool(NonPagedPool, KtRandomRange(Context, 1, 3000), POOL_TAG('D', 'p', 'c', ' '), &a);
-    if (a)
-        ExpFreePool(a, POOL_TAG('D', 'p', 'c', ' '));
-    KeLowerIrql(APC_LEVEL);
-    NTSTATUS sb = ExpAllocatePool(PagedPool, KtRandomRange(Context, 1, 3000), POOL_TAG('A', 'p', 'c', ' '), &b);
-    if (b)
-        ExpFreePool(b, POOL_TAG('A', 'p', 'c', ' '));
-    KeLowerIrql(old);
-    KtCheck(Context, sa == STATUS_SUCCESS, "nonpaged_at_dispatch", "NonPagedPool at DISPATCH_LEVEL returned 0x%08X",
-            (ULONG)sa);
-    KtCheck(Context, sb == STATUS_SUCCESS, "paged_at_apc", "PagedPool at APC_LEVEL returned 0x%08X", (ULONG)sb);
+    for (ULONG big = 0; big < 2; big++) {
+        SIZE_T size = big ? KtRandomRange(Context, POOL_SMALL_LIMIT + 1, 3 * PAGE_SIZE) : KtRandomRange(Context, 1, 3000);
+        KIRQL old;
+        PVOID a = NULL, b = NULL;
+        NTSTATUS fa = STATUS_UNSUCCESSFUL, fb = STATUS_UNSUCCESSFUL;
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        NTSTATUS sa = ExpAllocatePool(NonPagedPool, size, POOL_TAG('D', 'p', 'c', ' '), &a);
+        if (sa == STATUS_SUCCESS)
+            fa = KtFreePool(a, POOL_TAG('D', 'p', 'c', ' '));
+        KeLowerIrql(APC_LEVEL);
+        NTSTATUS sb = ExpAllocatePool(PagedPool, size, POOL_TAG('A', 'p', 'c', ' '), &b);
+        if (sb == STATUS_SUCCESS)
+            fb = KtFreePool(b, POOL_TAG('A', 'p', 'c', ' '));
+        KeLowerIrql(old);
+        KtCheck(Context, sa == STATUS_SUCCESS && fa == STATUS_SUCCESS, "nonpaged_at_dispatch",
+                "a %llu-byte (%s) NonPagedPool allocation at DISPATCH_LEVEL returned 0x%08X, its free 0x%08X",
+                (ULONG64)size, big ? "big" : "small", (ULONG)sa, (ULONG)fa);
+        KtCheck(Context, sb == STATUS_SUCCESS && fb == STATUS_SUCCESS, "paged_at_apc",
+                "a %llu-byte (%s) PagedPool allocation at APC_LEVEL returned 0x%08X, its free 0x%08X", (ULONG64)size,
+                big ? "big" : "small", (ULONG)sb, (ULONG)fb);
+    }
 }
 
 /* Paged pool at DISPATCH_LEVEL: BAD_POOL_CALLER (0xC2) with 0x08. */
@@ -317,20 +447,44 @@ KTEST_STOP("pool.paged_at_dispatch", KtTestPoolPagedAtDispatch)
     KtFail(Context, "irql", "PagedPool at IRQL %u returned 0x%08X instead of bugchecking", irql, (ULONG)status);
 }
 
-/* Freeing with another tag than the allocator's: BAD_POOL_CALLER 0x0A. */
+/* Allocates a block for a STOP test; FALSE (a failed check, no STOP) if it fails. */
+static BOOLEAN KtAllocateOrFail(PKTEST_CONTEXT Context, POOL_TYPE Type, SIZE_T Size, ULONG Tag, PVOID *Block)
+{
+    *Block = NULL;
+    NTSTATUS status = ExpAllocatePool(Type, Size, Tag, Block);
+    return KtCheck(Context, status == STATUS_SUCCESS && *Block, "allocate", "ExpAllocatePool(%s, %llu) returned 0x%08X",
+                   KtPoolName(Type), (ULONG64)Size, (ULONG)status);
+}
+
+/* Freeing a small block with another tag than the allocator's: BAD_POOL_CALLER 0x0A. */
 KTEST_STOP("pool.wrong_tag", KtTestPoolWrongTag)
 {
     if (!KtPoolReady(Context))
         return;
     ULONG tag = POOL_TAG('G', 'o', 'o', 'd'), other = POOL_TAG('E', 'v', 'i', 'l');
-    BOOLEAN big = (BOOLEAN)KtRandomRange(Context, 0, 1);
     PVOID block;
-    ExpAllocatePool((POOL_TYPE)KtRandomRange(Context, 0, 1), big ? 3 * PAGE_SIZE : KtRandomRange(Context, 1, 900),
-                    tag, &block);
+    if (!KtAllocateOrFail(Context, (POOL_TYPE)KtRandomRange(Context, 0, 1), KtRandomRange(Context, 1, 900), tag, &block))
+        return;
     KtValue(Context, "stop_params", "0xa 0x%llx 0x%x 0x%x", (ULONG64)block, tag, other);
     ExpFreePool(block, other);
-    KtFail(Context, "wrong_tag", "freeing with tag %.4s a block allocated with %.4s did not bugcheck", (PCSTR)&other,
-           (PCSTR)&tag);
+    KtFail(Context, "wrong_tag", "freeing with tag %.4s a small block allocated with %.4s did not bugcheck",
+           (PCSTR)&other, (PCSTR)&tag);
+}
+
+/* Freeing a big block with another tag than the allocator's: BAD_POOL_CALLER 0x0A. */
+KTEST_STOP("pool.wrong_tag_big", KtTestPoolWrongTagBig)
+{
+    if (!KtPoolReady(Context))
+        return;
+    ULONG tag = POOL_TAG('G', 'o', 'o', 'd'), other = POOL_TAG('E', 'v', 'i', 'l');
+    PVOID block;
+    if (!KtAllocateOrFail(Context, (POOL_TYPE)KtRandomRange(Context, 0, 1),
+                          KtRandomRange(Context, POOL_SMALL_LIMIT + 1, 4 * PAGE_SIZE), tag, &block))
+        return;
+    KtValue(Context, "stop_params", "0xa 0x%llx 0x%x 0x%x", (ULONG64)block, tag, other);
+    ExpFreePool(block, other);
+    KtFail(Context, "wrong_tag", "freeing with tag %.4s a big block allocated with %.4s did not bugcheck (the tag "
+           "check applies to big blocks too, with the big-page entry's tag)", (PCSTR)&other, (PCSTR)&tag);
 }
 
 /* One byte written past a block lands in the next header: freeing the block bugchecks. */
@@ -341,30 +495,44 @@ KTEST_STOP("pool.overrun", KtTestPoolOverrun)
     POOL_TYPE type = (POOL_TYPE)KtRandomRange(Context, 0, 1);
     SIZE_T size = KtRandomRange(Context, 1, 60) * 16;
     PUCHAR a, b;
-    ExpAllocatePool(type, size, POOL_TAG('O', 'v', 'e', 'r'), (PVOID *)&a);
-    ExpAllocatePool(type, 48, POOL_TAG('O', 'v', 'e', 'r'), (PVOID *)&b);
+    if (!KtAllocateOrFail(Context, type, size, POOL_TAG('O', 'v', 'e', 'r'), (PVOID *)&a) ||
+        !KtAllocateOrFail(Context, type, 48, POOL_TAG('O', 'v', 'e', 'r'), (PVOID *)&b))
+        return;
     if (!KtCheck(Context, b == a + size + sizeof(POOL_HEADER), "neighbours",
                  "in an empty pool the second block (%p) should directly follow the first (%p, %llu bytes)", b, a,
                  (ULONG64)size))
         return;
-    KtValue(Context, "stop_params", "0x20 0x%llx 0x%llx *", (ULONG64)(a - sizeof(POOL_HEADER)),
+    KtValue(Context, "stop_params", "0x20 0x%llx 0x%llx 0x0", (ULONG64)(a - sizeof(POOL_HEADER)),
             (ULONG64)(b - sizeof(POOL_HEADER)));
     a[size] ^= 0x5C; /* the low byte of the next header: its PreviousSize */
     ExpFreePool(a, 0);
     KtFail(Context, "overrun", "freeing a block whose neighbour's header was overwritten did not bugcheck");
 }
 
-/* Freeing a block twice: BAD_POOL_CALLER 0x07. */
+/* Freeing a small block twice: BAD_POOL_CALLER 0x07 with the free header's first 8 bytes. */
 KTEST_STOP("pool.double_free", KtTestPoolDoubleFree)
 {
     if (!KtPoolReady(Context))
         return;
     PVOID keep, block;
     POOL_TYPE type = (POOL_TYPE)KtRandomRange(Context, 0, 1);
-    ExpAllocatePool(type, 64, POOL_TAG('K', 'e', 'e', 'p'), &keep); /* keeps the page mapped after the first free */
-    ExpAllocatePool(type, KtRandomRange(Context, 1, 2000), POOL_TAG('T', 'w', 'i', 'c'), &block);
-    ExpFreePool(block, 0);
-    KtValue(Context, "stop_params", "0x7 * * 0x%llx", (ULONG64)block);
+    SIZE_T size = KtRandomRange(Context, 1, 2000);
+    ULONG tag = POOL_TAG('T', 'w', 'i', 'c');
+    if (!KtAllocateOrFail(Context, type, 64, POOL_TAG('K', 'e', 'e', 'p'), &keep) || /* keeps the page mapped */
+        !KtAllocateOrFail(Context, type, size, tag, &block))
+        return;
+    NTSTATUS status = KtFreePool(block, 0);
+    if (!KtCheck(Context, status == STATUS_SUCCESS, "free", "the first free returned 0x%08X", (ULONG)status))
+        return;
+    /* Keep (5 units) then the freed block merged with the free rest of the page: 251 units, tag kept */
+    PPOOL_HEADER h = (PPOOL_HEADER)block - 1;
+    if (!KtCheck(Context, h->PoolType == 0 && h->BlockSize == POOL_PAGE_UNITS - 5 && h->PreviousSize == 5 &&
+                 h->PoolTag == tag, "freed_header",
+                 "after the first free the header at %p reads PreviousSize %u BlockSize %u PoolType %u tag 0x%x, "
+                 "expected 5 %u 0 0x%x (merged with the free rest of the page; a freed block keeps its tag)", h,
+                 h->PreviousSize, h->BlockSize, h->PoolType, h->PoolTag, POOL_PAGE_UNITS - 5, tag))
+        return;
+    KtValue(Context, "stop_params", "0x7 0x0 0x%llx 0x%llx", *(PULONG64)h, (ULONG64)block);
     ExpFreePool(block, 0);
     KtFail(Context, "double_free", "freeing %p twice did not bugcheck", block);
 }
