@@ -23,15 +23,16 @@ COMMANDS: dict[str, "Command"] = {}
 
 
 class Command:
-    def __init__(self, name, usage, summary, lab, func):
+    def __init__(self, name, usage, summary, lab, func, needs_target=True):
         self.name, self.usage, self.summary, self.lab, self.func = name, usage, summary, lab, func
+        self.needs_target = needs_target
 
 
-def command(name: str, usage: str, summary: str, lab: str):
+def command(name: str, usage: str, summary: str, lab: str, needs_target: bool = True):
     """Register `nt <name> <usage>`: summary is the one line `nt help` shows; lab the lab
-    whose structures it reads ("00".."09")."""
+    whose structures it reads ("00".."09"); needs_target: only on a live kernel or a dump."""
     def deco(func):
-        COMMANDS[name] = Command(name, usage, summary, lab, func)
+        COMMANDS[name] = Command(name, usage, summary, lab, func, needs_target)
         return func
     return deco
 
@@ -40,6 +41,10 @@ def run(name: str, arg: str) -> None:
     """Run one nt command with every error turned into a message."""
     cmd = COMMANDS[name]
     try:
+        if cmd.needs_target and core.target_kind() == "none":
+            core.out(f"nt {name}: GDB is attached neither to the kernel (make qemu-gdb, then make gdb) "
+                     f"nor to a dump (make debug-dump DUMP=...)")
+            return
         cmd.func(arg.strip())
     except core.NtError as e:
         core.out(f"nt {name}: {e}")
@@ -95,7 +100,7 @@ def load() -> None:
             _registered.add(name)
 
 
-@command("help", "", "every nt command, one line each", "00")
+@command("help", "", "every nt command, one line each", "00", needs_target=False)
 def _help(arg: str) -> None:
     width = max(len(f"nt {c.name} {c.usage}".rstrip()) for c in COMMANDS.values())
     core.out("ntlab debugger commands (numbers are hex, as in WinDbg; any GDB expression works too):")

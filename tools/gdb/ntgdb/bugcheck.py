@@ -119,12 +119,31 @@ def halted_after_stop() -> bool:
     return values[0] != 0
 
 
+def _select_trapping_frame() -> None:
+    """Select GDB's frame of the code that trapped (so `info locals`, `up` work from there)."""
+    try:
+        _values, trap = bugcheck_data()
+        if not trap:
+            return
+        rip = stack.read_trap_frame(trap)["Rip"]
+        frame, level = gdb.newest_frame(), 0
+        while frame is not None and level < 64:
+            if frame.pc() == rip:
+                frame.select()
+                out(f"Selected frame #{level}, the code that trapped (`frame`, `info locals`, `up`).")
+                return
+            frame, level = frame.older(), level + 1
+    except (NtError, gdb.error):
+        return
+
+
 @command("attach", "", "after `target remote`: show a STOP the machine is halted in, or run to KiSystemStartup", "00")
 def attach(arg: str) -> None:
     if halted_after_stop():
         out("The kernel is halted after a STOP (NTLAB_ON_STOP=halt). `bt` and every nt command work; "
             "`kill` or quitting QEMU ends it.")
         bugcheck("")
+        _select_trapping_frame()
         return
     out("Fresh machine: hardware breakpoint at KiSystemStartup (GRUB loads the kernel after GDB attaches).")
     gdb.execute("hbreak KiSystemStartup")

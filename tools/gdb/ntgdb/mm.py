@@ -144,6 +144,8 @@ def database():
 
 def entry(pfn: int) -> dict:
     base, highest, lay, data = database()
+    if pfn == EMPTY:
+        raise NtError("0xffffffffffffffff is MM_EMPTY_LIST (the end of a list), not a frame")
     if pfn > highest:
         raise NtError(f"frame {pfn:#x} is past the end of the PFN database (MmHighestPhysicalPage {highest:#x})")
     off = pfn * lay.size
