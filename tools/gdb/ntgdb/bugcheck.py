@@ -23,7 +23,7 @@ CODES = {
                                            "exception parameter 0", "exception parameter 1"]),
     0x32: ("PHASE1_INITIALIZATION_FAILED", ["the status", "0", "0", "0"]),
     0x4E: ("PFN_LIST_CORRUPT", {0x99: ("a PTE or PFN is corrupt (e.g. a frame freed twice)",
-                                       ["the frame number (PFN)", "its current state", "0"])}),
+                                       ["the frame number (PFN)", "its PageLocation", "its Reserved flag"])}),
     0x50: ("PAGE_FAULT_IN_NONPAGED_AREA", ["the address referenced", "0 read, 1 write, 10 execute",
                                            "the instruction that referenced it", "the page-fault error code"]),
     0x7F: ("UNEXPECTED_KERNEL_MODE_TRAP", ["the trap number", "the error code", "the instruction", "0"]),
