@@ -360,3 +360,25 @@ def test_on_stop_rejects_a_bad_mode(reference, monkeypatch):
         onstop.mode()
     verdict, run = runner.run_checkpoint(_checkpoint(0, "stack_chain"), sol="all", seed=1, root=ROOT)
     assert verdict.kind == "QEMU error" and "NTLAB_ON_STOP='keep'" in verdict.text and run is None
+
+
+def test_help_and_handouts_list_every_command():
+    """`nt help` (no target needed) lists every command, the handouts name each one, and the
+    `nt help` block pasted in handout 00 is the live output."""
+    text = subprocess.run(["gdb", "-q", "-batch", "-nx", "-x", NTLAB_PY, "-ex", "nt help", "-ex", "help nt"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, env=clean_env()).stdout
+    _no_traceback(text)
+    listed = re.findall(r"^  (nt \w+.*?)\s*$", text, re.M)
+    names = {line.split()[1] for line in listed}
+    assert names == set(re.findall(r"^nt (\w+) --", text, re.M)) and COMMANDS <= names, text
+    handouts = ""
+    for name in sorted(os.listdir(os.path.join(ROOT, "handouts"))):
+        if name.endswith(".md"):
+            with open(os.path.join(ROOT, "handouts", name), encoding="utf-8") as f:
+                handouts += f.read()
+    for name in names:
+        assert f"nt {name}" in handouts, f"no handout mentions `nt {name}`"
+    with open(os.path.join(ROOT, "handouts", "00-bugcheck.md"), encoding="utf-8") as f:
+        handout = f.read()
+    live = [l for l in text.splitlines() if l.startswith("  nt ")]
+    assert "\n".join(live) in handout, "handouts/00-bugcheck.md: the `nt help` block is not the live output"

@@ -120,8 +120,11 @@ def vtop(arg: str) -> None:
 _pfn_cache = core.cache()
 
 
+CHUNK = 0x10000  # the database is read 64 KiB at a time, as needed, once per stop
+
+
 def database():
-    """(base VA, highest PFN, MMPFN layout, the whole database as bytes)."""
+    """(base VA, highest PFN, MMPFN layout) of the PFN database."""
     if "db" in _pfn_cache:
         return _pfn_cache["db"]
     lay = core.layout("MMPFN")
@@ -135,21 +138,34 @@ def database():
             pass
         raise NtError("there is no PFN database (MmPfnDatabase is NULL)"
                       + (f"; MiInitializePfnDatabase returned {status:#010x}" if status is not None else ""))
-    if highest > 1 << 24:
-        raise NtError(f"MmHighestPhysicalPage is {highest:#x}: not a plausible frame count (corrupt)")
-    data = core.read(base, (highest + 1) * lay.size, "the PFN database")
-    _pfn_cache["db"] = (base, highest, lay, data)
+    if highest >= 1 << 20:  # the physical map covers 4 GiB: 2^20 frames
+        raise NtError(f"MmHighestPhysicalPage is {highest:#x}: more frames than 4 GiB holds (corrupt)")
+    _pfn_cache["db"] = (base, highest, lay)
     return _pfn_cache["db"]
 
 
+def _entry_bytes(base: int, size: int, pfn: int, highest: int) -> bytes:
+    off = pfn * size
+    end = (highest + 1) * size
+    first, last = off // CHUNK, (off + size - 1) // CHUNK
+    data = b""
+    for c in range(first, last + 1):
+        key = ("chunk", c)
+        if key not in _pfn_cache:
+            _pfn_cache[key] = core.read(base + c * CHUNK, min(CHUNK, end - c * CHUNK), "the PFN database")
+        data += _pfn_cache[key]
+    start = off - first * CHUNK
+    return data[start:start + size]
+
+
 def entry(pfn: int) -> dict:
-    base, highest, lay, data = database()
+    base, highest, lay = database()
     if pfn == EMPTY:
         raise NtError("0xffffffffffffffff is MM_EMPTY_LIST (the end of a list), not a frame")
     if pfn > highest:
         raise NtError(f"frame {pfn:#x} is past the end of the PFN database (MmHighestPhysicalPage {highest:#x})")
-    off = pfn * lay.size
-    return {f: lay.get(data, f, off) for f in lay.fields}
+    data = _entry_bytes(base, lay.size, pfn, highest)
+    return {f: lay.get(data, f) for f in lay.fields}
 
 
 def list_heads() -> list[dict]:
@@ -169,13 +185,13 @@ def _link(v: int) -> str:
 
 def list_position(pfn: int, loc: int) -> list[str]:
     """Where pfn is on its list, walking from the head; problems found on the way."""
-    base, highest, lay, data = database()
+    base, highest, lay = database()
     heads = list_heads()
     head = heads[loc]
     total = head["Total"]
     lines = [f"    {MMLISTS[loc]}: {total} frames, head {_link(head['Flink'])}, tail {_link(head['Blink'])}"]
     cur, prev, pos = head["Flink"], EMPTY, 0
-    while cur != EMPTY and pos <= total:
+    while cur != EMPTY and pos <= min(total, highest + 1):
         if cur > highest:
             lines.append(f"    corrupt: entry {pos} of the list links to {cur:#x}, past the last frame {highest:#x}")
             return lines
@@ -190,7 +206,7 @@ def list_position(pfn: int, loc: int) -> list[str]:
             lines.append(f"    frame {pfn:x} is entry {pos} of {total} (0 = the head)")
             return lines
         prev, cur, pos = cur, e["Flink"], pos + 1
-    if pos > total:
+    if cur != EMPTY:
         lines.append(f"    corrupt: more than Total={total} frames on the list from the head (a cycle?)")
     lines.append(f"    corrupt: frame {pfn:x} says it is on {MMLISTS[loc]} but the walk from the head "
                  f"does not reach it")
@@ -200,7 +216,7 @@ def list_position(pfn: int, loc: int) -> list[str]:
 @command("pfn", "PFN", "the MMPFN of a physical frame decoded, and its place on its list (!pfn)", "01")
 def pfn(arg: str) -> None:
     n = core.parse_number(arg, "frame number")
-    base, highest, lay, _data = database()
+    base, highest, lay = database()
     e = entry(n)
     out(f"    PFN {n:08x} at address {base + n * lay.size:016x}")
     out(f"    flink       {_link(e['Flink']):<14} blink       {_link(e['Blink']):<14} "
