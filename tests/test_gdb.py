@@ -284,6 +284,35 @@ def test_dump_opens_with_bt_and_bugcheck(reference):
         i = names.index("KtFaultTouch")
         assert names[i:i + 3] == ["KtFaultTouch", "KtFaultLevel1", "KtTestPageFault"], names
         assert re.search(r"KtFaultTouch \(.*?\)\s+at labs/00-bugcheck/tests/bugcheck_tests\.c:\d+", text, re.S), text
+        # nt stack from the halted CPU's registers walks into the trap frame and on.
+        walk = text[text.rindex("# FramePtr"):]
+        assert re.search(r"--- trap frame at [0-9a-f]{16}: vector 14 \(page fault\).*\n"
+                         r"[0-9a-f]{2} [0-9a-f]{16}  [0-9a-f]{16}  KtFaultTouch\+", walk), walk
+    finally:
+        if os.path.exists(dump):
+            os.unlink(dump)
+
+
+def test_dump_of_a_stubbed_kernel(stubs, reference):
+    """A student's kernel whose lab 00 walker is a stub: the STOP has no BT lines, but the dump
+    still gives the stack; opened with another build's symbols it says so."""
+    dump = os.path.join(ROOT, "build", "dumps", f"ke.page_fault-{SEED}.core")
+    env = {**clean_env(), "NTLAB_ON_STOP": "dump"}
+    try:
+        p = subprocess.run(["make", "--no-print-directory", "qemu", "KTEST=ke.page_fault", f"SEED={SEED}"],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert "BT UNAVAILABLE" in p.stdout and os.path.isfile(dump), p.stdout + p.stderr
+        rel = os.path.relpath(dump, ROOT)
+        mine = subprocess.run(["make", "--no-print-directory", "debug-dump", f"DUMP={rel}"], cwd=ROOT,
+                              env=clean_env(), input="nt stack\n", capture_output=True, text=True, timeout=120)
+        text = mine.stdout + mine.stderr
+        _no_traceback(text)
+        assert "warning:" not in text and "PAGE_FAULT_IN_NONPAGED_AREA" in text, text
+        assert re.search(r"KtFaultTouch\+0x[0-9a-f]+  \[labs/00-bugcheck/tests/bugcheck_tests\.c:\d+\]\n"
+                         r".*KtFaultLevel1\+", text), text
+        other = subprocess.run(["make", "--no-print-directory", "debug-dump", "SOL=all", f"DUMP={rel}"], cwd=ROOT,
+                               env=clean_env(), input="", capture_output=True, text=True, timeout=120)
+        assert "warning: the kernel in this dump is not build/all/ntlab.elf" in other.stdout, other.stdout
     finally:
         if os.path.exists(dump):
             os.unlink(dump)

@@ -67,6 +67,9 @@ def bugcheck_data() -> tuple[list[int], int]:
 
 @command("bugcheck", "", "the last STOP: code, parameters decoded, the trap frame and the stack (!analyze)", "00")
 def bugcheck(arg: str) -> None:
+    warning = core.image_mismatch()
+    if warning:
+        out(warning)
     values, trap = bugcheck_data()
     code = values[0] & 0xFFFFFFFF
     if code == 0:
@@ -139,6 +142,9 @@ def _select_trapping_frame() -> None:
 
 @command("attach", "", "after `target remote`: show a STOP the machine is halted in, or run to KiSystemStartup", "00")
 def attach(arg: str) -> None:
+    warning = core.image_mismatch() if halted_after_stop() else None
+    if warning:
+        out(warning)
     if halted_after_stop():
         out("The kernel is halted after a STOP (NTLAB_ON_STOP=halt). `bt` and every nt command work; "
             "`kill` or quitting QEMU ends it.")

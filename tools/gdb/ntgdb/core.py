@@ -356,3 +356,27 @@ def hexq(v: int) -> str:
 
 def tag_text(key: int) -> str:
     return "".join(chr(c) if 0x20 <= c < 0x7F else "." for c in key.to_bytes(4, "little"))
+
+
+def image_mismatch() -> str | None:
+    """A warning if the kernel in memory (live or in the dump) is not the ELF GDB loaded: its
+    .text differs (e.g. a dump of SOL=none opened with build/all/ntlab.elf)."""
+    try:
+        from elftools.elf.elffile import ELFFile
+    except ImportError:
+        return None
+    try:
+        elf_path = gdb.objfiles()[0].filename
+        with open(elf_path, "rb") as f:
+            sec = ELFFile(f).get_section_by_name(".text")
+            if sec is None:
+                return None
+            addr, want = sec["sh_addr"], sec.data()[:1 << 20]
+        seen = read(addr, len(want), "the kernel image")
+    except (NtError, gdb.error, OSError, IndexError):
+        return None
+    if seen != want:
+        return (f"warning: the kernel in {'this dump' if target_kind() == 'core' else 'the machine'} is not "
+                f"{os.path.relpath(elf_path)} (its code differs): use the SOL= of the run, or every "
+                f"address below is wrong")
+    return None

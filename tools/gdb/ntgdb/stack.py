@@ -97,42 +97,28 @@ def read_trap_frame(address: int) -> dict:
 
 
 def _function_start(pc: int) -> int | None:
-    try:
-        block = gdb.block_for_pc(pc)
-        while block is not None and block.function is None:
-            block = block.superblock
-        if block is not None:
-            return block.start
-    except (gdb.error, RuntimeError):
-        pass
-    return None
+    """The start of the (non-inline) function holding pc, from the ELF symbol table."""
+    site = core.symbolize(pc)
+    if site == "?":
+        return None
+    return pc - int(site.split("+")[1], 16)
 
 
 def walk(pc: int, rbp: int, rsp: int | None = None):
-    """Yields ('frame', rbp, pc, is_return_address) and ('trap', address, frame dict) and
-    ('stop', reason) items."""
+    """Yields ('frame', frame pointer, pc, is_return_address), ('trap', address, frame dict)
+    and ('stop', reason) items."""
     frames = 0
-    # At the first instructions of a function the frame is not built yet.
-    start = _function_start(pc)
     is_ret = False
+    # At the first instructions of a function its frame is not built yet: the return
+    # address is at RSP (or RSP+8 after `push rbp`) and RBP is still the caller's.
+    start = _function_start(pc)
     if rsp is not None and start is not None and pc in (start, start + 1):
         yield ("frame", rbp, pc, False)
         frames += 1
-        ret = core.u64(rsp + (8 if pc == start + 1 else 0), "the return address")
-        pc, is_ret = ret, True
+        pc, is_ret = core.u64(rsp + (8 if pc == start + 1 else 0), "the return address"), True
+    yield ("frame", rbp, pc, is_ret)
+    frames += 1
     while frames < MAX_FRAMES:
-        yield ("frame", rbp, pc, is_ret)
-        frames += 1
-        if in_trap_common(pc):
-            trap = rbp + 16
-            try:
-                tf = read_trap_frame(trap)
-            except NtError as e:
-                yield ("stop", str(e))
-                return
-            yield ("trap", trap, tf)
-            pc, rbp, is_ret = tf["Rip"], tf["Rbp"], False
-            continue
         if rbp == 0:
             yield ("stop", "")
             return
@@ -149,11 +135,26 @@ def walk(pc: int, rbp: int, rsp: int | None = None):
         if ret == 0:
             yield ("stop", "")
             return
+        yield ("frame", nxt, ret, True)
+        frames += 1
+        if in_trap_common(ret):
+            # KiTrapCommon called KiDispatchTrap with RSP = the KTRAP_FRAME, right above
+            # the return address: the frame continues in the code that trapped.
+            trap = rbp + 16
+            try:
+                tf = read_trap_frame(trap)
+            except NtError as e:
+                yield ("stop", str(e))
+                return
+            yield ("trap", trap, tf)
+            rbp = tf["Rbp"]
+            yield ("frame", rbp, tf["Rip"], False)
+            frames += 1
+            continue
         if nxt != 0 and nxt <= rbp:
-            yield ("frame", nxt, ret, True)
             yield ("stop", f"the saved frame pointer {nxt:#018x} is below {rbp:#018x}: the chain is corrupt")
             return
-        pc, rbp, is_ret = ret, nxt, True
+        rbp = nxt
     yield ("stop", f"more than {MAX_FRAMES} frames: stopped")
 
 
