@@ -114,10 +114,10 @@ class Qmp:
 
 
 def extra_args(kind: str, qmp_path: str, gdb_port: int | None) -> list[str]:
-    args = ["-qmp", f"unix:{qmp_path},server=on,wait=off"]
-    if kind == "halt" and gdb_port:
-        args += ["-gdb", f"tcp:127.0.0.1:{gdb_port}"]
-    return args
+    """dump: a QMP socket for dump-guest-memory; halt: a gdbstub on localhost."""
+    if kind == "dump":
+        return ["-qmp", f"unix:{qmp_path},server=on,wait=off"]
+    return ["-gdb", f"tcp:127.0.0.1:{gdb_port}"] if gdb_port else []
 
 
 def run(command: list[str], timeout: float, *, root: str, name: str, seed, expected_code: int | None = None,
@@ -197,8 +197,7 @@ def run(command: list[str], timeout: float, *, root: str, name: str, seed, expec
                 q._kill_group(proc)
                 proc.wait()
             proc.stdout.close()
-            if not keep_running:
-                shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
         err.seek(0)
         stderr = err.read(q.MAX_STDERR).decode("utf-8", errors="replace")
     if status is None:

@@ -34,7 +34,18 @@ def _range(name: str) -> tuple[int, int] | None:
 
 
 def stacks() -> list[tuple[str, int, int]]:
-    """The kernel's stacks: (name, low, high)."""
+    """The kernel's stacks, (name, low, high), from every provider in STACK_PROVIDERS."""
+    found = []
+    for provider in STACK_PROVIDERS:
+        try:
+            found += provider()
+        except NtError:
+            continue
+    return found
+
+
+def boot_stacks() -> list[tuple[str, int, int]]:
+    """The boot stack and the double-fault stack (kernel/ke/stack.c)."""
     found = []
     low = core.symbol_address("KiBootStack", required=False)
     high = core.symbol_address("KiBootStackTop", required=False)
@@ -48,6 +59,11 @@ def stacks() -> list[tuple[str, int, int]]:
         except NtError:
             pass
     return found
+
+
+# Functions returning [(name, low, high)]: the stacks a frame pointer may lie in. A later lab's
+# module appends its own (e.g. every KTHREAD's kernel stack) with STACK_PROVIDERS.append(f).
+STACK_PROVIDERS = [boot_stacks]
 
 
 def stack_of(address: int) -> tuple[str, int, int] | None:
