@@ -188,7 +188,7 @@ def run(command: list[str], timeout: float, *, root: str, name: str, seed, expec
                         extra["dump_error"] = f"the dump failed: {e}"
                 else:
                     keep_running = True
-                    gdb_cmd = (f"gdb -q {os.path.relpath(elf, root) if elf else 'build/<sel>/ntlab.elf'} "
+                    gdb_cmd = (f"gdb -q {os.path.relpath(elf, root) if elf else 'build/<sel>/ntlab.elf'} -ex 'set architecture i386:x86-64' "
                                f"-x tools/gdb/ntlab.py -ex 'target remote localhost:{port}' -ex 'nt attach'")
                     extra["halted"] = {"port": port, "pid": proc.pid, "command": gdb_cmd}
                 status = q.EXIT_BUGCHECK
