@@ -137,7 +137,7 @@ grade:
 	@$(PY) -m pytest -p grader.plugin -p no:cacheprovider -q -n $(JOBS) $(GRADE_ARGS) labs
 
 test:
-	@$(PY) -m pytest -p no:cacheprovider -q tests
+	@NTLAB_ON_STOP= $(PY) -m pytest -p no:cacheprovider -q tests
 
 bench:
 	@$(PY) tests/bench_grade.py

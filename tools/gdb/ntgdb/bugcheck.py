@@ -151,6 +151,14 @@ def attach(arg: str) -> None:
         bugcheck("")
         _select_trapping_frame()
         return
+    try:
+        paging = core.target_kind() == "remote" and int(gdb.parse_and_eval("$cr0")) & 0x80000000
+    except gdb.error:
+        paging = False
+    if paging:
+        pc = int(gdb.selected_frame().pc())
+        out(f"The kernel is already running (stopped at {core.symbolize(pc)}): set breakpoints, then `continue`.")
+        return
     out("Fresh machine: hardware breakpoint at KiSystemStartup (GRUB loads the kernel after GDB attaches).")
     gdb.execute("hbreak KiSystemStartup")
     gdb.execute("continue")
