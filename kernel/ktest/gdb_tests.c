@@ -158,14 +158,6 @@ KTEST("gdb.snapshot", KtTestGdbSnapshot)
     KtGdbSnapshot.Va = va + KtRandomRange(Context, 0, PAGE_SIZE / 8 - 1) * 8;
     KtGdbSnapshot.MappedPfn = pfn;
 
-    /* A frame a seeded number of steps into the free list. */
-    PFN_NUMBER free = MmPageListHeads[FreePageList].Flink;
-    ULONG steps = (ULONG)KtRandomRange(Context, 0, 40);
-    ULONG position = 0;
-    for (; position < steps && free != MM_EMPTY_LIST && MI_PFN_ELEMENT(free)->Flink != MM_EMPTY_LIST; position++)
-        free = MI_PFN_ELEMENT(free)->Flink;
-    KtGdbSnapshot.FreePfn = free;
-
     /* Small nonpaged blocks of one seeded tag, every third one freed again; a paged
      * block and a big allocation of another tag. */
     ULONG tag = POOL_TAG('G', 'd', 'A' + KtRandomRange(Context, 0, 25), 'a' + KtRandomRange(Context, 0, 25));
@@ -186,17 +178,21 @@ KTEST("gdb.snapshot", KtTestGdbSnapshot)
     BOOLEAN pool = KtCheck(Context, KtGdbSnapshot.Block && KtGdbSnapshot.PagedBlock && KtGdbSnapshot.Big, "pool",
                            "a pool allocation failed (lab 03)");
 
+    /* A frame a seeded number of steps into the free list (chosen after the allocations
+     * above, which take frames from its head). */
+    PFN_NUMBER free = MmPageListHeads[FreePageList].Flink;
+    ULONG steps = (ULONG)KtRandomRange(Context, 0, 40);
+    ULONG position = 0;
+    for (; position < steps && free != MM_EMPTY_LIST && MI_PFN_ELEMENT(free)->Flink != MM_EMPTY_LIST; position++)
+        free = MI_PFN_ELEMENT(free)->Flink;
+    KtGdbSnapshot.FreePfn = free;
+
     /* What the kernel sees. */
     KtValue(Context, "va", "0x%016llx", (ULONG64)KtGdbSnapshot.Va);
     KtGdbReportPte(Context, "pte", KtGdbSnapshot.Va);
     KtGdbReportPte(Context, "pte_kernel", KtGdbSnapshot.KernelVa);
     KtGdbReportPfn(Context, "pfn_mapped", pfn);
     KtGdbReportPfn(Context, "pfn_free", free);
-    /* Its place now (the allocations above took frames from the head of the list). */
-    position = 0;
-    for (PFN_NUMBER f = MmPageListHeads[FreePageList].Flink; f != free && f != MM_EMPTY_LIST && position < 100000;
-         f = MI_PFN_ELEMENT(f)->Flink)
-        position++;
     KtValue(Context, "pfn_free_list", "%u %u %llu", FreePageList, position,
             (ULONG64)MmPageListHeads[FreePageList].Total);
     if (pool) {
