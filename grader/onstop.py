@@ -63,12 +63,6 @@ def dump_path(root: str, name: str, seed) -> str:
     return os.path.join(root, "build", "dumps", f"{safe}-{seed}.core")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Qmp:
     """A minimal QMP client over a Unix socket."""
 
@@ -113,11 +107,12 @@ class Qmp:
         self.sock.close()
 
 
-def extra_args(kind: str, qmp_path: str, gdb_port: int | None) -> list[str]:
-    """dump: a QMP socket for dump-guest-memory; halt: a gdbstub on localhost."""
+def extra_args(kind: str, qmp_path: str, gdb_path: str) -> list[str]:
+    """dump: a QMP socket for dump-guest-memory; halt: a gdbstub on a Unix socket (private to
+    this run: no port to collide with another QEMU)."""
     if kind == "dump":
         return ["-qmp", f"unix:{qmp_path},server=on,wait=off"]
-    return ["-gdb", f"tcp:127.0.0.1:{gdb_port}"] if gdb_port else []
+    return ["-chardev", f"socket,id=ntlabgdb,path={gdb_path},server=on,wait=off", "-gdb", "chardev:ntlabgdb"]
 
 
 def run(command: list[str], timeout: float, *, root: str, name: str, seed, expected_code: int | None = None,
@@ -129,9 +124,8 @@ def run(command: list[str], timeout: float, *, root: str, name: str, seed, expec
     kind = mode()
     q.check_qemu(command[0])
     tmp = tempfile.mkdtemp(prefix="ntlab-qmp-")
-    qmp_path = os.path.join(tmp, "qmp.sock")
-    port = free_port() if kind == "halt" else None
-    command = list(command) + extra_args(kind, qmp_path, port)
+    qmp_path, gdb_path = os.path.join(tmp, "qmp.sock"), os.path.join(tmp, "gdb.sock")
+    command = list(command) + extra_args(kind, qmp_path, gdb_path)
     start = time.monotonic()
     deadline = start + timeout
     chunks, size = [], 0
@@ -189,15 +183,16 @@ def run(command: list[str], timeout: float, *, root: str, name: str, seed, expec
                 else:
                     keep_running = True
                     gdb_cmd = (f"gdb -q {os.path.relpath(elf, root) if elf else 'build/<sel>/ntlab.elf'} -ex 'set architecture i386:x86-64' "
-                               f"-x tools/gdb/ntlab.py -ex 'target remote localhost:{port}' -ex 'nt attach'")
-                    extra["halted"] = {"port": port, "pid": proc.pid, "command": gdb_cmd}
+                               f"-x tools/gdb/ntlab.py -ex 'target remote {gdb_path}' -ex 'nt attach'")
+                    extra["halted"] = {"socket": gdb_path, "pid": proc.pid, "command": gdb_cmd}
                 status = q.EXIT_BUGCHECK
         finally:
             if not keep_running:
                 q._kill_group(proc)
                 proc.wait()
             proc.stdout.close()
-            shutil.rmtree(tmp, ignore_errors=True)
+            if not keep_running:   # a kept machine keeps its gdb socket
+                shutil.rmtree(tmp, ignore_errors=True)
         err.seek(0)
         stderr = err.read(q.MAX_STDERR).decode("utf-8", errors="replace")
     if status is None:
@@ -220,7 +215,7 @@ def report_lines(run_: q.QemuRun, root: str, sol_arg: str = "") -> list[str]:
         return [f"crash dump: none, {run_.extra['dump_error']}"]
     if "halted" in run_.extra:
         h = run_.extra["halted"]
-        return [f"the machine is kept halted at the STOP (QEMU pid {h['pid']}, gdbstub on port {h['port']})",
+        return [f"the machine is kept halted at the STOP (QEMU pid {h['pid']}, gdbstub on {h['socket']})",
                 f"attach:     {h['command']}",
                 f"end it:     kill {h['pid']}"]
     return []

@@ -1,6 +1,6 @@
 """The `nt` debugger commands (tools/gdb) and post-mortem STOPs (NTLAB_ON_STOP).
 
-The reference kernel is booted by the grader's QEMU command with a gdbstub on a free port
+The reference kernel is booted by the grader's QEMU command with a gdbstub on a Unix socket of its own
 and stopped (hbreak) in the framework ktest gdb.snapshot (kernel/ktest/gdb_tests.c), which
 prints what the kernel itself sees in KTEST VALUE records; GDB in batch mode runs every nt
 command there, and the outputs are compared with those records. In phase 2 the test has
@@ -45,11 +45,12 @@ def stubs():
     return _iso("none")
 
 
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def gdbstub(tmp: str) -> tuple[list[str], str]:
+    """QEMU arguments for a gdbstub on a Unix socket private to the test (no port to race for,
+    no chance of reaching another QEMU), and GDB's target command."""
+    path = os.path.join(tmp, "gdb.sock")
+    return (["-chardev", f"socket,id=g,path={path},server=on,wait=off", "-gdb", "chardev:g", "-S"],
+            f"target remote {path}")
 
 
 def gdb_batch(elf: str, commands: list[str], *, target: str, stdin: str | None = None,
@@ -60,6 +61,15 @@ def gdb_batch(elf: str, commands: list[str], *, target: str, stdin: str | None =
         argv += ["-ex", c]
     p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=clean_env())
     return p.stdout + p.stderr
+
+
+def _wait_for(path: str, qemu: subprocess.Popen, limit: float = 30) -> None:
+    """Until QEMU has created its gdb socket (it does so before it runs anything)."""
+    deadline = time.monotonic() + limit
+    while not os.path.exists(path):
+        assert qemu.poll() is None, f"QEMU exited with status {qemu.returncode} before opening {path}"
+        assert time.monotonic() < deadline, f"QEMU did not open {path} within {limit}s"
+        time.sleep(0.02)
 
 
 def sections(text: str) -> dict[str, str]:
@@ -84,21 +94,18 @@ def run_snapshot(build: str, seed, commands: list[tuple[str, str]]) -> tuple[dic
     iso, elf = os.path.join(build, "ntlab.iso"), os.path.join(build, "ntlab.elf")
     with tempfile.TemporaryDirectory() as tmp:
         serial = os.path.join(tmp, "serial.txt")
-        for attempt in range(3):
-            port = _free_port()
-            cmd = q.qemu_command(iso, "gdb.snapshot", seed) + ["-gdb", f"tcp:127.0.0.1:{port}", "-S"]
-            with open(serial, "wb") as f:
-                qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.PIPE,
-                                        start_new_session=True)
-            time.sleep(0.1)
-            if qemu.poll() is None:
-                break
+        stub, target = gdbstub(tmp)
+        cmd = q.qemu_command(iso, "gdb.snapshot", seed) + stub
+        with open(serial, "wb") as f:
+            qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+        _wait_for(os.path.join(tmp, "gdb.sock"), qemu)
         try:
             gcmds = ["hbreak KtGdbSnapshotPoint", "continue", "continue"]
             for marker, c in commands:
                 gcmds += [f"echo @@{marker}\\n", c]
             gcmds += ["delete", "continue"]
-            text = gdb_batch(elf, gcmds, target=f"target remote 127.0.0.1:{port}")
+            text = gdb_batch(elf, gcmds, target=target)
             qemu.wait(timeout=30)
         finally:
             if qemu.poll() is None:
@@ -213,18 +220,17 @@ def test_nt_commands_on_a_stubbed_kernel(stubs):
     from grader import qemu as q
     build = stubs
     with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
-        cmd = q.qemu_command(os.path.join(build, "ntlab.iso"), "gdb.snapshot", SEED) + \
-            ["-gdb", f"tcp:127.0.0.1:{port}", "-S"]
+        stub, target = gdbstub(tmp)
+        cmd = q.qemu_command(os.path.join(build, "ntlab.iso"), "gdb.snapshot", SEED) + stub
         with open(os.path.join(tmp, "serial"), "wb") as f:
             qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.DEVNULL,
                                     start_new_session=True)
         try:
-            time.sleep(0.1)
+            _wait_for(os.path.join(tmp, "gdb.sock"), qemu)
             g = ["hbreak KtGdbSnapshotPoint", "continue"]
             for marker, c in cmds:
                 g += [f"echo @@{marker}\\n", c]
-            text = gdb_batch(os.path.join(build, "ntlab.elf"), g + ["kill"], target=f"target remote 127.0.0.1:{port}")
+            text = gdb_batch(os.path.join(build, "ntlab.elf"), g + ["kill"], target=target)
         finally:
             if qemu.poll() is None:
                 os.killpg(qemu.pid, 9)
@@ -368,9 +374,9 @@ def test_halt_keeps_the_machine_for_gdb(reference, monkeypatch):
     halted = run.extra.get("halted")
     assert halted, verdict.text
     try:
-        assert f"kill {halted['pid']}" in verdict.details and f"localhost:{halted['port']}" in verdict.details
+        assert f"kill {halted['pid']}" in verdict.details and f"target remote {halted['socket']}" in verdict.details
         text = gdb_batch(os.path.join(reference, "ntlab.elf"), ["nt attach", "bt"],
-                         target=f"target remote 127.0.0.1:{halted['port']}")
+                         target=f"target remote {halted['socket']}")
         _no_traceback(text)
         assert "The kernel is halted after a STOP" in text and "PAGE_FAULT_IN_NONPAGED_AREA" in text, text
         assert re.search(r"KtFaultTouch\+0x[0-9a-f]+  \[labs/00-bugcheck/tests/bugcheck_tests\.c:\d+\]", text), text
@@ -380,6 +386,7 @@ def test_halt_keeps_the_machine_for_gdb(reference, monkeypatch):
             os.killpg(halted["pid"], 9)
         except ProcessLookupError:
             pass
+        shutil.rmtree(os.path.dirname(halted["socket"]), ignore_errors=True)
 
 
 def test_on_stop_rejects_a_bad_mode(reference, monkeypatch):
