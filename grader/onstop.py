@@ -120,7 +120,7 @@ def run(command: list[str], timeout: float, *, root: str, name: str, seed, expec
     """Like qemu.run_qemu, for a kernel booted with onstop=halt: when it halts after a STOP
     that is not expected_code, keep it (halt: QEMU stays up with a gdbstub) or dump it (dump).
     echo(bytes) sees the serial output as it comes (make qemu). run.extra gets 'dump' (path),
-    or 'halted' ({port, pid, command}) or 'dump_error'."""
+    or 'halted' ({socket, pid, command}) or 'dump_error'."""
     kind = mode()
     q.check_qemu(command[0])
     tmp = tempfile.mkdtemp(prefix="ntlab-qmp-")
@@ -182,8 +182,9 @@ def run(command: list[str], timeout: float, *, root: str, name: str, seed, expec
                         extra["dump_error"] = f"the dump failed: {e}"
                 else:
                     keep_running = True
-                    gdb_cmd = (f"gdb -q {os.path.relpath(elf, root) if elf else 'build/<sel>/ntlab.elf'} -ex 'set architecture i386:x86-64' "
-                               f"-x tools/gdb/ntlab.py -ex 'target remote {gdb_path}' -ex 'nt attach'")
+                    elf_rel = os.path.relpath(elf, root) if elf else "build/<selection>/ntlab.elf"
+                    gdb_cmd = (f"gdb -q {elf_rel} -ex 'set architecture i386:x86-64' -x tools/gdb/ntlab.py "
+                               f"-ex 'target remote {gdb_path}' -ex 'nt attach'")
                     extra["halted"] = {"socket": gdb_path, "pid": proc.pid, "command": gdb_cmd}
                 status = q.EXIT_BUGCHECK
         finally:
