@@ -66,7 +66,7 @@ CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/linker.ld
 GRUB_MODULES := multiboot2 normal
 
-.PHONY: all iso qemu qemu-gdb gdb grade test bench help deps clean dist handin autograder handouts
+.PHONY: all iso qemu qemu-gdb gdb grade test bench help deps clean dist handin autograder handouts debug-dump
 all: iso
 # Builds of one selection never overlap: the grader and every make take build/<sel>.lock.
 iso:
@@ -127,9 +127,18 @@ qemu-gdb:
 	@$(PY) -m grader run $(RUN_ARGS) --gdb
 # make qemu-gdb picks a free port per user and records it in $(B)/gdbport; `make gdb` reads it.
 GDBPORT ?= $(shell cat $(B)/gdbport 2>/dev/null || echo 1234)
+# tools/gdb/ntlab.py: the nt commands (`nt help`); `nt attach` shows a kernel halted after a STOP
+# (NTLAB_ON_STOP=halt) or runs a fresh one to KiSystemStartup.
+GDB_NT := -iex 'set auto-load local-gdbinit off' -x tools/gdb/ntlab.py
 gdb:
-	gdb -q $(B)/ntlab.elf -ex 'set architecture i386:x86-64' -ex 'target remote localhost:$(GDBPORT)' \
-	    -ex 'hbreak KiSystemStartup' -ex 'continue'
+	gdb -q $(B)/ntlab.elf $(GDB_NT) -ex 'set architecture i386:x86-64' -ex 'target remote localhost:$(GDBPORT)' \
+	    -ex 'nt attach'
+# A crash dump (NTLAB_ON_STOP=dump) in GDB with the symbols of the same SOL= and the nt commands.
+debug-dump:
+	@test -n '$(DUMP)' || { echo "usage: make debug-dump [SOL=...] DUMP=build/dumps/<checkpoint>-<seed>.core" >&2; exit 2; }
+	@test -f '$(DUMP)' || { echo "ntlab: no dump $(DUMP) (ls build/dumps/)" >&2; exit 2; }
+	@test -f $(B)/ntlab.elf || { echo "ntlab: no $(B)/ntlab.elf: the dump needs the kernel it came from (same SOL=)" >&2; exit 2; }
+	@gdb -q $(B)/ntlab.elf $(GDB_NT) -ex 'core-file $(DUMP)' -ex 'nt bugcheck'
 
 GRADE_ARGS = --ntlab-sol='$(SOL)' $(if $(LAB),--ntlab-lab=$(LAB)) $(if $(CHECKPOINT),--ntlab-checkpoint=$(CHECKPOINT)) \
              $(if $(SEED),--ntlab-seed=$(SEED))
@@ -137,7 +146,7 @@ grade:
 	@$(PY) -m pytest -p grader.plugin -p no:cacheprovider -q -n $(JOBS) $(GRADE_ARGS) labs
 
 test:
-	@$(PY) -m pytest -p no:cacheprovider -q tests
+	@NTLAB_ON_STOP= $(PY) -m pytest -p no:cacheprovider -q tests
 
 bench:
 	@$(PY) tests/bench_grade.py
@@ -173,7 +182,8 @@ help:
 	@echo "  make qemu KTEST=a,b       boot with those ktests, serial output on this terminal"
 	@echo "  make qemu-gdb KTEST=...   the same, stopped for GDB on a free port (it prints the make gdb command)"
 	@echo "                            (DEBUG=1 builds at -Og so GDB shows locals)"
-	@echo "  make gdb [GDBPORT=n]      attach GDB with symbols, breakpoint at KiSystemStartup"
+	@echo "  make gdb [GDBPORT=n]      attach GDB with symbols, the nt commands, breakpoint at KiSystemStartup"
+	@echo "  make debug-dump DUMP=f    open a crash dump (NTLAB_ON_STOP=dump) in GDB: bt, nt bugcheck, nt help"
 	@echo "  make test                 the project's own tests: grader, boot, slicing, mutations, pipeline"
 	@echo "  make bench                time one checkpoint and a whole-lab grade"
 	@echo "  make dist [RELEASE=0-1]   a student tree in build/dist/ (no solutions but those released)"
@@ -188,3 +198,4 @@ help:
 	@echo "  NTLAB_TIMEOUT_SCALE=2     double every checkpoint's timeout on a slow machine"
 	@echo "  NTLAB_KVM=1               use KVM instead of software emulation"
 	@echo "  NTLAB_ICOUNT=0            software emulation without instruction counting (not repeatable)"
+	@echo "  NTLAB_ON_STOP=halt|dump   keep an unexpected STOP: halted for make gdb, or a dump in build/dumps/"

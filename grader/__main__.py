@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 from grader import build as b
-from grader import labconfig, selection
+from grader import labconfig, onstop, selection
 from grader import qemu as q
 
 
@@ -59,6 +59,20 @@ def cmd_run(args) -> int:
     except q.QemuNotFound as e:
         print(f"ntlab: {e}", file=sys.stderr)
         return 1
+    try:
+        keep = onstop.mode()
+    except onstop.OnStopError as e:
+        print(f"ntlab: {e}", file=sys.stderr)
+        return 2
+    if keep == "dump":
+        return _run_dump(args, root, status, command, seed)
+    if keep == "halt":
+        if not args.gdb:
+            port = gdb_port(status.build_dir)
+            command += ["-gdb", f"tcp:127.0.0.1:{port}"]
+        print("ntlab: NTLAB_ON_STOP=halt: after a STOP the machine stays halted; attach with "
+              f'"make gdb{_sol_arg(args.sol)} GDBPORT={port}" in another terminal; Ctrl-C here ends QEMU',
+              file=sys.stderr)
     print(f"ntlab: {q.format_command(command)}", file=sys.stderr)
     if args.gdb:
         debug = " DEBUG=1" if os.environ.get("DEBUG", "").strip() not in ("", "0") else ""
@@ -112,6 +126,33 @@ def gdb_port(build_dir: str) -> int:
     except OSError:
         pass
     return port
+
+
+def _run_dump(args, root, status, command, seed) -> int:
+    """make qemu with NTLAB_ON_STOP=dump: the serial output on this terminal; a STOP is saved
+    as build/dumps/<ktests>-<seed>.core (grader/onstop.py)."""
+    print(f"ntlab: {q.format_command(command)}", file=sys.stderr)
+    print("ntlab: NTLAB_ON_STOP=dump: a STOP is saved as a crash dump in build/dumps/", file=sys.stderr)
+    sys.stderr.flush()
+
+    def echo(data: bytes) -> None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    try:
+        run = onstop.run(command, 24 * 3600, root=root, name=args.ktest or "boot", seed=seed, echo=echo,
+                         elf=status.elf)
+    except (q.QemuNotFound, OSError) as e:
+        print(f"ntlab: {e}", file=sys.stderr)
+        return 1
+    for line in onstop.report_lines(run, root, _sol_arg(args.sol).strip() + " " if args.sol.strip() not in
+                                    ("", "none") else ""):
+        print(f"ntlab: {line}", file=sys.stderr)
+    meaning = RUN_ENDINGS.get(run.exit_status)
+    if meaning:
+        print(f"ntlab: the kernel ended the run: {meaning}", file=sys.stderr)
+        return 0
+    print(f"ntlab: QEMU exited with status {run.exit_status}", file=sys.stderr)
+    return 1
 
 
 def cmd_labs(args) -> int:

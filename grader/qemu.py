@@ -76,7 +76,8 @@ def kernel_cmdline(ktests, seed) -> str:
     """The kernel command line passed through fw_cfg: 'ktest=a,b seed=S'."""
     if not isinstance(ktests, str):
         ktests = ",".join(ktests)
-    return f"ktest={ktests} seed={seed}"
+    from grader import onstop   # NTLAB_ON_STOP=halt|dump: the kernel halts after a STOP
+    return f"ktest={ktests} seed={seed}" + onstop.cmdline_word()
 
 
 def _qemu_escape(value: str) -> str:

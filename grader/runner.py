@@ -7,6 +7,7 @@ import os
 
 from grader import auth as a
 from grader import build as b
+from grader import onstop
 from grader import qemu as q
 from grader import verdict as v
 from grader.selection import ROOT
@@ -95,7 +96,16 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
     except ConfigError as e:
         return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
     try:
-        run = q.run_qemu(command, timeout, max_serial=max_serial())
+        onstop.mode()
+    except onstop.OnStopError as e:
+        return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
+    try:
+        if onstop.enabled():   # NTLAB_ON_STOP: keep an unexpected STOP (grader/onstop.py)
+            run = onstop.run(command, timeout, root=root, name=checkpoint.id, seed=seed, max_serial=max_serial(),
+                             expected_code=checkpoint.stop_code if checkpoint.expect == "stop" else None,
+                             elf=status.elf)
+        else:
+            run = q.run_qemu(command, timeout, max_serial=max_serial())
     except q.QemuNotFound as e:
         return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
     except OSError as e:
@@ -104,4 +114,7 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
     verdict = v.judge(run.output, run.exit_status, run.timed_out, run.flooded, checkpoint, sol=sol,
                       seed=seed, timeout=timeout, stderr=run.stderr, command=command, auth=key,
                       elf=status.elf)
+    kept = onstop.report_lines(run, root, v._sol_arg(sol))
+    if kept and not verdict.passed:
+        verdict.details += "\n" + "\n".join(kept)
     return verdict, run

@@ -14,6 +14,8 @@ check gcc gcc
 check ld binutils
 check make make
 check flock util-linux
+check gdb gdb   # make gdb, make debug-dump and their tests (tools/gdb)
+/usr/bin/python3 -c 'import elftools' >/dev/null 2>&1 || need+=(python3-pyelftools)
 [ -e /usr/lib/gcc/x86_64-linux-gnu/"$(gcc -dumpversion 2>/dev/null || echo x)"/32/libgcc.a ] || need+=(gcc-multilib)
 if ! /usr/bin/python3 -c 'import pytest, xdist' >/dev/null 2>&1; then
     # Debian's interpreter and modules (a python3 elsewhere on PATH does not count)

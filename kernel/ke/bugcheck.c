@@ -7,6 +7,7 @@
 #include "ke.h"
 #include "ktest.h"
 #include "rtl.h"
+#include "stopdata.h"
 
 /* Prints one line of the STOP record (STOP, BT) and adds it to the STOP tag. */
 static VOID KiStopRecord(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
@@ -91,12 +92,13 @@ DECLSPEC_NORETURN VOID KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1,
                      (ULONG64)TrapFrame->Rip);
         HalExitQemu(HAL_EXIT_BUGCHECK);
     }
+    KiRecordBugCheck(BugCheckCode, P1, P2, P3, P4, TrapFrame);
     KtAuthStopBegin();
     KiStopRecord("*** STOP 0x%08X (%s) 0x%016llX 0x%016llX 0x%016llX 0x%016llX", BugCheckCode,
                  KeBugCheckCodeName(BugCheckCode), (ULONG64)P1, (ULONG64)P2, (ULONG64)P3, (ULONG64)P4);
     KiPrintBacktrace(TrapFrame);
     KtAuthStopEnd();
-    HalExitQemu(HAL_EXIT_BUGCHECK);
+    KiEndRunAfterBugCheck();
 }
 
 DECLSPEC_NORETURN DECLSPEC_NOINLINE VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,

@@ -1,0 +1,1 @@
+source tools/gdb/ntlab.py

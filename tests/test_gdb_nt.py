@@ -1,0 +1,420 @@
+"""The `nt` debugger commands (tools/gdb) and post-mortem STOPs (NTLAB_ON_STOP).
+
+The reference kernel is booted by the grader's QEMU command with a gdbstub on a Unix socket of its own
+and stopped (hbreak) in the framework ktest gdb.snapshot (kernel/ktest/gdb_tests.c), which
+prints what the kernel itself sees in KTEST VALUE records; GDB in batch mode runs every nt
+command there, and the outputs are compared with those records. In phase 2 the test has
+corrupted a pool header and a PFN entry: the commands must say so, never a traceback.
+A dump (NTLAB_ON_STOP=dump) is opened with `make debug-dump`; the grader's report names it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from kernel_harness import PYTHON, ROOT, SEED, clean_env, has_solutions, make
+
+pytestmark = [pytest.mark.skipif(not has_solutions(), reason="needs the instructor tree (solutions/)"),
+              pytest.mark.skipif(shutil.which("gdb") is None, reason="needs gdb (apt-get install gdb)")]
+
+NTLAB_PY = os.path.join(ROOT, "tools", "gdb", "ntlab.py")
+BAD_OUTPUT = ("Traceback", "Python Exception", "internal error", "Error occurred in Python")
+COMMANDS = {"help", "pte", "vtop", "pfn", "pool", "poolused", "stack", "bugcheck", "attach"}
+
+
+def _iso(sol: str) -> str:
+    proc = make(ROOT, f"SOL={sol}", "iso")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return os.path.join(ROOT, "build", sol)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return _iso("all")
+
+
+@pytest.fixture(scope="module")
+def stubs():
+    return _iso("none")
+
+
+def gdbstub(tmp: str) -> tuple[list[str], str]:
+    """QEMU arguments for a gdbstub on a Unix socket private to the test (no port to race for,
+    no chance of reaching another QEMU), and GDB's target command."""
+    path = os.path.join(tmp, "gdb.sock")
+    return (["-chardev", f"socket,id=g,path={path},server=on,wait=off", "-gdb", "chardev:g", "-S"],
+            f"target remote {path}")
+
+
+def gdb_batch(elf: str, commands: list[str], *, target: str, stdin: str | None = None,
+              timeout: float = 60) -> str:
+    argv = ["gdb", "-q", "-batch", "-nx", "-iex", "set auto-load local-gdbinit off", elf, "-x", NTLAB_PY,
+            "-ex", "set architecture i386:x86-64", "-ex", target]
+    for c in commands:
+        argv += ["-ex", c]
+    p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=clean_env())
+    return p.stdout + p.stderr
+
+
+def _wait_for(path: str, qemu: subprocess.Popen, limit: float = 30) -> None:
+    """Until QEMU has created its gdb socket (it does so before it runs anything)."""
+    deadline = time.monotonic() + limit
+    while not os.path.exists(path):
+        assert qemu.poll() is None, f"QEMU exited with status {qemu.returncode} before opening {path}"
+        assert time.monotonic() < deadline, f"QEMU did not open {path} within {limit}s"
+        time.sleep(0.02)
+
+
+def sections(text: str) -> dict[str, str]:
+    """Splits GDB output at the '@@name' markers the tests echo."""
+    out, name = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^@@(\S+)$", line.strip())
+        if m:
+            name = m.group(1)
+            out[name] = ""
+        elif name:
+            out[name] += line + "\n"
+    return out
+
+
+def run_snapshot(build: str, seed, commands: list[tuple[str, str]]) -> tuple[dict, dict, str]:
+    """Boots gdb.snapshot stopped for GDB; runs (marker, command) pairs, where a command
+    'continue' moves to the next stop point. Returns (sections, KTEST VALUEs, serial)."""
+    import sys
+    sys.path.insert(0, ROOT)
+    from grader import qemu as q
+    iso, elf = os.path.join(build, "ntlab.iso"), os.path.join(build, "ntlab.elf")
+    with tempfile.TemporaryDirectory() as tmp:
+        serial = os.path.join(tmp, "serial.txt")
+        stub, target = gdbstub(tmp)
+        cmd = q.qemu_command(iso, "gdb.snapshot", seed) + stub
+        with open(serial, "wb") as f:
+            qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+        _wait_for(os.path.join(tmp, "gdb.sock"), qemu)
+        try:
+            gcmds = ["hbreak KtGdbSnapshotPoint", "continue", "continue"]
+            for marker, c in commands:
+                gcmds += [f"echo @@{marker}\\n", c]
+            gcmds += ["delete", "continue"]
+            text = gdb_batch(elf, gcmds, target=target)
+            qemu.wait(timeout=30)
+        finally:
+            if qemu.poll() is None:
+                os.killpg(qemu.pid, 9)
+                qemu.wait()
+        with open(serial, encoding="utf-8", errors="replace") as f:
+            serial_text = f.read()
+    values = {}
+    for line in serial_text.splitlines():
+        m = re.match(r"^KTEST VALUE gdb\.snapshot (\S+) ?(.*)$", line.strip())
+        if m:
+            values.setdefault(m.group(1), []).append(m.group(2))
+    return sections(text), values, text + "\n--- serial ---\n" + serial_text
+
+
+def _no_traceback(text: str) -> None:
+    for bad in BAD_OUTPUT:
+        assert bad not in text, text
+
+
+@pytest.mark.parametrize("seed", [SEED, "7"])
+def test_nt_commands_match_the_kernel(reference, seed):
+    s, v, text = run_snapshot(reference, seed, [
+        ("help", "nt help"), ("gdbhelp", "help nt"),
+        ("pte", "nt pte KtGdbSnapshot.Va"), ("vtop", "nt vtop KtGdbSnapshot.Va"),
+        ("pte_kernel", "nt pte KtGdbSnapshot.KernelVa"),
+        ("pfn_mapped", "nt pfn KtGdbSnapshot.MappedPfn"), ("pfn_free", "nt pfn KtGdbSnapshot.FreePfn"),
+        ("pool", "nt pool KtGdbSnapshot.Block"), ("big", "nt pool KtGdbSnapshot.Big"),
+        ("poolused", "nt poolused"), ("stack", "nt stack"), ("bugcheck", "nt bugcheck"),
+        ("next", "continue"),
+        ("pool_corrupt", "nt pool KtGdbSnapshot.Block"), ("pfn_corrupt", "nt pfn KtGdbSnapshot.FreePfn"),
+    ])
+    _no_traceback(text)
+    assert "KTEST END gdb.snapshot PASS" in text, text
+
+    # nt help lists every command GDB knows under the prefix, and nothing else.
+    listed = set(re.findall(r"^\s+nt (\w+)", s["help"], re.M))
+    known = set(re.findall(r"^nt (\w+) --", s["gdbhelp"], re.M))
+    assert listed == known and COMMANDS <= listed, (listed, known)
+
+    # nt pte: every level's entry as the kernel's own walk (MiInspectTranslation) saw it.
+    for key, sec in (("pte", "pte"), ("pte_kernel", "pte_kernel")):
+        f = v[key][0].split()
+        level = int(f[2].split("=")[1])
+        entries = [int(x, 16) for x in f[5:5 + 4 - level + 1]]
+        seen = [int(x, 16) for x in re.findall(r"contains ([0-9a-f]{16})", s[sec])]
+        assert seen == entries, (key, s[sec], v[key])
+        leaf = re.findall(r"pfn [0-9a-f]+\s+(\S{11})", s[sec])[-1]
+        assert leaf[-1] == "V" and leaf[-3] == ("R" if not entries[-1] & 2 else "W")
+        assert leaf[-2] == ("-" if entries[-1] >> 63 else "E"), s[sec]
+    phys = int(v["pte"][0].split()[3].split("=")[1], 16)
+    assert f"translates to physical address {phys:x} " in s["vtop"], s["vtop"]
+
+    # nt pfn: the MMPFN fields and the place on the free list.
+    for key in ("pfn_mapped", "pfn_free"):
+        f = dict(x.split("=") for x in v[key][0].split()[1:])
+        sec = s[key]
+        assert f"PFN {int(v[key][0].split()[0], 16):08x}" in sec, sec
+        link = lambda x: "MM_EMPTY_LIST" if int(x, 16) == 2 ** 64 - 1 else f"{int(x, 16):x}"  # noqa: E731
+        assert re.search(rf"flink\s+{link(f['flink'])}\s+blink\s+{link(f['blink'])}\s", sec), sec
+        assert f"reference count {int(f['refcount']):04x}" in sec and f"PageLocation {f['location']} " in sec, sec
+    listname, position, total = v["pfn_free_list"][0].split()
+    assert f"entry {position} of {total} " in s["pfn_free"] and "FreePageList" in s["pfn_free"], s["pfn_free"]
+    assert "ActiveAndValid" in s["pfn_mapped"]
+
+    # nt pool: the page's blocks as the headers say, the block of the address marked.
+    page = int(v["pool_page"][0], 16)
+    block = int(v["block"][0], 16)
+    rows = re.findall(r"^([ *])([0-9a-f]{16}) size:\s+([0-9a-f]+) previous size:\s+([0-9a-f]+)\s+\((\w+)\)\s+[ *](\S{4})",
+                      s["pool"], re.M)
+    want = []
+    for b in v["pool_blocks"][0].split(","):
+        off, units, prev, ptype, tag = (int(x, 16) for x in b.split(":"))
+        tagtext = "".join(chr(c) if 0x20 <= c < 0x7F else "." for c in tag.to_bytes(4, "little"))
+        mark = "*" if page + off <= block < page + off + units * 16 else " "
+        want.append((mark, f"{page + off:016x}", f"{units * 16:x}", f"{prev * 16:x}",
+                     "Free" if ptype == 0 else "Allocated", tagtext))
+    assert rows == want, s["pool"] + "\n" + v["pool_blocks"][0]
+    big, tag, pages = v["big"][0].split()
+    assert f"*{int(big, 16):016x} : large page allocation, tag {tag}, size {int(pages) * 4096:#x} ({pages} pages)" \
+        in s["big"], s["big"]
+
+    # nt poolused: the tag table rows of the test's tags.
+    for row in v["poolused"]:
+        tag, *nums = row.split()
+        m = re.search(rf"^ {re.escape(tag)}\s+(.*)$", s["poolused"], re.M)
+        assert m and m.group(1).split() == nums, (row, s["poolused"])
+
+    # nt stack: the frame-pointer walk names the same functions as the kernel's own walk.
+    names = re.findall(r"^[0-9a-f]{2} [0-9a-f]{16}  [0-9a-f]{16}  (\w+)\+", s["stack"], re.M)
+    assert names == v["stack"][0].split(","), s["stack"]
+    assert re.search(r"KtTestGdbSnapshot\+0x[0-9a-f]+  \[kernel/ktest/gdb_tests\.c:\d+\]", s["stack"]), s["stack"]
+    assert "No STOP has happened" in s["bugcheck"]
+
+    # Phase 2: corrupt structures are called corrupt, with the place.
+    corrupt = int(v["corrupt_header"][0], 16)
+    assert f"the header at {corrupt:016x} has BlockSize 0" in s["pool_corrupt"], s["pool_corrupt"]
+    assert "PageLocation 0x5a is not an MMLISTS value" in s["pfn_corrupt"], s["pfn_corrupt"]
+    assert "corrupt: Flink" in s["pfn_corrupt"], s["pfn_corrupt"]
+
+
+def test_nt_commands_on_a_stubbed_kernel(stubs):
+    """Every command on a kernel whose labs are stubs (phase 0: nothing built yet), and bad
+    arguments: a clear message each, never a traceback."""
+    cmds = [("pte", "nt pte KtGdbSnapshot.KernelVa"), ("vtop", "nt vtop 0xffffffff80100000"),
+            ("pfn", "nt pfn 100"), ("pool", "nt pool fffffa8000000010"), ("poolused", "nt poolused"),
+            ("stack", "nt stack"), ("bugcheck", "nt bugcheck"), ("noncanon", "nt pte 0x0000900000000000"),
+            ("badexpr", "nt pfn NoSuchSymbol+1"), ("noarg", "nt pool"), ("unknown", "nt frobnicate"),
+            ("badtag", "nt poolused ZZZZ"), ("badstack", "nt stack 0x1234")]
+    import sys
+    sys.path.insert(0, ROOT)
+    from grader import qemu as q
+    build = stubs
+    with tempfile.TemporaryDirectory() as tmp:
+        stub, target = gdbstub(tmp)
+        cmd = q.qemu_command(os.path.join(build, "ntlab.iso"), "gdb.snapshot", SEED) + stub
+        with open(os.path.join(tmp, "serial"), "wb") as f:
+            qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+        try:
+            _wait_for(os.path.join(tmp, "gdb.sock"), qemu)
+            g = ["hbreak KtGdbSnapshotPoint", "continue"]
+            for marker, c in cmds:
+                g += [f"echo @@{marker}\\n", c]
+            text = gdb_batch(os.path.join(build, "ntlab.elf"), g + ["kill"], target=target)
+        finally:
+            if qemu.poll() is None:
+                os.killpg(qemu.pid, 9)
+            qemu.wait()
+    s = sections(text)
+    _no_traceback(text)
+    assert "there is no PFN database (MmPfnDatabase is NULL); MiInitializePfnDatabase returned 0xc0000002" \
+        in s["pfn"], s["pfn"]
+    assert "contains" in s["pte"] and "nt pte:" not in s["pte"], s["pte"]          # the boot page tables
+    assert "translates to physical address" in s["vtop"], s["vtop"]
+    assert "nt pool: cannot read" in s["pool"], s["pool"]
+    assert " 0 tags" in s["poolused"]
+    assert "KtGdbSnapshotPoint" in s["stack"] and "KtTestGdbSnapshot" in s["stack"], s["stack"]
+    assert "No STOP has happened" in s["bugcheck"]
+    assert "is not canonical" in s["noncanon"], s["noncanon"]
+    assert "nt pfn: cannot evaluate 'NoSuchSymbol+1'" in s["badexpr"], s["badexpr"]
+    assert "nt pool: which address?" in s["noarg"], s["noarg"]
+    assert "nt frobnicate" in s["unknown"] or "no command 'frobnicate'" in s["unknown"], s["unknown"]
+    assert "no tag 'ZZZZ'" in s["badtag"], s["badtag"]
+    assert "nt stack: cannot read" in s["badstack"], s["badstack"]
+
+
+def _stop_line(text: str) -> tuple[int, list[int]]:
+    m = re.search(r"^\*\*\* STOP 0x([0-9A-F]{8}) \(\w+\) (.*)$", text, re.M)
+    assert m, text
+    return int(m.group(1), 16), [int(x, 16) for x in m.group(2).split()]
+
+
+def test_dump_opens_with_bt_and_bugcheck(reference):
+    """make qemu with NTLAB_ON_STOP=dump saves the STOP; make debug-dump opens it: bt goes
+    through the trap frame to the faulting line; nt bugcheck decodes the STOP line's values."""
+    dump = os.path.join(ROOT, "build", "dumps", f"ke.page_fault-{SEED}.core")
+    if os.path.exists(dump):
+        os.unlink(dump)
+    env = {**clean_env(), "NTLAB_ON_STOP": "dump"}
+    p = subprocess.run(["make", "--no-print-directory", "qemu", "SOL=all", "KTEST=ke.page_fault", f"SEED={SEED}"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert os.path.isfile(dump), p.stdout + p.stderr
+    assert f"crash dump: build/dumps/ke.page_fault-{SEED}.core" in p.stderr, p.stderr
+    assert "NTLAB HALTED after STOP 0x00000050" in p.stdout
+    code, params = _stop_line(p.stdout)
+    try:
+        d = subprocess.run(["make", "--no-print-directory", "debug-dump", "SOL=all",
+                            f"DUMP=build/dumps/ke.page_fault-{SEED}.core"], cwd=ROOT, env=clean_env(),
+                           input="bt\nnt stack\n", capture_output=True, text=True, timeout=120)
+        text = d.stdout + d.stderr
+        _no_traceback(text)
+        assert f"Bugcheck code {code:08x} (PAGE_FAULT_IN_NONPAGED_AREA)" in text, text
+        ticks = " ".join(f"{x >> 32:08x}`{x & 0xFFFFFFFF:08x}" for x in params)
+        assert f"Arguments {ticks}" in text, text
+        assert re.search(r"P3 0x[0-9a-f]+: the instruction that referenced it  = KtFaultTouch\+0x[0-9a-f]+ "
+                         r"\[labs/00-bugcheck/tests/bugcheck_tests\.c:\d+\]", text), text
+        # GDB's own bt continues through KiTrapCommon into the code that faulted, with file:line.
+        frames = re.findall(r"^#(\d+)\s+(?:0x[0-9a-f]+ in )?(\w+) ", text, re.M)
+        names = [n for _i, n in frames]
+        assert "KiTrapCommon" in names and names[names.index("KiTrapCommon") + 1] == "KtFaultTouch", text
+        i = names.index("KtFaultTouch")
+        assert names[i:i + 3] == ["KtFaultTouch", "KtFaultLevel1", "KtTestPageFault"], names
+        assert re.search(r"KtFaultTouch \(.*?\)\s+at labs/00-bugcheck/tests/bugcheck_tests\.c:\d+", text, re.S), text
+        # nt stack from the halted CPU's registers walks into the trap frame and on.
+        walk = text[text.rindex("# FramePtr"):]
+        assert re.search(r"--- trap frame at [0-9a-f]{16}: vector 14 \(page fault\).*\n"
+                         r"[0-9a-f]{2} [0-9a-f]{16}  [0-9a-f]{16}  KtFaultTouch\+", walk), walk
+    finally:
+        if os.path.exists(dump):
+            os.unlink(dump)
+
+
+def test_dump_of_a_stubbed_kernel(stubs, reference):
+    """A student's kernel whose lab 00 walker is a stub: the STOP has no BT lines, but the dump
+    still gives the stack; opened with another build's symbols it says so."""
+    dump = os.path.join(ROOT, "build", "dumps", f"ke.page_fault-{SEED}.core")
+    env = {**clean_env(), "NTLAB_ON_STOP": "dump"}
+    try:
+        p = subprocess.run(["make", "--no-print-directory", "qemu", "KTEST=ke.page_fault", f"SEED={SEED}"],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert "BT UNAVAILABLE" in p.stdout and os.path.isfile(dump), p.stdout + p.stderr
+        rel = os.path.relpath(dump, ROOT)
+        mine = subprocess.run(["make", "--no-print-directory", "debug-dump", f"DUMP={rel}"], cwd=ROOT,
+                              env=clean_env(), input="nt stack\n", capture_output=True, text=True, timeout=120)
+        text = mine.stdout + mine.stderr
+        _no_traceback(text)
+        assert "warning: the kernel in" not in text and "PAGE_FAULT_IN_NONPAGED_AREA" in text, text
+        assert re.search(r"KtFaultTouch\+0x[0-9a-f]+  \[labs/00-bugcheck/tests/bugcheck_tests\.c:\d+\]\n"
+                         r".*KtFaultLevel1\+", text), text
+        other = subprocess.run(["make", "--no-print-directory", "debug-dump", "SOL=all", f"DUMP={rel}"], cwd=ROOT,
+                               env=clean_env(), input="", capture_output=True, text=True, timeout=120)
+        assert "warning: the kernel in this dump is not build/all/ntlab.elf" in other.stdout, other.stdout
+    finally:
+        if os.path.exists(dump):
+            os.unlink(dump)
+
+
+def _checkpoint(lab: int, name: str):
+    import sys
+    sys.path.insert(0, ROOT)
+    from grader import labconfig
+    for lb in labconfig.load_labs(ROOT):
+        for cp in lb.checkpoints:
+            if cp.lab == lab and cp.name == name:
+                return cp
+    raise AssertionError(f"no checkpoint {lab}.{name}")
+
+
+def test_grader_report_names_the_dump(reference, monkeypatch):
+    """An unexpected STOP under NTLAB_ON_STOP=dump leaves build/dumps/<checkpoint>-<seed>.core
+    and the failure report names it; an expected STOP is not dumped."""
+    from grader import runner
+    monkeypatch.setenv("NTLAB_ON_STOP", "dump")
+    expected = _checkpoint(0, "kernel_page_fault")
+    unexpected = dataclasses.replace(expected, name="page_fault_as_pass", expect="pass", stop_code=None)
+    dumps = os.path.join(ROOT, "build", "dumps")
+    paths = [os.path.join(dumps, f"{cp.id}-{SEED}.core") for cp in (expected, unexpected)]
+    for path in paths:
+        if os.path.exists(path):
+            os.unlink(path)
+    try:
+        verdict, run = runner.run_checkpoint(expected, sol="all", seed=int(SEED), root=ROOT)
+        assert verdict.passed, verdict.text
+        assert not os.path.exists(paths[0]) and "dump" not in run.extra
+        verdict, run = runner.run_checkpoint(unexpected, sol="all", seed=int(SEED), root=ROOT)
+        assert verdict.kind == "unexpected STOP", verdict.text
+        assert os.path.isfile(paths[1]), verdict.text
+        rel = os.path.relpath(paths[1], ROOT)
+        assert f"crash dump: {rel}" in verdict.details and f"make debug-dump SOL=all DUMP={rel}" in verdict.details
+        assert "run ended: QEMU exited with status 37" in verdict.details, verdict.details
+    finally:
+        for path in paths:
+            if os.path.exists(path):
+                os.unlink(path)
+
+
+def test_halt_keeps_the_machine_for_gdb(reference, monkeypatch):
+    """NTLAB_ON_STOP=halt: the grader leaves QEMU halted with a gdbstub; `nt attach` (what
+    make gdb runs) shows the STOP and the faulting stack."""
+    from grader import runner
+    monkeypatch.setenv("NTLAB_ON_STOP", "halt")
+    cp = dataclasses.replace(_checkpoint(0, "kernel_page_fault"), name="page_fault_kept", expect="pass",
+                             stop_code=None)
+    verdict, run = runner.run_checkpoint(cp, sol="all", seed=int(SEED), root=ROOT)
+    halted = run.extra.get("halted")
+    assert halted, verdict.text
+    try:
+        assert f"kill {halted['pid']}" in verdict.details and f"target remote {halted['socket']}" in verdict.details
+        text = gdb_batch(os.path.join(reference, "ntlab.elf"), ["nt attach", "bt"],
+                         target=f"target remote {halted['socket']}")
+        _no_traceback(text)
+        assert "The kernel is halted after a STOP" in text and "PAGE_FAULT_IN_NONPAGED_AREA" in text, text
+        assert re.search(r"KtFaultTouch\+0x[0-9a-f]+  \[labs/00-bugcheck/tests/bugcheck_tests\.c:\d+\]", text), text
+        assert re.search(r"in KtFaultTouch \(", text), text
+    finally:
+        try:
+            os.killpg(halted["pid"], 9)
+        except ProcessLookupError:
+            pass
+        shutil.rmtree(os.path.dirname(halted["socket"]), ignore_errors=True)
+
+
+def test_on_stop_rejects_a_bad_mode(reference, monkeypatch):
+    from grader import onstop, runner
+    monkeypatch.setenv("NTLAB_ON_STOP", "keep")
+    with pytest.raises(onstop.OnStopError, match="must be one of: halt, dump, exit"):
+        onstop.mode()
+    verdict, run = runner.run_checkpoint(_checkpoint(0, "stack_chain"), sol="all", seed=1, root=ROOT)
+    assert verdict.kind == "QEMU error" and "NTLAB_ON_STOP='keep'" in verdict.text and run is None
+
+
+def test_help_and_handouts_list_every_command():
+    """`nt help` (no target needed) lists every command, the handouts name each one, and the
+    `nt help` block pasted in handout 00 is the live output."""
+    text = subprocess.run(["gdb", "-q", "-batch", "-nx", "-x", NTLAB_PY, "-ex", "nt help", "-ex", "help nt"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, env=clean_env()).stdout
+    _no_traceback(text)
+    listed = re.findall(r"^  (nt \w+.*?)\s*$", text, re.M)
+    names = {line.split()[1] for line in listed}
+    assert names == set(re.findall(r"^nt (\w+) --", text, re.M)) and COMMANDS <= names, text
+    handouts = ""
+    for name in sorted(os.listdir(os.path.join(ROOT, "handouts"))):
+        if name.endswith(".md"):
+            with open(os.path.join(ROOT, "handouts", name), encoding="utf-8") as f:
+                handouts += f.read()
+    for name in names:
+        assert f"nt {name}" in handouts, f"no handout mentions `nt {name}`"
+    with open(os.path.join(ROOT, "handouts", "00-bugcheck.md"), encoding="utf-8") as f:
+        handout = f.read()
+    live = [l for l in text.splitlines() if l.startswith("  nt ")]
+    assert "\n".join(live) in handout, "handouts/00-bugcheck.md: the `nt help` block is not the live output"
