@@ -67,7 +67,7 @@ def test_two_gdb_sessions_in_tmux(tmp_path):
             text = out.stdout + out.stderr
             assert f"localhost:{port}" in text
             assert "not in symtab" not in text and "Internal error" not in text, text
-            assert re.search(r"Breakpoint \d+, ExpFreePool \(Block=0x[0-9a-f]+", text), text
+            assert re.search(r"Breakpoint \d+, ExpFreePool \(Block=(?:Block@entry=)?0x[0-9a-f]+", text), text
             assert re.search(r"\birql = 0 ", text), text           # a local, visible at -Og
             assert re.search(r'Line \d+ of "[\w/.-]+" starts at address 0x[0-9a-f]+ <ExpFreePool\+\d+>', text), text
             assert "#1  0x" in text and "KtTestPoolDoubleFree" in text
