@@ -1,6 +1,11 @@
-"""Build the ISO of a selection once (make SOL=<sol> iso) under a file lock, and let other
-processes (xdist workers, a second grade on the same tree) wait for that build and read its
-status from <build_dir>/build.status.
+"""Build the boot images of a selection once (make SOL=<sol> images: the kernel and the GRUB
+core image the grader boots; `iso` for the CD image) under a file lock, and let other processes
+(xdist workers, a second grade on the same tree) wait for that build and read its status from
+<build_dir>/build.status.
+
+Submissions (grader/submit.py) build less: framework_objects() builds the framework's objects
+once per tree and pipeline run, and seed_tree() copies only those into a submission's fresh
+tree, so its build compiles the student's files alone and links.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from grader.results import write_text_atomic
 
 STATUS_FILE = "build.status"
 LOG_FILE = "build.log"
+CORE_IMAGE = "ntlab.lnx"
 
 
 @dataclass
@@ -27,6 +33,18 @@ class BuildStatus:
     @property
     def iso(self) -> str:
         return os.path.join(self.build_dir, "ntlab.iso")
+
+    @property
+    def core(self) -> str:
+        """The GRUB core image with the kernel in its memdisk (QEMU -kernel)."""
+        return os.path.join(self.build_dir, CORE_IMAGE)
+
+    def image(self, mode: str = "snapshot") -> str:
+        """What to boot: the core image unless the ISO is asked for (mode 'iso') or is all
+        there is (an old build, NTLAB_NO_BUILD=1)."""
+        if mode != "iso" and os.path.isfile(self.core):
+            return self.core
+        return self.iso
 
     @property
     def elf(self) -> str:
@@ -47,8 +65,23 @@ def no_build_requested() -> bool:
     return os.environ.get("NTLAB_NO_BUILD", "").strip() not in ("", "0", "no", "false")
 
 
-def make_command(sol: str) -> list[str]:
-    return ["make", "--no-print-directory", f"SOL={sol}", "iso"]
+def default_target() -> str:
+    """'images' (kernel + GRUB core image), or 'iso' when NTLAB_BOOT=iso."""
+    return "iso" if os.environ.get("NTLAB_BOOT", "").strip().lower() == "iso" else "images"
+
+
+def make_command(sol: str, target: str | None = None) -> list[str]:
+    return ["make", "--no-print-directory", f"SOL={sol}", target or default_target()]
+
+
+def _products(bdir: str, target: str) -> list[str]:
+    """The files a target must leave (any one of them, for images: an ISO still boots)."""
+    return [os.path.join(bdir, "ntlab.iso")] if target == "iso" else \
+        [os.path.join(bdir, CORE_IMAGE), os.path.join(bdir, "ntlab.iso")]
+
+
+def _missing(bdir: str, target: str, root: str) -> str:
+    return " or ".join(os.path.relpath(p, root) for p in _products(bdir, target)[:1 if target == "iso" else 2])
 
 
 def _read_text(path: str) -> str:
@@ -64,12 +97,15 @@ def _open_lock(lock: str):
     return open(lock, "a+")
 
 
-def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None) -> BuildStatus:
-    """Run make for the selection under an exclusive lock and record the status.
+def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None,
+          target: str | None = None) -> BuildStatus:
+    """Run make for the selection (target: 'images' by default, 'iso') under an exclusive lock
+    and record the status.
 
-    With NTLAB_NO_BUILD=1 (or no_build=True) make is skipped and the existing ISO is used.
+    With NTLAB_NO_BUILD=1 (or no_build=True) make is skipped and the existing images are used.
     Never raises for a failed build: the status says what went wrong.
     """
+    target = target or default_target()
     try:
         bdir, lock = paths(sol, root)
     except selection.SelectionError as e:
@@ -82,12 +118,11 @@ def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None)
             os.makedirs(bdir, exist_ok=True)
             status_path = os.path.join(bdir, STATUS_FILE)
             if no_build:
-                if os.path.isfile(os.path.join(bdir, "ntlab.iso")):
-                    st = BuildStatus(True, sol, bdir, "NTLAB_NO_BUILD=1: using the existing ISO")
+                if any(os.path.isfile(p) for p in _products(bdir, target)):
+                    st = BuildStatus(True, sol, bdir, "NTLAB_NO_BUILD=1: using the existing images")
                 else:
                     st = BuildStatus(False, sol, bdir, f"NTLAB_NO_BUILD=1 but there is no "
-                                     f"{os.path.relpath(os.path.join(bdir, 'ntlab.iso'), root)}; "
-                                     f"unset NTLAB_NO_BUILD to build it")
+                                     f"{_missing(bdir, target, root)}; unset NTLAB_NO_BUILD to build it")
                 write_text_atomic(status_path, ("ok" if st.ok else "error") + "\n" + st.message + "\n")
                 return st
             try:
@@ -95,7 +130,7 @@ def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None)
             except FileNotFoundError:
                 pass
             log_path = os.path.join(bdir, LOG_FILE)
-            cmd = make_command(sol)
+            cmd = make_command(sol, target)
             try:
                 with open(log_path, "wb") as log:
                     # We hold the selection's lock: tell the Makefile not to take it again.
@@ -109,10 +144,9 @@ def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None)
                 message = f"cannot run {' '.join(cmd)}: {e.strerror or e}"
                 with open(log_path, "a", encoding="utf-8") as log:
                     log.write(message + "\n")
-            ok = code == 0 and os.path.isfile(os.path.join(bdir, "ntlab.iso"))
+            ok = code == 0 and any(os.path.isfile(p) for p in _products(bdir, target))
             if code == 0 and not ok:
-                message = (f"{' '.join(cmd)} succeeded but did not produce "
-                           f"{os.path.relpath(os.path.join(bdir, 'ntlab.iso'), root)}")
+                message = f"{' '.join(cmd)} succeeded but did not produce {_missing(bdir, target, root)}"
                 with open(log_path, "a", encoding="utf-8") as log:
                     log.write("ntlab: error: " + message + "\n")
             write_text_atomic(status_path, ("ok" if ok else "error") + "\n" + message + "\n")

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from grader import bootstate
 from grader import build as b
 from grader import labconfig, runner, selection
 from grader import qemu as q
@@ -65,7 +66,8 @@ class _State:
             self.checkpoint_filter = m.group(2)
         try:
             runner.timeout_scale()
-        except runner.ConfigError as e:
+            bootstate.boot_mode()
+        except (runner.ConfigError, ValueError) as e:
             raise pytest.UsageError(f"ntlab: {e}") from None
 
         if self.is_worker:
@@ -170,7 +172,7 @@ def pytest_sessionstart(session):
         _say(session.config, f"ntlab: building: {' '.join(b.make_command(st.sol))}")
     status = st.status()
     if status.ok:
-        _say(session.config, f"ntlab: build ok ({bdir}/ntlab.iso)"
+        _say(session.config, f"ntlab: build ok ({os.path.relpath(status.image(), st.root)})"
              + (" [NTLAB_NO_BUILD=1]" if b.no_build_requested() else ""))
     else:
         _say(session.config, f"ntlab: BUILD FAILED: {status.message}"

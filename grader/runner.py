@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from grader import auth as a
+from grader import bootstate as bs
 from grader import build as b
 from grader import qemu as q
 from grader import verdict as v
@@ -88,14 +89,22 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
     # A fresh secret per boot; the kernel tags its records with it (a kernel built without the
     # authenticating runner, e.g. a fake QEMU in tests, is judged without tags).
     key = a.AuthKey.new() if kernel_authenticates(status) else None
-    command = q.qemu_command(status.iso, checkpoint.ktests, seed, checkpoint.memory,
-                             auth=key.fw_cfg_value() if key else None)
     try:
         timeout = effective_timeout(checkpoint)
-    except ConfigError as e:
+        mode = bs.boot_mode()
+    except (ConfigError, ValueError) as e:
         return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
+    image, state, _why = boot_plan(status, checkpoint.memory, mode)
+    auth = key.fw_cfg_value() if key else None
+    command = q.qemu_command(image, checkpoint.ktests, seed, checkpoint.memory, auth=auth, state=state)
     try:
         run = q.run_qemu(command, timeout, max_serial=max_serial())
+        if state and restore_failed(run):
+            # The state did not load (a QEMU that cannot read it): forget it, boot GRUB instead.
+            bs.forget(state, run.stderr.strip().splitlines()[-1] if run.stderr.strip() else
+                      f"QEMU exited with status {run.exit_status}")
+            command = q.qemu_command(image, checkpoint.ktests, seed, checkpoint.memory, auth=auth)
+            run = q.run_qemu(command, timeout, max_serial=max_serial())
     except q.QemuNotFound as e:
         return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
     except OSError as e:
@@ -104,3 +113,21 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
     verdict = v.judge(run.output, run.exit_status, run.timed_out, run.flooded, checkpoint, sol=sol,
                       seed=seed, timeout=timeout, stderr=run.stderr, command=command, auth=key)
     return verdict, run
+
+
+def boot_plan(status: b.BuildStatus, memory: str = "64M", mode: str = "snapshot") -> tuple[str, str | None, str]:
+    """(image, saved state or None, why no state) for a boot: the fastest path the build has.
+    mode 'iso': the ISO; 'kernel': the GRUB core image; 'snapshot': the core image's state saved
+    at the kernel's first instruction, restored (else the core image, else the ISO)."""
+    image = status.image(mode)
+    if mode != "snapshot" or q.is_iso(image):
+        return image, None, f"NTLAB_BOOT={mode}" if mode != "snapshot" else "no core image"
+    state, why = bs.saved_state(image, status.elf, memory)
+    return image, state, why
+
+
+def restore_failed(run: q.QemuRun) -> bool:
+    """QEMU could not load a saved state: it said so and ended without any serial output."""
+    return (not run.output and not run.timed_out and run.exit_status not in q.KNOWN_EXITS
+            and ("migration" in run.stderr.lower() or "incoming" in run.stderr.lower()
+                 or "load of" in run.stderr.lower()))
