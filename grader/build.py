@@ -71,7 +71,8 @@ def default_target() -> str:
 
 
 def make_command(sol: str, target: str | None = None) -> list[str]:
-    return ["make", "--no-print-directory", f"SOL={sol}", target or default_target()]
+    jobs = max(1, min(4, os.cpu_count() or 1))
+    return ["make", "--no-print-directory", f"SOL={sol}", target or default_target(), f"-j{jobs}"]
 
 
 def _products(bdir: str, target: str) -> list[str]:
@@ -190,3 +191,108 @@ def error_excerpt(log: str, count: int = 20) -> list[str]:
         if "error" in line.lower():
             return lines[i:i + count]
     return lines[-count:]
+
+
+# ---------------------------------------------------------------- building less per submission
+
+FRAMEWORK_SOL = "none"
+_FRAMEWORK: dict[str, bool] = {}
+_HASHES: dict[tuple, str] = {}
+
+
+def submission_make_command() -> list[str]:
+    """What a submission's sandboxed build runs: the images the grader boots (no ISO)."""
+    return make_command(FRAMEWORK_SOL, "images")
+
+
+def built(build_dir: str) -> bool:
+    """True if a build folder holds an image the grader can boot."""
+    return any(os.path.isfile(p) for p in _products(build_dir, "images"))
+
+
+def framework_objects(root: str) -> str | None:
+    """root's build folder of the selection submissions are built with (build/none), brought up
+    to date once per tree and process (make SOL=none images, under its lock): the framework's
+    objects that seed_tree() copies into each submission's tree. None if it does not build."""
+    root = os.path.abspath(root)
+    if root not in _FRAMEWORK:
+        _FRAMEWORK[root] = build(FRAMEWORK_SOL, root, no_build=False, target="images").ok
+    return paths(FRAMEWORK_SOL, root)[0] if _FRAMEWORK[root] else None
+
+
+def _hash(path: str) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (path, st.st_mtime_ns, st.st_size)
+    if key not in _HASHES:
+        import hashlib
+        with open(path, "rb") as f:
+            _HASHES[key] = hashlib.sha256(f.read()).hexdigest()
+    return _HASHES[key]
+
+
+def _dependencies(dep_file: str) -> list[str] | None:
+    """The files a make dependency file (gcc -MMD) names for its object, or None if unreadable."""
+    try:
+        with open(dep_file, encoding="utf-8") as f:
+            text = f.read().replace("\\\n", " ")
+    except (OSError, UnicodeDecodeError):
+        return None
+    first = text.split("\n", 1)[0]
+    if ":" not in first:
+        return None
+    return first.split(":", 1)[1].split()
+
+
+def _student_object(rel: str) -> bool:
+    """obj/labs/NN-name/<file>.o and obj/solutions/NN-name/<file>.o: a lab's student file (never
+    copied: each submission compiles its own). Tests (labs/*/tests/, hidden/) are framework."""
+    parts = rel.split("/")
+    return len(parts) == 4 and parts[0] == "obj" and parts[1] in ("labs", "solutions")
+
+
+def seed_tree(root: str, dest: str, sol: str = FRAMEWORK_SOL) -> tuple[int, int]:
+    """Copy into dest/build/<sol> the framework objects of root's build that are valid for dest:
+    never a student file's object, and only objects every one of whose sources and headers
+    (their .d file) is byte for byte the same in dest as in root. The copies are dated now, so
+    make keeps them and compiles only the rest (the student's files) before linking. Objects
+    come only from root's own build (made by framework_objects(), never by a submission), so no
+    submission's object reaches another's build. Returns (objects copied, objects left out)."""
+    cache = framework_objects(root)
+    if cache is None:
+        return 0, 0
+    rel_dir = os.path.relpath(cache, os.path.abspath(root))
+    target = os.path.join(dest, rel_dir)
+    copied = skipped = 0
+    _bdir, lock = paths(sol, root)
+    with _open_lock(lock) as lf:
+        fcntl.flock(lf, fcntl.LOCK_SH)
+        try:
+            flags = os.path.join(cache, "flags")
+            if not os.path.isfile(flags):
+                return 0, 0
+            os.makedirs(target, exist_ok=True)
+            import shutil
+            shutil.copy2(flags, os.path.join(target, "flags"))         # older than every object
+            for dirpath, _dirs, files in os.walk(os.path.join(cache, "obj")):
+                for name in files:
+                    if not name.endswith(".o"):
+                        continue
+                    obj = os.path.join(dirpath, name)
+                    rel = os.path.relpath(obj, cache)
+                    deps = _dependencies(obj[:-2] + ".d")
+                    if _student_object(rel) or not deps or not all(
+                            _hash(os.path.join(root, d)) is not None
+                            and _hash(os.path.join(root, d)) == _hash(os.path.join(dest, d)) for d in deps):
+                        skipped += 1
+                        continue
+                    out = os.path.join(target, rel)
+                    os.makedirs(os.path.dirname(out), exist_ok=True)
+                    shutil.copyfile(obj[:-2] + ".d", out[:-2] + ".d")
+                    shutil.copyfile(obj, out)                          # dated now: newer than its sources
+                    copied += 1
+        finally:
+            fcntl.flock(lf, fcntl.LOCK_UN)
+    return copied, skipped

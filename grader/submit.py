@@ -34,6 +34,7 @@ import time
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
+from grader import build as framework_build
 from grader import labconfig, staticcheck
 from grader import verdict as v
 from grader.handin import MANIFEST, student_paths
@@ -488,7 +489,7 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
 
         tree = os.path.join(work, "tree")
         t0 = time.monotonic()
-        make_pristine_tree(root, tree)
+        make_pristine_tree(root, tree, seed_build=False)
         for rel, src in chosen.items():
             target = os.path.join(tree, rel)
             with open(src, "rb") as f:
@@ -498,19 +499,21 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
             with open(target, "wb") as f:
                 f.write(content)
         log(f"pristine tree with the student files: {os.path.relpath(tree, out)} ({time.monotonic() - t0:.1f}s)")
+        seeded, left = framework_build.seed_tree(root, tree)    # the framework's objects, built once per tree
+        log(f"framework objects reused: {seeded}; compiled for this submission: {left} (the student files)"
+            if seeded else "framework objects: none to reuse (everything is compiled)")
 
         sb = Sandbox(tree)
         log(f"sandbox: {sb.mode}")
         env = {"NTLAB_BUILD_LOCKED": "1"}
         if timeout_scale:
             env["NTLAB_TIMEOUT_SCALE"] = str(timeout_scale)
-        built = sb.run(["make", "--no-print-directory", "SOL=none", "iso"], build_timeout, env=env)
+        built = sb.run(framework_build.submission_make_command(), build_timeout, env=env)
         build_log = built.output
         write_text_atomic(os.path.join(work, "build.log"), build_log)
-        if built.timed_out or built.returncode != 0 or not os.path.isfile(
-                os.path.join(tree, "build", "none", "ntlab.iso")):
+        if built.timed_out or built.returncode != 0 or not framework_build.built(os.path.join(tree, "build", "none")):
             message = (f"the build did not finish within {build_timeout:g}s" if built.timed_out
-                       else f"make SOL=none iso exited with status {built.returncode}")
+                       else f"make SOL=none images exited with status {built.returncode}")
             log(f"build FAILED ({built.elapsed:.1f}s): {message}")
             for line in build_log.splitlines()[-40:]:
                 log(f"  | {line}")
