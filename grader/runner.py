@@ -75,8 +75,9 @@ def effective_timeout(checkpoint) -> float:
 
 
 def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = ROOT,
-                   status: b.BuildStatus | None = None) -> tuple[v.Verdict, q.QemuRun | None]:
-    """Boot one checkpoint and judge it. status is the build status (waited for if omitted).
+                   status: b.BuildStatus | None = None, mode: str | None = None) -> tuple[v.Verdict, q.QemuRun | None]:
+    """Boot one checkpoint and judge it. status is the build status (waited for if omitted);
+    mode the boot path (default NTLAB_BOOT: see boot_plan).
 
     Returns (verdict, the QEMU run or None when it did not start).
     """
@@ -91,7 +92,7 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
     key = a.AuthKey.new() if kernel_authenticates(status) else None
     try:
         timeout = effective_timeout(checkpoint)
-        mode = bs.boot_mode()
+        mode = mode or bs.boot_mode()
     except (ConfigError, ValueError) as e:
         return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
     image, state, _why = boot_plan(status, checkpoint.memory, mode)
