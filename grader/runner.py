@@ -75,9 +75,11 @@ def effective_timeout(checkpoint) -> float:
 
 
 def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = ROOT,
-                   status: b.BuildStatus | None = None, mode: str | None = None) -> tuple[v.Verdict, q.QemuRun | None]:
+                   status: b.BuildStatus | None = None, mode: str | None = None,
+                   boots: int | None = None) -> tuple[v.Verdict, q.QemuRun | None]:
     """Boot one checkpoint and judge it. status is the build status (waited for if omitted);
-    mode the boot path (default NTLAB_BOOT: see boot_plan).
+    mode the boot path (default NTLAB_BOOT: see boot_plan); boots, if known, how many boots of
+    this build share the checkpoint's memory size (a state is not worth saving for one).
 
     Returns (verdict, the QEMU run or None when it did not start).
     """
@@ -93,6 +95,8 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
     try:
         timeout = effective_timeout(checkpoint)
         mode = mode or bs.boot_mode()
+        if mode == "snapshot" and boots is not None and boots < 2:
+            mode = "kernel"             # saving a state costs about two boots of the core image
     except (ConfigError, ValueError) as e:
         return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
     image, state, _why = boot_plan(status, checkpoint.memory, mode)
