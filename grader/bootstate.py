@@ -14,9 +14,10 @@ How the state is saved (save_boot_state):
      state recorded in the stream ("debug", from the breakpoint) is rewritten to "running",
      so that a restore starts the CPU at once (QEMU refuses to enter "debug" on a restore).
 Every restore then passes its own fw_cfg files (opt/ntlab/cmdline, opt/ntlab/auth): fw_cfg
-files are not part of the migration stream (QEMU 7.2 migrates only the device's selector and
-offset), and the kernel reads them at its start, after the restore, so each boot gets its
-own command line and a fresh key.
+files are not part of the migration stream (QEMU 7.2's fw_cfg vmstate is the selected entry,
+the offset in it, the DMA address and the ACPI blob sizes; see qemu-system-x86_64
+-dump-vmstate), and the kernel reads them at its start, after the restore, so each boot gets
+its own command line and a fresh key.
 
 Saved states live in build/<sel>/state/, named by a hash of the image and of every QEMU
 argument that shapes the machine (memory, accelerator, -icount...), made once under a lock
