@@ -127,7 +127,10 @@ def boot_plan(status: b.BuildStatus, memory: str = "64M", mode: str = "snapshot"
     image = status.image(mode)
     if mode != "snapshot" or q.is_iso(image):
         return image, None, f"NTLAB_BOOT={mode}" if mode != "snapshot" else "no core image"
-    state, why = bs.saved_state(image, status.elf, memory)
+    try:
+        state, why = bs.saved_state(image, status.elf, memory)
+    except OSError as e:                # e.g. a read-only build folder: boot the core image
+        return image, None, f"no saved state: {e.strerror or e}"
     return image, state, why
 
 

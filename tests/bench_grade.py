@@ -16,6 +16,7 @@ nothing (speed is measured here, not in a timed test that could flake).
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -93,7 +94,6 @@ def staged_boot(path: str, status, cp, seed: int) -> dict:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-            import shutil
             shutil.rmtree(d, ignore_errors=True)
         out.update(start=t1 - t0, firmware=t2 - t1, loader=t3 - t2, kernel=t4 - t3)
         status_code = proc.returncode
@@ -119,7 +119,6 @@ def qemu_start() -> float:
     finally:
         proc.kill()
         proc.wait()
-        import shutil
         shutil.rmtree(d, ignore_errors=True)
 
 
