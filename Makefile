@@ -65,15 +65,21 @@ CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-
           -Ikernel/include -Ilabs/01-pfn/tests -Ilabs/02-paging/tests -Ilabs/03-pool/tests -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/linker.ld
 GRUB_MODULES := multiboot2 normal
+# The grader's boot image: GRUB's lnxboot.img + a grub-mkimage core whose memdisk holds the
+# kernel, loaded by QEMU's -kernel (no El Torito, no CD reads, no normal mode).
+GRUB_DIR := /usr/lib/grub/i386-pc
+CORE_MODULES := memdisk tar multiboot2 boot
 
-.PHONY: all iso qemu qemu-gdb gdb grade test bench help deps clean dist handin autograder handouts debug-dump
+.PHONY: all iso images qemu qemu-gdb gdb grade test bench help deps clean dist handin autograder handouts debug-dump
 all: iso
 # Builds of one selection never overlap: the grader and every make take build/<sel>.lock.
-iso:
+# `iso` is the CD image (make qemu); `images` is what the grader boots (ntlab.elf, ntlab.lnx).
+iso images: IMAGE_FILES = $(if $(filter iso,$@),$(B)/ntlab.iso,$(B)/ntlab.elf $(B)/ntlab.lnx)
+iso images:
 ifeq ($(NTLAB_BUILD_LOCKED),1)
-	@$(MAKE) --no-print-directory $(B)/ntlab.iso
+	@$(MAKE) --no-print-directory $(IMAGE_FILES)
 else
-	@mkdir -p build && flock build/$(SELNAME).lock $(MAKE) --no-print-directory NTLAB_BUILD_LOCKED=1 $(B)/ntlab.iso
+	@mkdir -p build && flock build/$(SELNAME).lock $(MAKE) --no-print-directory NTLAB_BUILD_LOCKED=1 $(IMAGE_FILES)
 endif
 
 # Objects depend on the flags they were built with: a changed flag rebuilds them.
@@ -116,6 +122,19 @@ $(B)/ntlab.iso: $(B)/ntlab.elf kernel/arch/x86_64/grub.cfg
 	@cp kernel/arch/x86_64/grub.cfg $(B)/isodir/boot/grub/grub.cfg
 	@grub-mkrescue -o $@.tmp --install-modules="$(GRUB_MODULES)" --locales= --fonts= --themes= \
 	    $(B)/isodir > $(B)/grub-mkrescue.log 2>&1 || { cat $(B)/grub-mkrescue.log >&2; exit 1; }
+	@mv $@.tmp $@
+
+# GRUB as a "Linux kernel" for QEMU's -kernel: lnxboot.img, then a core image with the
+# stripped kernel in its memdisk and an embedded config that boots it (grub-core.cfg).
+$(B)/ntlab.lnx: $(B)/ntlab.elf kernel/arch/x86_64/grub-core.cfg
+	@echo "  LNX $@"
+	@rm -rf $(B)/memdisk && mkdir -p $(B)/memdisk/boot
+	@objcopy --strip-debug $< $(B)/memdisk/boot/ntlab.elf
+	@tar -C $(B)/memdisk --format=ustar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+	    -cf $(B)/memdisk.tar boot
+	@grub-mkimage -d $(GRUB_DIR) -O i386-pc -o $(B)/core.img -c kernel/arch/x86_64/grub-core.cfg \
+	    -m $(B)/memdisk.tar -p '(memdisk)/boot' $(CORE_MODULES)
+	@cat $(GRUB_DIR)/lnxboot.img $(B)/core.img > $@.tmp
 	@mv $@.tmp $@
 
 -include $(OBJS:.o=.d)
@@ -177,6 +196,7 @@ help:
 	@echo "ntlab - an NT-style kernel lab course"
 	@echo
 	@echo "  make [SOL=...]            build build/<selection>/ntlab.iso"
+	@echo "  make images [SOL=...]     build what the grader boots (ntlab.elf, ntlab.lnx: GRUB core + kernel)"
 	@echo "  make grade [LAB=N]        boot every checkpoint in QEMU and print the score"
 	@echo "                            (CHECKPOINT=name for one; SEED=n repeats a run; JOBS=n boots at once)"
 	@echo "  make qemu KTEST=a,b       boot with those ktests, serial output on this terminal"
@@ -185,7 +205,7 @@ help:
 	@echo "  make gdb [GDBPORT=n]      attach GDB with symbols, the nt commands, breakpoint at KiSystemStartup"
 	@echo "  make debug-dump DUMP=f    open a crash dump (NTLAB_ON_STOP=dump) in GDB: bt, nt bugcheck, nt help"
 	@echo "  make test                 the project's own tests: grader, boot, slicing, mutations, pipeline"
-	@echo "  make bench                time one checkpoint and a whole-lab grade"
+	@echo "  make bench                time each boot path stage by stage, a checkpoint and a whole grade"
 	@echo "  make dist [RELEASE=0-1]   a student tree in build/dist/ (no solutions but those released)"
 	@echo "  make handin               pack your lab files into handin.tar.gz (what you submit)"
 	@echo "  make handouts             quote the contracts from the source into handouts/, check them,"
@@ -199,3 +219,5 @@ help:
 	@echo "  NTLAB_KVM=1               use KVM instead of software emulation"
 	@echo "  NTLAB_ICOUNT=0            software emulation without instruction counting (not repeatable)"
 	@echo "  NTLAB_ON_STOP=halt|dump   keep an unexpected STOP: halted for make gdb, or a dump in build/dumps/"
+	@echo "  NTLAB_BOOT=iso|kernel     boot the grader's checkpoints from the ISO or the GRUB core image"
+	@echo "                            (default: restore the state saved at the kernel's first instruction)"

@@ -42,8 +42,8 @@ def cmd_run(args) -> int:
         print(f"ntlab: {e}", file=sys.stderr)
         return 2
     if not b.no_build_requested():
-        print(f"ntlab: building: {' '.join(b.make_command(args.sol))}", file=sys.stderr, flush=True)
-    status = b.build(args.sol, root)
+        print(f"ntlab: building: {' '.join(b.make_command(args.sol, 'iso'))}", file=sys.stderr, flush=True)
+    status = b.build(args.sol, root, target="iso")   # make qemu boots the CD image
     if not status.ok:
         print(f"ntlab: build failed: {status.message}", file=sys.stderr)
         for line in b.error_excerpt(status.log):

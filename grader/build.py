@@ -1,6 +1,11 @@
-"""Build the ISO of a selection once (make SOL=<sol> iso) under a file lock, and let other
-processes (xdist workers, a second grade on the same tree) wait for that build and read its
-status from <build_dir>/build.status.
+"""Build the boot images of a selection once (make SOL=<sol> images: the kernel and the GRUB
+core image the grader boots; `iso` for the CD image) under a file lock, and let other processes
+(xdist workers, a second grade on the same tree) wait for that build and read its status from
+<build_dir>/build.status.
+
+Submissions (grader/submit.py) build less: framework_objects() builds the framework's objects
+once per tree and pipeline run, and seed_tree() copies only those into a submission's fresh
+tree, so its build compiles the student's files alone and links.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from grader.results import write_text_atomic
 
 STATUS_FILE = "build.status"
 LOG_FILE = "build.log"
+CORE_IMAGE = "ntlab.lnx"
 
 
 @dataclass
@@ -27,6 +33,18 @@ class BuildStatus:
     @property
     def iso(self) -> str:
         return os.path.join(self.build_dir, "ntlab.iso")
+
+    @property
+    def core(self) -> str:
+        """The GRUB core image with the kernel in its memdisk (QEMU -kernel)."""
+        return os.path.join(self.build_dir, CORE_IMAGE)
+
+    def image(self, mode: str = "snapshot") -> str:
+        """What to boot: the core image unless the ISO is asked for (mode 'iso') or is all
+        there is (an old build, NTLAB_NO_BUILD=1)."""
+        if mode != "iso" and os.path.isfile(self.core):
+            return self.core
+        return self.iso
 
     @property
     def elf(self) -> str:
@@ -47,8 +65,24 @@ def no_build_requested() -> bool:
     return os.environ.get("NTLAB_NO_BUILD", "").strip() not in ("", "0", "no", "false")
 
 
-def make_command(sol: str) -> list[str]:
-    return ["make", "--no-print-directory", f"SOL={sol}", "iso"]
+def default_target() -> str:
+    """'images' (kernel + GRUB core image), or 'iso' when NTLAB_BOOT=iso."""
+    return "iso" if os.environ.get("NTLAB_BOOT", "").strip().lower() == "iso" else "images"
+
+
+def make_command(sol: str, target: str | None = None) -> list[str]:
+    jobs = max(1, min(4, os.cpu_count() or 1))
+    return ["make", "--no-print-directory", f"SOL={sol}", target or default_target(), f"-j{jobs}"]
+
+
+def _products(bdir: str, target: str) -> list[str]:
+    """The files a target must leave (any one of them, for images: an ISO still boots)."""
+    return [os.path.join(bdir, "ntlab.iso")] if target == "iso" else \
+        [os.path.join(bdir, CORE_IMAGE), os.path.join(bdir, "ntlab.iso")]
+
+
+def _missing(bdir: str, target: str, root: str) -> str:
+    return " or ".join(os.path.relpath(p, root) for p in _products(bdir, target)[:1 if target == "iso" else 2])
 
 
 def _read_text(path: str) -> str:
@@ -64,12 +98,15 @@ def _open_lock(lock: str):
     return open(lock, "a+")
 
 
-def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None) -> BuildStatus:
-    """Run make for the selection under an exclusive lock and record the status.
+def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None,
+          target: str | None = None) -> BuildStatus:
+    """Run make for the selection (target: 'images' by default, 'iso') under an exclusive lock
+    and record the status.
 
-    With NTLAB_NO_BUILD=1 (or no_build=True) make is skipped and the existing ISO is used.
+    With NTLAB_NO_BUILD=1 (or no_build=True) make is skipped and the existing images are used.
     Never raises for a failed build: the status says what went wrong.
     """
+    target = target or default_target()
     try:
         bdir, lock = paths(sol, root)
     except selection.SelectionError as e:
@@ -82,12 +119,11 @@ def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None)
             os.makedirs(bdir, exist_ok=True)
             status_path = os.path.join(bdir, STATUS_FILE)
             if no_build:
-                if os.path.isfile(os.path.join(bdir, "ntlab.iso")):
-                    st = BuildStatus(True, sol, bdir, "NTLAB_NO_BUILD=1: using the existing ISO")
+                if any(os.path.isfile(p) for p in _products(bdir, target)):
+                    st = BuildStatus(True, sol, bdir, "NTLAB_NO_BUILD=1: using the existing images")
                 else:
                     st = BuildStatus(False, sol, bdir, f"NTLAB_NO_BUILD=1 but there is no "
-                                     f"{os.path.relpath(os.path.join(bdir, 'ntlab.iso'), root)}; "
-                                     f"unset NTLAB_NO_BUILD to build it")
+                                     f"{_missing(bdir, target, root)}; unset NTLAB_NO_BUILD to build it")
                 write_text_atomic(status_path, ("ok" if st.ok else "error") + "\n" + st.message + "\n")
                 return st
             try:
@@ -95,7 +131,7 @@ def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None)
             except FileNotFoundError:
                 pass
             log_path = os.path.join(bdir, LOG_FILE)
-            cmd = make_command(sol)
+            cmd = make_command(sol, target)
             try:
                 with open(log_path, "wb") as log:
                     # We hold the selection's lock: tell the Makefile not to take it again.
@@ -109,10 +145,9 @@ def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None)
                 message = f"cannot run {' '.join(cmd)}: {e.strerror or e}"
                 with open(log_path, "a", encoding="utf-8") as log:
                     log.write(message + "\n")
-            ok = code == 0 and os.path.isfile(os.path.join(bdir, "ntlab.iso"))
+            ok = code == 0 and any(os.path.isfile(p) for p in _products(bdir, target))
             if code == 0 and not ok:
-                message = (f"{' '.join(cmd)} succeeded but did not produce "
-                           f"{os.path.relpath(os.path.join(bdir, 'ntlab.iso'), root)}")
+                message = f"{' '.join(cmd)} succeeded but did not produce {_missing(bdir, target, root)}"
                 with open(log_path, "a", encoding="utf-8") as log:
                     log.write("ntlab: error: " + message + "\n")
             write_text_atomic(status_path, ("ok" if ok else "error") + "\n" + message + "\n")
@@ -156,3 +191,103 @@ def error_excerpt(log: str, count: int = 20) -> list[str]:
         if "error" in line.lower():
             return lines[i:i + count]
     return lines[-count:]
+
+
+# ---------------------------------------------------------------- building less per submission
+
+FRAMEWORK_SOL = "none"
+_FRAMEWORK: dict[str, bool] = {}
+_HASHES: dict[tuple, str] = {}
+
+
+def built(build_dir: str) -> bool:
+    """True if a build folder holds an image the grader can boot."""
+    return any(os.path.isfile(p) for p in _products(build_dir, "images"))
+
+
+def framework_objects(root: str) -> str | None:
+    """root's build folder of the selection submissions are built with (build/none), brought up
+    to date once per tree and process (make SOL=none images, under its lock): the framework's
+    objects that seed_tree() copies into each submission's tree. None if it does not build."""
+    root = os.path.abspath(root)
+    if root not in _FRAMEWORK:
+        _FRAMEWORK[root] = build(FRAMEWORK_SOL, root, no_build=False, target="images").ok
+    return paths(FRAMEWORK_SOL, root)[0] if _FRAMEWORK[root] else None
+
+
+def _hash(path: str) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (path, st.st_mtime_ns, st.st_size)
+    if key not in _HASHES:
+        import hashlib
+        with open(path, "rb") as f:
+            _HASHES[key] = hashlib.sha256(f.read()).hexdigest()
+    return _HASHES[key]
+
+
+def _dependencies(dep_file: str) -> list[str] | None:
+    """The files a make dependency file (gcc -MMD) names for its object, or None if unreadable."""
+    try:
+        with open(dep_file, encoding="utf-8") as f:
+            text = f.read().replace("\\\n", " ")
+    except (OSError, UnicodeDecodeError):
+        return None
+    first = text.split("\n", 1)[0]
+    if ":" not in first:
+        return None
+    return first.split(":", 1)[1].split()
+
+
+def _student_object(rel: str) -> bool:
+    """obj/labs/NN-name/<file>.o and obj/solutions/NN-name/<file>.o: a lab's student file (never
+    copied: each submission compiles its own). Tests (labs/*/tests/, hidden/) are framework."""
+    parts = rel.split("/")
+    return len(parts) == 4 and parts[0] == "obj" and parts[1] in ("labs", "solutions")
+
+
+def seed_tree(root: str, dest: str, sol: str = FRAMEWORK_SOL) -> tuple[int, int]:
+    """Copy into dest/build/<sol> the framework objects of root's build that are valid for dest:
+    never a student file's object, and only objects every one of whose sources and headers
+    (their .d file) is byte for byte the same in dest as in root. The copies are dated now, so
+    make keeps them and compiles only the rest (the student's files) before linking. Objects
+    come only from root's own build (made by framework_objects(), never by a submission), so no
+    submission's object reaches another's build. Returns (objects copied, objects left out)."""
+    cache = framework_objects(root)
+    if cache is None:
+        return 0, 0
+    rel_dir = os.path.relpath(cache, os.path.abspath(root))
+    target = os.path.join(dest, rel_dir)
+    copied = skipped = 0
+    _bdir, lock = paths(sol, root)
+    with _open_lock(lock) as lf:
+        fcntl.flock(lf, fcntl.LOCK_SH)
+        try:
+            flags = os.path.join(cache, "flags")
+            if not os.path.isfile(flags):
+                return 0, 0
+            os.makedirs(target, exist_ok=True)
+            import shutil
+            shutil.copy2(flags, os.path.join(target, "flags"))         # older than every object
+            for dirpath, _dirs, files in os.walk(os.path.join(cache, "obj")):
+                for name in files:
+                    if not name.endswith(".o"):
+                        continue
+                    obj = os.path.join(dirpath, name)
+                    rel = os.path.relpath(obj, cache)
+                    deps = _dependencies(obj[:-2] + ".d")
+                    if _student_object(rel) or not deps or not all(
+                            _hash(os.path.join(root, d)) is not None
+                            and _hash(os.path.join(root, d)) == _hash(os.path.join(dest, d)) for d in deps):
+                        skipped += 1
+                        continue
+                    out = os.path.join(target, rel)
+                    os.makedirs(os.path.dirname(out), exist_ok=True)
+                    shutil.copyfile(obj[:-2] + ".d", out[:-2] + ".d")
+                    shutil.copyfile(obj, out)                          # dated now: newer than its sources
+                    copied += 1
+        finally:
+            fcntl.flock(lf, fcntl.LOCK_UN)
+    return copied, skipped

@@ -5,6 +5,7 @@ prints the score table and writes results.json; it works with and without pytest
 """
 from __future__ import annotations
 
+import collections
 import os
 import random
 import re
@@ -13,6 +14,7 @@ import time
 
 import pytest
 
+from grader import bootstate
 from grader import build as b
 from grader import labconfig, runner, selection
 from grader import qemu as q
@@ -37,6 +39,7 @@ class _State:
         self.meta: dict[str, tuple] = {}            # checkpoint id -> (checkpoint, lab title)
         self.collect_errors: list[str] = []
         self.build_status: b.BuildStatus | None = None
+        self.memory_uses: dict[str, int] = {}
         self.start = time.monotonic()
         results = config.getoption("ntlab_results")
         self.results_path = os.path.abspath(results) if results else os.path.join(self.root, "build",
@@ -65,7 +68,8 @@ class _State:
             self.checkpoint_filter = m.group(2)
         try:
             runner.timeout_scale()
-        except runner.ConfigError as e:
+            bootstate.boot_mode()
+        except (runner.ConfigError, ValueError) as e:
             raise pytest.UsageError(f"ntlab: {e}") from None
 
         if self.is_worker:
@@ -175,7 +179,7 @@ def pytest_sessionstart(session):
         _say(session.config, f"ntlab: building: {' '.join(b.make_command(st.sol))}")
     status = st.status()
     if status.ok:
-        _say(session.config, f"ntlab: build ok ({bdir}/ntlab.iso)"
+        _say(session.config, f"ntlab: build ok ({os.path.relpath(status.image(), st.root)})"
              + (" [NTLAB_NO_BUILD=1]" if b.no_build_requested() else ""))
     else:
         _say(session.config, f"ntlab: BUILD FAILED: {status.message}"
@@ -227,7 +231,7 @@ class CheckpointItem(pytest.Item):
     def runtest(self):
         st = _state(self.config)
         verdict, _run = runner.run_checkpoint(self.checkpoint, sol=st.sol, seed=st.seed, root=st.root,
-                                              status=st.status())
+                                              status=st.status(), boots=st.memory_uses.get(self.checkpoint.memory))
         result = CheckpointResult.from_verdict(self.checkpoint, self.lab_title, verdict)
         self.user_properties.append((PROPERTY, result.to_property()))
         if not verdict.passed:
@@ -265,6 +269,9 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_collection_finish(session):
     st = _state(session.config)
+    # how many boots share each memory size (each size has its own saved state), in every process
+    st.memory_uses = collections.Counter(item.checkpoint.memory for item in session.items
+                                         if isinstance(item, CheckpointItem))
     if st.is_worker:
         return
     for item in session.items:

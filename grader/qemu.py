@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import shlex
 import shutil
 import signal
 import subprocess
@@ -85,21 +86,68 @@ def _qemu_escape(value: str) -> str:
     return str(value).replace(",", ",,")
 
 
-def qemu_command(iso: str, ktests, seed, memory: str = "64M", *, gdb: bool = False,
-                 kvm: bool | None = None, qemu: str | None = None, auth: str | None = None) -> list[str]:
-    """The full QEMU argv for one boot of iso running ktests (a list or 'a,b') with seed.
-    auth is the output-authentication secret '<hexkey>:<hexnonce>' (grader/auth.py), or None."""
-    cmd = [qemu or qemu_binary(), "-nodefaults", "-machine", "pc", "-m", str(memory),
-           "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-           "-drive", f"file={_qemu_escape(iso)},media=cdrom,readonly=on,if=ide", "-boot", "d",
-           "-fw_cfg", f"name=opt/ntlab/cmdline,string={_qemu_escape(kernel_cmdline(ktests, seed))}"]
+# ---------------------------------------------------------------- the command line
+#
+# A boot's argv is [qemu] + machine_args() + boot_args() + accel_args() + boot-specific
+# arguments (fw_cfg files, -incoming). A saved machine state (below) is restored only into a
+# QEMU started with exactly the arguments it was saved with, so everything that shapes the
+# machine goes into machine_args() or accel_args(): adding an argument there is one line.
+
+def machine_args(memory: str = "64M") -> list[str]:
+    """The machine every boot path uses (the same for the ISO, the core image and a restore)."""
+    return ["-nodefaults", "-machine", "pc", "-m", str(memory),
+            "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+
+
+def accel_args(kvm: bool | None = None) -> list[str]:
+    """The accelerator: software emulation (TCG) with instruction counting unless KVM is asked for."""
+    use_kvm = kvm if kvm is not None else kvm_enabled()
+    return (["-enable-kvm", "-cpu", "host"] if use_kvm else []) + icount_args(use_kvm)
+
+
+def boot_args(image: str) -> list[str]:
+    """How QEMU finds GRUB: an ISO (El Torito, as `make qemu` boots) or the grader's GRUB
+    core image (ntlab.lnx: lnxboot.img + core with the kernel in its memdisk) given to -kernel."""
+    if is_iso(image):
+        return ["-drive", f"file={_qemu_escape(image)},media=cdrom,readonly=on,if=ide", "-boot", "d"]
+    return ["-kernel", image]
+
+
+def is_iso(image: str) -> bool:
+    return str(image).endswith(".iso")
+
+
+def fw_cfg_args(ktests, seed, auth: str | None = None) -> list[str]:
+    """The per-boot inputs: the command line and the authentication secret (fw_cfg files, read
+    by the kernel at its start, so also fresh after a restore)."""
+    cmd = ["-fw_cfg", f"name=opt/ntlab/cmdline,string={_qemu_escape(kernel_cmdline(ktests, seed))}"]
     if auth:
         cmd += ["-fw_cfg", f"name=opt/ntlab/auth,string={_qemu_escape(auth)}"]
-    use_kvm = kvm if kvm is not None else kvm_enabled()
-    if use_kvm:
-        cmd += ["-enable-kvm", "-cpu", "host"]
-    cmd += icount_args(use_kvm)
+    return cmd
+
+
+def incoming_args(state: str) -> list[str]:
+    """Restore a saved machine state (QEMU migration from a file) instead of booting."""
+    return ["-incoming", "exec:cat " + shlex.quote(state)]
+
+
+def base_command(image: str, memory: str = "64M", *, kvm: bool | None = None,
+                 qemu: str | None = None) -> list[str]:
+    """Everything but the per-boot arguments: what a saved state must be restored into."""
+    return [qemu or qemu_binary()] + machine_args(memory) + boot_args(image) + accel_args(kvm)
+
+
+def qemu_command(iso: str, ktests, seed, memory: str = "64M", *, gdb: bool = False,
+                 kvm: bool | None = None, qemu: str | None = None, auth: str | None = None,
+                 state: str | None = None) -> list[str]:
+    """The full QEMU argv for one boot of an image (the ISO, or the GRUB core image ntlab.lnx)
+    running ktests (a list or 'a,b') with seed. auth is the output-authentication secret
+    '<hexkey>:<hexnonce>' (grader/auth.py), or None. state: restore this saved state
+    (save_boot_state) instead of running firmware and GRUB."""
+    cmd = base_command(iso, memory, kvm=kvm, qemu=qemu) + fw_cfg_args(ktests, seed, auth)
+    if state:
+        cmd += incoming_args(state)
     if gdb:     # True: QEMU's default tcp::1234; a number: that port, on localhost only
         cmd += ["-s", "-S"] if gdb is True else ["-gdb", f"tcp:127.0.0.1:{int(gdb)}", "-S"]
     return cmd

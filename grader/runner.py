@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from grader import auth as a
+from grader import bootstate as bs
 from grader import build as b
 from grader import onstop
 from grader import qemu as q
@@ -75,8 +76,11 @@ def effective_timeout(checkpoint) -> float:
 
 
 def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = ROOT,
-                   status: b.BuildStatus | None = None) -> tuple[v.Verdict, q.QemuRun | None]:
-    """Boot one checkpoint and judge it. status is the build status (waited for if omitted).
+                   status: b.BuildStatus | None = None, mode: str | None = None,
+                   boots: int | None = None) -> tuple[v.Verdict, q.QemuRun | None]:
+    """Boot one checkpoint and judge it. status is the build status (waited for if omitted);
+    mode the boot path (default NTLAB_BOOT: see boot_plan); boots, if known, how many boots of
+    this build share the checkpoint's memory size (a state is not worth saving for one).
 
     Returns (verdict, the QEMU run or None when it did not start).
     """
@@ -89,12 +93,16 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
     # A fresh secret per boot; the kernel tags its records with it (a kernel built without the
     # authenticating runner, e.g. a fake QEMU in tests, is judged without tags).
     key = a.AuthKey.new() if kernel_authenticates(status) else None
-    command = q.qemu_command(status.iso, checkpoint.ktests, seed, checkpoint.memory,
-                             auth=key.fw_cfg_value() if key else None)
     try:
         timeout = effective_timeout(checkpoint)
-    except ConfigError as e:
+        mode = mode or bs.boot_mode()
+        if mode == "snapshot" and boots is not None and boots < 2:
+            mode = "kernel"             # saving a state costs about two boots of the core image
+    except (ConfigError, ValueError) as e:
         return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
+    image, state, _why = boot_plan(status, checkpoint.memory, mode)
+    auth = key.fw_cfg_value() if key else None
+    command = q.qemu_command(image, checkpoint.ktests, seed, checkpoint.memory, auth=auth, state=state)
     try:
         onstop.mode()
     except onstop.OnStopError as e:
@@ -105,6 +113,12 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
                              expected_code=checkpoint.stop_code if checkpoint.expect == "stop" else None,
                              elf=status.elf)
         else:
+            run = q.run_qemu(command, timeout, max_serial=max_serial())
+        if state and restore_failed(run):
+            # The state did not load (a QEMU that cannot read it): forget it, boot GRUB instead.
+            bs.forget(state, run.stderr.strip().splitlines()[-1] if run.stderr.strip() else
+                      f"QEMU exited with status {run.exit_status}")
+            command = q.qemu_command(image, checkpoint.ktests, seed, checkpoint.memory, auth=auth)
             run = q.run_qemu(command, timeout, max_serial=max_serial())
     except q.QemuNotFound as e:
         return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
@@ -118,3 +132,24 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
     if kept and not verdict.passed:
         verdict.details += "\n" + "\n".join(kept)
     return verdict, run
+
+
+def boot_plan(status: b.BuildStatus, memory: str = "64M", mode: str = "snapshot") -> tuple[str, str | None, str]:
+    """(image, saved state or None, why no state) for a boot: the fastest path the build has.
+    mode 'iso': the ISO; 'kernel': the GRUB core image; 'snapshot': the core image's state saved
+    at the kernel's first instruction, restored (else the core image, else the ISO)."""
+    image = status.image(mode)
+    if mode != "snapshot" or q.is_iso(image):
+        return image, None, f"NTLAB_BOOT={mode}" if mode != "snapshot" else "no core image"
+    try:
+        state, why = bs.saved_state(image, status.elf, memory)
+    except OSError as e:                # e.g. a read-only build folder: boot the core image
+        return image, None, f"no saved state: {e.strerror or e}"
+    return image, state, why
+
+
+def restore_failed(run: q.QemuRun) -> bool:
+    """QEMU could not load a saved state: it said so and ended without any serial output."""
+    return (not run.output and not run.timed_out and run.exit_status not in q.KNOWN_EXITS
+            and ("migration" in run.stderr.lower() or "incoming" in run.stderr.lower()
+                 or "load of" in run.stderr.lower()))

@@ -34,6 +34,7 @@ import time
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
+from grader import build as framework_build
 from grader import labconfig, staticcheck
 from grader import verdict as v
 from grader.handin import MANIFEST, student_paths
@@ -513,7 +514,7 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
 
         tree = os.path.join(work, "tree")
         t0 = time.monotonic()
-        make_pristine_tree(root, tree, sol=sol)
+        make_pristine_tree(root, tree, sol=sol, seed_build=False)
         for rel, src in chosen.items():
             target = os.path.join(tree, rel)
             with open(src, "rb") as f:
@@ -523,19 +524,22 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
             with open(target, "wb") as f:
                 f.write(content)
         log(f"pristine tree with the student files: {os.path.relpath(tree, out)} ({time.monotonic() - t0:.1f}s)")
+        # The framework's objects, built once per tree (for SOL=none: another selection's flags differ).
+        seeded, left = framework_build.seed_tree(root, tree) if sol == "none" else (0, 0)
+        log(f"framework objects reused: {seeded}; compiled for this submission: {left} (the student files)"
+            if seeded else "framework objects: none to reuse (everything is compiled)")
 
         sb = Sandbox(tree)
         log(f"sandbox: {sb.mode}")
         env = {"NTLAB_BUILD_LOCKED": "1"}
         if timeout_scale:
             env["NTLAB_TIMEOUT_SCALE"] = str(timeout_scale)
-        built = sb.run(["make", "--no-print-directory", f"SOL={sol}", "iso"], build_timeout, env=env)
+        built = sb.run(framework_build.make_command(sol, "images"), build_timeout, env=env)
         build_log = built.output
         write_text_atomic(os.path.join(work, "build.log"), build_log)
-        if built.timed_out or built.returncode != 0 or not os.path.isfile(
-                os.path.join(tree, "build", sol, "ntlab.iso")):
+        if built.timed_out or built.returncode != 0 or not framework_build.built(os.path.join(tree, "build", sol)):
             message = (f"the build did not finish within {build_timeout:g}s" if built.timed_out
-                       else f"make SOL={sol} iso exited with status {built.returncode}")
+                       else f"make SOL={sol} images exited with status {built.returncode}")
             log(f"build FAILED ({built.elapsed:.1f}s): {message}")
             for line in build_log.splitlines()[-40:]:
                 log(f"  | {line}")

@@ -27,7 +27,7 @@ def main() -> int:
         return 1
     rows = []
     for seed in range(1, args.seeds + 1):
-        run = qemu.run_qemu(qemu.qemu_command(status.iso, ["pool.bench"], seed), 60)
+        run = qemu.run_qemu(qemu.qemu_command(status.image(), ["pool.bench"], seed), 60)
         t = transcript.parse(run.output)
         values = t.test("pool.bench").values
         if "ops_per_second" not in values:

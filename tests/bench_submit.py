@@ -67,7 +67,8 @@ def main() -> int:
             rows = list(csv.DictReader(f))
         full = sum(1 for r in rows if r["status"] == "graded" and r["total"] == r["max"])
         print(f"bench_submit: {args.k} reference submissions, batch -j {args.j} "
-              f"(x{args.per_submission_jobs} boots each), {os.cpu_count()} CPUs")
+              f"(x{args.per_submission_jobs} boots each), {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f}")
         print(f"  full marks:               {full}/{args.k}")
         print(f"  wall time:                {elapsed:.1f} s")
         print(f"  submissions per minute:   {args.k / elapsed * 60:.2f}")

@@ -84,3 +84,31 @@ def summary(tests: list[dict]) -> str:
     return "\n".join(f"  {t['number']} {t['name']}: {t['score']}/{t['max_score']} {t['status']}\n"
                      + "\n".join("      " + line for line in t.get("output", "").splitlines()[:6])
                      for t in tests)
+
+
+def boot_checkpoints(root: str, sol: str, wanted, seed: str = SEED, jobs: int = 2,
+                     mode: str | None = None) -> dict:
+    """Build a selection (make, under its lock, as a grade does) and boot only the wanted
+    checkpoints with the grader's own runner, each alone on a fresh kernel, `jobs` at a time.
+    wanted: checkpoint ids ('01.list_totals') or a predicate on a Checkpoint. Returns
+    {checkpoint id: Verdict}; a build failure gives every checkpoint its build-error verdict."""
+    from concurrent.futures import ThreadPoolExecutor
+    sys.path.insert(0, root)
+    from grader import build, labconfig, runner
+    status = build.build(sol, root, no_build=False)
+    cps = [cp for lab in labconfig.load_labs(root) for cp in lab.checkpoints
+           if (wanted(cp) if callable(wanted) else cp.id in wanted)]
+    if not callable(wanted):
+        missing = set(wanted) - {cp.id for cp in cps}
+        assert not missing, f"no such checkpoint(s): {', '.join(sorted(missing))}"
+
+    def one(cp):
+        return cp.id, runner.run_checkpoint(cp, sol=sol, seed=int(seed, 0), root=root, status=status,
+                                            mode=mode)[0]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return dict(pool.map(one, cps))
+
+
+def verdict_summary(verdicts: dict) -> str:
+    return "\n".join(f"  {cid}: {v.kind}\n" + "\n".join("      " + line for line in v.details.splitlines()[:6])
+                     for cid, v in sorted(verdicts.items()))

@@ -193,7 +193,7 @@ def test_real_boot_carries_valid_tags(monkeypatch):
     assert "KTEST CHECK ktest.sha256 hmac_rfc4231_2 ok" in run.output.decode()
     # the same kernel without a key prints no tags
     cp_ = byname["list_totals"]
-    run = q.run_qemu(q.qemu_command(status.iso, cp_.ktests, 5, cp_.memory), 20)
+    run = q.run_qemu(q.qemu_command(status.image(), cp_.ktests, 5, cp_.memory), 20)
     t = transcript.parse(run.output)
     assert run.output.decode().rstrip().endswith("KTEST DONE passed=1 failed=0")
     assert t.test("pfn.totals").end == "PASS"

@@ -50,8 +50,24 @@ def test_command_line(monkeypatch):
     monkeypatch.setenv("NTLAB_KVM", "1")
     monkeypatch.setenv("NTLAB_QEMU", "/opt/q")
     cmd = q.qemu_command("x.iso", "a,b", 1, gdb=True)
-    assert cmd[0] == "/opt/q" and cmd[-4:] == ["-cpu", "host", "-s", "-S"] and "-enable-kvm" in cmd
+    assert cmd[0] == "/opt/q" and cmd[-2:] == ["-s", "-S"] and "-enable-kvm" in cmd
+    assert cmd[cmd.index("-enable-kvm"):cmd.index("-enable-kvm") + 3] == ["-enable-kvm", "-cpu", "host"]
     assert "-icount" not in cmd  # KVM cannot count instructions
+
+
+def test_core_image_and_restore_command_lines(monkeypatch):
+    """The grader's core image goes to -kernel; a restore adds -incoming after the same machine
+    arguments (what a saved state needs) and the per-boot fw_cfg files."""
+    monkeypatch.delenv("NTLAB_KVM", raising=False)
+    monkeypatch.delenv("NTLAB_QEMU", raising=False)
+    cmd = q.qemu_command("build/all/ntlab.lnx", ["a"], 5, "64M", auth="k:n", state="/b/state/x y.vm")
+    base = q.base_command("build/all/ntlab.lnx", "64M")
+    assert cmd[:len(base)] == base and "-kernel" in base and "-drive" not in cmd
+    assert cmd[len(base):] == ["-fw_cfg", "name=opt/ntlab/cmdline,string=ktest=a seed=5",
+                               "-fw_cfg", "name=opt/ntlab/auth,string=k:n",
+                               "-incoming", "exec:cat '/b/state/x y.vm'"]
+    iso = q.qemu_command("b/ntlab.iso", ["a"], 5)
+    assert iso[:len(q.machine_args())+1] == cmd[:len(q.machine_args())+1]     # one machine for every path
 
 
 def test_missing_qemu():
@@ -121,10 +137,15 @@ def tree(tmp_path):
 def test_no_build_uses_existing_iso(tree, monkeypatch):
     monkeypatch.setenv("NTLAB_NO_BUILD", "1")
     st = b.build("all", str(tree))
-    assert not st.ok and "no build/all/ntlab.iso" in st.message
+    assert not st.ok and "no build/all/ntlab.lnx or build/all/ntlab.iso" in st.message
+    st = b.build("all", str(tree), target="iso")
+    assert not st.ok and "no build/all/ntlab.iso;" in st.message
     (tree / "build" / "all" / "ntlab.iso").write_bytes(b"iso")
     st = b.build("all", str(tree))
     assert st.ok and st.iso == str(tree / "build" / "all" / "ntlab.iso")
+    assert st.image() == st.iso                     # no core image: the ISO is booted
+    (tree / "build" / "all" / "ntlab.lnx").write_bytes(b"core")
+    assert st.image() == st.core and st.image("iso") == st.iso
     w = b.wait_for_build("0-1", str(tree))          # the same selection, another spelling
     assert w.ok and (tree / "build" / "all.lock").exists()
 
@@ -138,7 +159,7 @@ def test_make_failure_keeps_log(tree, monkeypatch):
     st = b.build("1", str(tree))
     assert not st.ok and "status 2" in st.message
     log = (tree / "build" / "1" / "build.log").read_text()
-    assert "make --no-print-directory SOL=1 iso" in log and "error: boom" in log
+    assert "make --no-print-directory SOL=1 images" in log and "error: boom" in log
     assert (tree / "build" / "1" / "build.status").read_text().startswith("error")
     w = b.wait_for_build("1", str(tree))
     assert not w.ok and "error: boom" in w.log
