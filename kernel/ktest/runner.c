@@ -17,6 +17,7 @@
 #include "sha256.h"
 
 extern const KTEST KiTestsStart[], KiTestsEnd[];
+extern const UCHAR KiTestCodeStart[], KiTestCodeEnd[]; /* the test objects' code (linker.ld) */
 
 /* Copies the value of "key=" from the command line into Out; FALSE if absent. */
 static BOOLEAN KtpGetOption(PCSTR CommandLine, PCSTR Key, PCHAR Out, SIZE_T Size)
@@ -190,7 +191,12 @@ static VOID KtpRun(const KTEST *Test, ULONG64 Seed)
         KtpAuthTestActive = TRUE;
     }
     KtpAuthContext = &context;
-    Test->Routine(&context);
+    /* Only routines inside the test objects' code are called (a registry entry pointing
+     * anywhere else was tampered with). */
+    if ((ULONG_PTR)Test->Routine >= (ULONG_PTR)KiTestCodeStart && (ULONG_PTR)Test->Routine < (ULONG_PTR)KiTestCodeEnd)
+        Test->Routine(&context);
+    else
+        KtFail(&context, "registry", "the routine of %s lies outside the test code; not called", Test->Name);
     HalSerialNewLineIfNeeded();
     if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
         KtFail(&context, "irql", "test returned at IRQL %u, expected PASSIVE_LEVEL (0)", KeGetCurrentIrql());
