@@ -48,7 +48,8 @@ LAB_SRCS := $(foreach l,$(ALL_LABS),$(wildcard $(if $(filter $(l),$(SOL_LABS)),s
 TEST_SRCS := $(wildcard labs/*/tests/*.c) $(wildcard solutions/*/hidden/*.c)
 KERNEL_SRCS := $(shell find kernel -name '*.c' | sort)
 ASM_SRCS := $(shell find kernel -name '*.asm' | sort)
-OBJS := $(patsubst %.c,$(B)/obj/%.o,$(KERNEL_SRCS) $(LAB_SRCS) $(TEST_SRCS)) \
+# Tests link before student objects (a name defined twice resolves to the test's).
+OBJS := $(patsubst %.c,$(B)/obj/%.o,$(KERNEL_SRCS) $(TEST_SRCS) $(LAB_SRCS)) \
         $(patsubst %.asm,$(B)/obj/%.o,$(ASM_SRCS))
 
 CC := gcc
@@ -63,6 +64,8 @@ CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-
           -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer -fno-optimize-sibling-calls \
           -fno-asynchronous-unwind-tables -fcf-protection=none $(OPT) -g -Wall -Wextra -Werror \
           -Ikernel/include -Ilabs/01-pfn/tests -Ilabs/02-paging/tests -Ilabs/03-pool/tests -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
+# No host path in objects or messages (kept out of $(B)/flags: the same objects in any folder).
+PREFIX_MAP := -ffile-prefix-map=$(CURDIR)/=
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/linker.ld
 GRUB_MODULES := multiboot2 normal
 # The grader's boot image: GRUB's lnxboot.img + a grub-mkimage core whose memdisk holds the
@@ -70,7 +73,11 @@ GRUB_MODULES := multiboot2 normal
 GRUB_DIR := /usr/lib/grub/i386-pc
 CORE_MODULES := memdisk tar multiboot2 boot
 
-.PHONY: all iso images qemu qemu-gdb gdb grade test bench help deps clean dist handin autograder handouts debug-dump
+# The compile flags (the submission pipeline compiles student files with them in its own sandbox).
+print-cflags:
+	$(info $(CFLAGS) $(PREFIX_MAP))@:
+
+.PHONY: print-cflags all iso images qemu qemu-gdb gdb grade test bench help deps clean dist handin autograder handouts debug-dump
 all: iso
 # Builds of one selection never overlap: the grader and every make take build/<sel>.lock.
 # `iso` is the CD image (make qemu); `images` is what the grader boots (ntlab.elf, ntlab.lnx).
@@ -92,7 +99,7 @@ FORCE:
 $(B)/obj/%.o: %.c $(B)/flags
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
-	@$(CC) $(CFLAGS) -c $< -o $@
+	@$(CC) $(CFLAGS) $(PREFIX_MAP) -c $< -o $@
 
 $(B)/obj/%.o: %.asm $(B)/flags
 	@mkdir -p $(dir $@)

@@ -25,7 +25,8 @@ from grader import submit
 from grader.results import write_json_atomic, write_text_atomic
 from grader.selection import ROOT
 
-SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
+SUFFIXES = (".tar.gz", ".tgz", ".zip")
+SIM_THRESHOLD = 60          # percent of a submission's code found in another one
 _SAFE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 
 
@@ -79,7 +80,9 @@ def summarize(student: str, data: dict, seconds: float) -> dict:
     return {"student": student, "status": "graded", "score": data.get("score", 0),
             "max_score": sum(v[1] for v in labs.values()), "labs": {k: v[0] for k, v in sorted(labs.items())},
             "lab_max": {k: v[1] for k, v in sorted(labs.items())}, "checkpoints": checkpoints,
-            "problems": sorted(kinds), "seconds": round(seconds, 1), "finished": time.time()}
+            "problems": sorted(kinds), "seconds": round(seconds, 1), "finished": time.time(),
+            "review": list(data.get("extra_data", {}).get("review", [])),
+            "flagged": bool(data.get("extra_data", {}).get("flagged"))}
 
 
 class Progress:
@@ -148,22 +151,86 @@ def load_record(out: str, student: str) -> dict | None:
         return None
 
 
-def grade_one(student: str, path: str, out: str, *, seed, jobs: int, root: str, timeout_scale, lab) -> dict:
+def grade_one(student: str, path: str, out: str, *, seed, jobs: int, root: str, timeout_scale, lab,
+              unconfined: bool = False) -> dict:
     start = time.monotonic()
     sdir = os.path.join(out, "students", student)
     try:
         data = submit.grade_submission(path, sdir, seed=seed, jobs=jobs, root=root, keep_work=False,
-                                       timeout_scale=timeout_scale, lab=lab)
-        return summarize(student, data, time.monotonic() - start)
+                                       timeout_scale=timeout_scale, lab=lab, unconfined=unconfined)
+        rec = summarize(student, data, time.monotonic() - start)
+        _keep_sources(sdir, path)
+        return rec
     except Exception as e:                       # the pipeline failed: an error record, never a crash
-        return {"student": student, "status": "error", "error": f"grader error: {e!r}",
-                "trace": traceback.format_exc()[-2000:], "seconds": round(time.monotonic() - start, 1),
-                "finished": time.time()}
+        trace = traceback.format_exc()[-2000:].replace(os.path.abspath(root) + os.sep, "")
+        trace = re.sub(r'File "(/[^"]*/)?([^"/]+)"', r'File "\2"', trace)
+        return {"student": student, "status": "error", "error": f"grader error: {type(e).__name__}: "
+                f"{str(e).replace(os.path.abspath(root) + os.sep, '')[:300]}",
+                "trace": trace, "seconds": round(time.monotonic() - start, 1), "finished": time.time()}
+
+
+def _keep_sources(sdir: str, path: str) -> None:
+    """Unpack the student's C files once more (same safe unpacker) into sdir/sources for the
+    similarity report; nothing else is kept."""
+    dest = os.path.join(sdir, "sources")
+    import shutil
+    shutil.rmtree(dest, ignore_errors=True)
+    try:
+        files = submit.unpack(path, dest)
+    except submit.SubmissionError:
+        return
+    for rel in files:
+        if not rel.endswith(".c"):
+            os.unlink(os.path.join(dest, rel))
+
+
+def similar_pairs(out: str, students: list[str], threshold: int = SIM_THRESHOLD) -> list[tuple[str, str, int]]:
+    """Pairs of submissions whose C code is similar, by Debian's similarity-tester (sim_c -p):
+    [(student, other, percent of student's code found in other's)], highest first."""
+    import shutil
+    import subprocess
+    import tempfile
+    if shutil.which("sim_c") is None:
+        return []
+    with tempfile.TemporaryDirectory(prefix="ntlab-sim-") as tmp:
+        names = []
+        for st in students:
+            src = os.path.join(out, "students", st, "sources")
+            if not os.path.isdir(src):
+                continue
+            parts = []
+            for dirpath, _dirs, files in sorted(os.walk(src)):
+                for n in sorted(files):
+                    try:
+                        with open(os.path.join(dirpath, n), encoding="utf-8", errors="replace") as f:
+                            parts.append(f.read(1 << 20))
+                    except OSError:
+                        pass
+            if parts:
+                with open(os.path.join(tmp, st + ".c"), "w", encoding="utf-8") as f:
+                    f.write("\n".join(parts))
+                names.append(st + ".c")
+        if len(names) < 2:
+            return []
+        try:
+            r = subprocess.run(["sim_c", "-p", "-e", "-s", "-t", str(threshold)] + names, cwd=tmp,
+                               capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+    pairs = []
+    for line in r.stdout.splitlines():
+        m = re.match(r"(\S+)\.c consists for (\d+) % of (\S+)\.c material", line)
+        if m and m.group(1) != m.group(3):
+            pairs.append((m.group(1), m.group(3), int(m.group(2))))
+    return sorted(pairs, key=lambda p: -p[2])
 
 
 def run_batch(folder: str, out: str, *, jobs: int = 2, force: bool = False, seed=None, per_jobs: int = 1,
-              root: str = ROOT, timeout_scale=None, lab=None, stream=None) -> list[dict]:
+              root: str = ROOT, timeout_scale=None, lab=None, stream=None, unconfined: bool = False) -> list[dict]:
+    from grader.sandbox import check_isolation
     folder, out = os.path.abspath(folder), os.path.abspath(out)
+    submit.check_folders(os.path.abspath(root), out, out)
+    check_isolation(unconfined)
     os.makedirs(os.path.join(out, "records"), exist_ok=True)
     entries = discover(folder)
     records: dict[str, dict] = {}
@@ -190,7 +257,7 @@ def run_batch(folder: str, out: str, *, jobs: int = 2, force: bool = False, seed
             def task(student=student, path=path):
                 progress.started(student)
                 return grade_one(student, path, out, seed=seed, jobs=per_jobs, root=root,
-                                 timeout_scale=timeout_scale, lab=lab)
+                                 timeout_scale=timeout_scale, lab=lab, unconfined=unconfined)
             futures[pool.submit(task)] = student
         try:
             for fut in as_completed(futures):
@@ -205,7 +272,8 @@ def run_batch(folder: str, out: str, *, jobs: int = 2, force: bool = False, seed
             raise
     progress.close()
     ordered = [records[s] for s, _p, _e in entries if s in records]
-    write_reports(out, ordered)
+    pairs = similar_pairs(out, [r["student"] for r in ordered if r.get("status") == "graded"])
+    write_reports(out, ordered, pairs)
     return ordered
 
 
@@ -223,10 +291,10 @@ def grades_csv(records: list[dict]) -> str:
     return buf.getvalue()
 
 
-def write_reports(out: str, records: list[dict]) -> None:
+def write_reports(out: str, records: list[dict], pairs=()) -> None:
     from grader.report_html import render
     write_text_atomic(os.path.join(out, "grades.csv"), grades_csv(records))
-    write_text_atomic(os.path.join(out, "report.html"), render(records))
+    write_text_atomic(os.path.join(out, "report.html"), render(records, pairs=list(pairs)))
 
 
 def main(argv=None) -> int:
@@ -241,19 +309,28 @@ def main(argv=None) -> int:
     p.add_argument("--timeout-scale", type=float, default=None)
     p.add_argument("--lab", type=int, default=None, help="grade only this lab")
     p.add_argument("--root", default=ROOT, help=argparse.SUPPRESS)
+    p.add_argument("--unconfined", action="store_true",
+                   help="grade even where bubblewrap cannot isolate (the results say 'unconfined')")
     args = p.parse_args(argv)
     if not os.path.isdir(args.submissions):
         print(f"ntlab batch: {args.submissions}: not a folder", file=sys.stderr)
         return 2
+    from grader.sandbox import IsolationError
     start = time.monotonic()
     try:
         records = run_batch(args.submissions, args.out, jobs=args.jobs, force=args.force, seed=args.seed,
                             per_jobs=args.per_submission_jobs, root=args.root, timeout_scale=args.timeout_scale,
-                            lab=args.lab)
+                            lab=args.lab, unconfined=args.unconfined)
+    except (submit.SetupError, IsolationError) as e:
+        print(str(e), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("\nntlab batch: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
     graded = sum(1 for r in records if r["status"] == "graded")
+    flagged = [r["student"] for r in records if r.get("flagged")]
+    if flagged:
+        print(f"ntlab batch: flagged for review: {', '.join(flagged)} (see report.html)")
     print(f"ntlab batch: {graded} graded, {len(records) - graded} error(s) in {time.monotonic() - start:.0f}s; "
           f"{os.path.join(args.out, 'grades.csv')}, {os.path.join(args.out, 'report.html')}")
     return 0

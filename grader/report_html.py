@@ -13,6 +13,7 @@ table{border-collapse:collapse;margin:1em 0}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
 th{background:#f3f3f3} td.l,th.l{text-align:left}
 tr.err td{background:#fde8e8}
+tr.flag td{background:#fff4d6}
 .muted{color:#777}
 """
 
@@ -61,7 +62,7 @@ def _histogram(percents: list[float], bins: int = 10) -> str:
     return "".join(out)
 
 
-def render(records: list[dict], title: str = "ntlab batch report") -> str:
+def render(records: list[dict], title: str = "ntlab batch report", pairs: list | None = None) -> str:
     graded = [r for r in records if r.get("status") == "graded"]
     labs = sorted({lab for r in graded for lab in r.get("labs", {})})
     lab_max = {}
@@ -81,13 +82,27 @@ def render(records: list[dict], title: str = "ntlab batch report") -> str:
             pct = 100 * r["score"] / r["max_score"] if r.get("max_score") else 0
             cells = "".join(f"<td>{r['labs'].get(l, 0)}</td>" for l in labs)
             notes = ", ".join(r.get("problems", []))
-            parts.append(f"<tr><td class='l'>{_esc(r['student'])}</td>{cells}<td>{r['score']}/{r['max_score']}</td>"
+            if r.get("flagged"):
+                notes = "REVIEW: " + "; ".join(r.get("review", [])) + (" | " + notes if notes else "")
+            parts.append(f"<tr{' class=flag' if r.get('flagged') else ''}><td class='l'>{_esc(r['student'])}</td>{cells}<td>{r['score']}/{r['max_score']}</td>"
                          f"<td>{pct:.0f}</td><td class='l muted'>{_esc(notes)}</td></tr>")
         else:
             cells = "".join("<td></td>" for _ in labs)
             parts.append(f"<tr class='err'><td class='l'>{_esc(r['student'])}</td>{cells}<td>0</td><td></td>"
                          f"<td class='l'>error: {_esc(r.get('error', ''))}</td></tr>")
     parts.append("</table>")
+    # for review: flagged submissions and similar pairs
+    flagged = [r for r in records if r.get("flagged")]
+    parts.append(f"<h2>For review</h2><p>{len(flagged)} submission(s) flagged by the checks"
+                 + (": " + ", ".join(_esc(r["student"]) for r in flagged) if flagged else "") + "</p>")
+    if pairs is not None:
+        parts.append("<h3>Similar submissions (similarity-tester, sim_c)</h3>")
+        if pairs:
+            parts.append("<table><tr><th class='l'>student</th><th class='l'>similar to</th><th>% of the code</th></tr>"
+                         + "".join(f"<tr><td class='l'>{_esc(a)}</td><td class='l'>{_esc(b)}</td><td>{int(p)}</td></tr>"
+                                   for a, b, p in pairs) + "</table>")
+        else:
+            parts.append("<p class='muted'>no pair above the threshold</p>")
     # pass rate per checkpoint
     names = []
     for r in graded:

@@ -1,290 +1,584 @@
-"""Static check of student files, run by the submission pipeline before anything is built:
-refuses code that could end the QEMU run or forge the grader's records by other means than
-the lab's interfaces - port I/O (fw_cfg 0x510/0x511, isa-debug-exit 0xF4, the serial port),
-HalExitQemu / HalReadFirmwareConfigFile, the runner's authentication key and functions,
-test registration (KTEST, the .ktests section), includes outside kernel/include or the lab's
-own folder, and (re)definitions of framework symbols and macros.
+"""Checks of what a student built, not of how its text looks. Run by the submission pipeline
+inside the compile sandbox (python3 -m grader.staticcheck build SPEC.json), after the
+student files are preprocessed and compiled with the Makefile's own flags:
 
-check_files(root, files) -> list of "labs/NN-name/file.c:LINE: why" messages (empty = ok).
-It is a line-level screen, not a proof: the pipeline also authenticates the kernel's records.
+  the preprocessed source (gcc -E), parsed with a real C parser (Debian's python3-pycparser):
+    - includes only from kernel/include, the lab's own folder and the compiler's freestanding
+      headers, read from the preprocessor's line markers (so digraphs, macros and string
+      splicing cannot hide an include);
+    - no asm in the student's code (asm statements, asm labels, file-scope asm, .incbin);
+    - no #pragma, no attributes outside a short allowed list (no section, alias, weak,
+      constructor, visibility...);
+    - no casts of integers or data pointers to function pointers, and no function pointer
+      initialised or assigned from a non-function;
+    - no identifier of the test framework, the runner's authentication, or the QEMU exit;
+  each student object file (python3-pyelftools for symbols and sections, objdump for the code):
+    - undefined symbols within the lab's API: what kernel/include and the lab's headers
+      declare, minus the framework-only names;
+    - no privileged instruction (binutils' objdump: port I/O, MSRs, control/debug registers, descriptor tables,
+      hlt/cli/sti, popf, int n, far transfers...) except the lab's intrinsics (invlpg in lab 02);
+    - no section of its own (only .text, .rodata*, .data*, .bss and debug information);
+    - no global definition outside the names the lab's stub file defines.
+Every check is linear in the size of its input and reports "file:line: why".
+
+check_files(root, files) is the same source check run on the host for `python3 -m
+grader.staticcheck [ROOT]` (a student can run it on their own tree).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
+import subprocess
 import sys
 
-# Compiler-provided freestanding headers a student may include with <...>.
-FREESTANDING = {"stdarg.h", "stddef.h", "stdint.h", "stdbool.h", "stdalign.h", "stdnoreturn.h",
-                "limits.h", "float.h", "iso646.h"}
-
-# identifier -> why it is refused
+# identifier -> why it is refused (the test framework, its authentication, the QEMU exit)
 FORBIDDEN_IDENTIFIERS = {
     "HalExitQemu": "ends the QEMU run; only the framework's ktest runner and bugcheck code may",
     "HalReadFirmwareConfigFile": "reads QEMU's fw_cfg files, which carry the grader's secret",
     "HalSerialWrite": "writes the serial port directly; use DbgPrint",
-    "KtRunTests": "runs the test framework",
+    "HalSerialNewLineIfNeeded": "writes the serial port directly; use DbgPrint",
     "KiTestsStart": "walks the test registry",
     "KiTestsEnd": "walks the test registry",
-    "KTEST": "registers a ktest; tests belong to the lab's tests/ folder",
-    "KTEST_EX": "registers a ktest; tests belong to the lab's tests/ folder",
-    "KTEST_STOP": "registers a ktest; tests belong to the lab's tests/ folder",
+    "KiTestCodeStart": "is the test code's bounds",
+    "KiTestCodeEnd": "is the test code's bounds",
     "KiStopRecord": "prints the framework's STOP record",
     "KiBugCheckActive": "is the bugcheck's own state",
 }
 FORBIDDEN_PREFIXES = {
-    "KtpAuth": "is the ktest runner's authentication key and state",
     "Kt": "is the ktest framework (tests use it; student code may not print or sign test records)",
-    "KTEST_CONTEXT": "is the ktest framework's test context",
-    "PKTEST_CONTEXT": "is the ktest framework's test context",
-    "KtAuth": "tags the framework's records with the grader's key",
-    "KtEmit": "prints the framework's authenticated records",
-    "KtpEmit": "prints the framework's authenticated records",
-    "KtpLastTag": "is the ktest runner's authentication state",
+    "KTEST": "is the ktest framework",
+    "PKTEST": "is the ktest framework",
     "RtlHmacSha256": "computes the tags that authenticate the framework's records",
-    "__outbyte": "does port I/O (isa-debug-exit 0xF4, fw_cfg 0x510/0x511, COM1)",
-    "__outword": "does port I/O (isa-debug-exit 0xF4, fw_cfg 0x510/0x511, COM1)",
-    "__outdword": "does port I/O (isa-debug-exit 0xF4, fw_cfg 0x510/0x511, COM1)",
-    "__inbyte": "does port I/O (fw_cfg 0x510/0x511, COM1)",
-    "__inword": "does port I/O (fw_cfg 0x510/0x511, COM1)",
-    "__indword": "does port I/O (fw_cfg 0x510/0x511, COM1)",
+    "RtlSha256": "is the hash under the authentication tags",
+    "__outbyte": "does port I/O", "__outword": "does port I/O", "__outdword": "does port I/O",
+    "__inbyte": "does port I/O", "__inword": "does port I/O", "__indword": "does port I/O",
 }
-PORTS = {0x510: "the fw_cfg selector port 0x510", 0x511: "the fw_cfg data port 0x511",
-         0xF4: "the isa-debug-exit port 0xF4", 0x3F8: "the serial port COM1 (0x3F8)"}
+# Symbols a student object may define only if the stub does; may use if a header declares them.
+ALLOWED_ATTRIBUTES = {"noreturn", "unused", "used", "maybe_unused", "format", "packed", "aligned",
+                      "always_inline", "noinline", "cold", "hot", "const", "pure", "warn_unused_result",
+                      "nonnull", "returns_nonnull", "malloc", "deprecated", "fallthrough", "may_alias",
+                      "nonstring", "sentinel", "noclone", "no_reorder", "access"}
+SECTION_RE = re.compile(r"^(\.text|\.text\.(unlikely|hot|startup)|\.rodata|\.rodata\.(str\d+\.\d+|cst\d+)|"
+                        r"\.data|\.data\.rel\.ro(\.local)?|\.bss|\.comment|\.note\.GNU-stack|\.symtab|\.strtab|"
+                        r"\.shstrtab|\.group|\.rela\.(text|rodata|data)(\..*)?|\.rela?\.debug_\w+|\.debug_\w+|)$")
+_PRIV = [
+    ("in ins insb insw insd out outs outsb outsw outsd", "port I/O"),
+    ("rdmsr wrmsr", "a model-specific register"),
+    ("hlt", "halts the processor"), ("cli", "masks interrupts"), ("sti", "enables interrupts"),
+    ("popf popfq popfd", "can change IF and IOPL"),
+    ("int int1 int3 into", "a software interrupt"), ("iret iretq iretd", "returns from an interrupt"),
+    ("lgdt lidt lldt ltr sgdt sidt sldt str", "a descriptor table or the task register"),
+    ("smsw lmsw clts", "CR0"), ("invd wbinvd", "the caches"), ("invlpg invpcid", "flushes the TLB"),
+    ("swapgs wrfsbase wrgsbase", "a segment base"), ("sysret sysretq sysexit syscall sysenter", "mode switches"),
+    ("xsetbv rdpmc monitor mwait rsm vmcall vmmcall", "a system instruction"),
+    ("ljmp lcall retf retfq lret lretq", "a far transfer"),
+]
+PRIVILEGED = {mn: why for names, why in _PRIV for mn in names.split()}
+LAB_INTRINSICS = {2: {"invlpg"}}    # lab number -> privileged mnemonics its contract needs
+COMPILER_HELPERS = {"memcpy", "memset", "memmove", "memcmp"}
 
-_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ASM_RE = re.compile(r"\b(?:__asm__|__asm|asm)\b")
-_PORT_INSN_RE = re.compile(r"(?<![A-Za-z0-9_.%$])(?:in|out|ins|outs)[bwlq]?\b", re.I)
-_ASM_DIRECTIVE_RE = re.compile(r"\.(?:incbin|include|section|pushsection)\b")
-_NUM_RE = re.compile(r"\b(0[xX][0-9A-Fa-f]+|[0-9]+)[uUlL]*\b")
-_DEF_RE = re.compile(r"^\s*#\s*(define|undef)\s+([A-Za-z_][A-Za-z0-9_]*)")
-_INCLUDE_RE = re.compile(r'^\s*#\s*(include|include_next|import)\b\s*(.*)$')
-_FUNC_DEF_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\([^;{}]*\)\s*(?:__attribute__\s*\(\(.*?\)\)\s*)*\{")
-_VAR_DEF_RE = re.compile(r"^(?!\s*(?:static|extern|typedef|return)\b)[A-Za-z_][\w\s\*]*?\b([A-Za-z_]\w*)\s*"
-                         r"(?:\[[^\]]*\])?\s*(?:=[^;]*)?;\s*$")
-_SECTION_RE = re.compile(r"__attribute__\s*\(\(.*\b(section|alias|weak|constructor)\b")
-
-
-def _strip(text: str) -> tuple[str, str]:
-    """(code with comments blanked, code with comments and string/char literals blanked);
-    newlines are kept so that line numbers stay right."""
-    keep_str, no_str = [], []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            keep_str.append(" " * (j - i)), no_str.append(" " * (j - i))
-            i = j
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            j = n if j < 0 else j + 2
-            blank = "".join("\n" if ch == "\n" else " " for ch in text[i:j])
-            keep_str.append(blank), no_str.append(blank)
-            i = j
-        elif c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
-            j = min(j + 1, n)
-            keep_str.append(text[i:j])
-            no_str.append(c + " " * max(0, j - i - 2) + (c if j - i >= 2 else ""))
-            i = j
-        else:
-            keep_str.append(c), no_str.append(c)
-            i += 1
-    return "".join(keep_str), "".join(no_str)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MARKER = re.compile(r'^#\s*(?:line\s+)?(\d+)\s+"((?:[^"\\]|\\.)*)"')
 
 
-def _depths(code: str) -> list[int]:
-    """Brace depth before each character of code (comments and strings already blanked)."""
-    out, d = [], 0
-    for ch in code:
-        out.append(d)
-        if ch == "{":
-            d += 1
-        elif ch == "}":
-            d = max(0, d - 1)
-    out.append(d)
-    return out
-
-
-def _line_of(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1
-
-
-def framework_symbols(root: str, student_paths: set[str]) -> tuple[set[str], set[str]]:
-    """(functions and globals defined by the framework's .c files, macros of kernel/include)."""
-    funcs: set[str] = set()
-    macros: set[str] = set()
-    for base in ("kernel", "labs"):
-        for dirpath, _dirs, names in os.walk(os.path.join(root, base)):
-            for name in names:
-                path = os.path.join(dirpath, name)
-                rel = os.path.relpath(path, root).replace(os.sep, "/")
-                if rel in student_paths or base == "labs" and "/tests/" not in rel:
-                    continue
-                if name.endswith(".c"):
-                    try:
-                        code = _strip(open(path, encoding="utf-8", errors="replace").read())[1]
-                    except OSError:
-                        continue
-                    depth = _depths(code)
-                    for m in _FUNC_DEF_RE.finditer(code):
-                        if depth[m.start()]:
-                            continue
-                        start = code.rfind("\n", 0, m.start()) + 1
-                        head = code[start:m.start()]
-                        if "static" not in head and m.group(1) not in ("if", "for", "while", "switch"):
-                            funcs.add(m.group(1))
-                elif name.endswith(".h"):
-                    try:
-                        for line in open(path, encoding="utf-8", errors="replace"):
-                            m = _DEF_RE.match(line)
-                            if m and m.group(1) == "define":
-                                macros.add(m.group(2))
-                    except OSError:
-                        pass
-    return funcs, macros
-
-
-def _include_ok(target: str, root: str, lab_dir: str) -> str | None:
-    """None if an include target is allowed, else why not."""
-    target = target.strip()
-    m = re.match(r'^"([^"]*)"', target) or re.match(r"^<([^>]*)>", target)
-    if not m:
-        return f"#include {target}: only #include \"file.h\" or <file.h> with a literal name is allowed"
-    name = m.group(1)
-    parts = name.replace("\\", "/").split("/")
-    if name.startswith(("/", "\\")) or ".." in parts or not name:
-        return f"#include {target}: absolute paths and '..' are not allowed"
-    if target.startswith("<"):
-        if name in FREESTANDING or os.path.isfile(os.path.join(root, "kernel", "include", name)):
-            return None
-        return f"#include {target}: only kernel/include headers and the compiler's freestanding headers"
-    if os.path.isfile(os.path.join(root, "kernel", "include", name)) or \
-            os.path.isfile(os.path.join(root, lab_dir, name)):
-        return None
-    return f"#include {target}: not a header of kernel/include or of {lab_dir}/"
-
-
-def check_text(text: str, rel: str, root: str, lab_dir: str, funcs: set[str], macros: set[str]) -> list[str]:
-    """The problems of one student file (rel: its path in the tree, e.g. labs/01-pfn/pfndb.c)."""
-    problems: list[str] = []
-    text = text.replace("\\\r\n", "").replace("\\\n", "")     # join continued lines first
-    with_str, code = _strip(text)
-
-    def say(pos_or_line, why):
-        line = pos_or_line if isinstance(pos_or_line, int) and pos_or_line < 0 else None
-        no = -pos_or_line if line is not None else _line_of(code, pos_or_line)
-        problems.append(f"{rel}:{no}: {why}")
-
-    if "\0" in text:
-        problems.append(f"{rel}:1: the file contains NUL bytes (not a C source file)")
-    for no, line in enumerate(code.split("\n"), 1):
-        m = _INCLUDE_RE.match(line)
-        if m:
-            if m.group(1) != "include":
-                problems.append(f"{rel}:{no}: #{m.group(1)} is not allowed")
-            else:
-                raw = with_str.split("\n")[no - 1]
-                why = _include_ok(_INCLUDE_RE.match(raw).group(2), root, lab_dir)
-                if why:
-                    problems.append(f"{rel}:{no}: {why}")
-            continue
-        m = _DEF_RE.match(line)
-        if m and m.group(2) in macros:
-            problems.append(f"{rel}:{no}: #{m.group(1)} {m.group(2)} redefines a framework macro "
-                            f"(kernel/include)")
-        if "##" in line:
-            problems.append(f"{rel}:{no}: token pasting (##) is not allowed in student files "
-                            f"(it can assemble names the static check refuses)")
-        if re.match(r"^\s*#\s*(pragma\s+(push_macro|pop_macro|GCC\s+poison|redefine_extname)|line\b)", line):
-            problems.append(f"{rel}:{no}: this preprocessor directive is not allowed in student files")
-        if _SECTION_RE.search(line):
-            problems.append(f"{rel}:{no}: __attribute__(({_SECTION_RE.search(line).group(1)})) is not "
-                            f"allowed in student files (it can hook into the framework)")
-    for m in _IDENT_RE.finditer(code):
-        ident = m.group(0)
-        why = FORBIDDEN_IDENTIFIERS.get(ident)
-        if why is None:
-            for prefix, reason in FORBIDDEN_PREFIXES.items():
-                if ident.startswith(prefix):
-                    why = reason
-                    break
-        if why:
-            say(m.start(), f"uses {ident}, which {why}")
-    for m in _ASM_RE.finditer(code):
-        # the asm statement: up to the matching ')' (strings kept, for the instructions)
-        start = m.end()
-        depth, j = 0, start
-        while j < len(with_str):
-            ch = with_str[j]
-            if ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-                if depth <= 0:
-                    break
-            elif ch == ";" and depth == 0:
-                break
-            j += 1
-        body = with_str[start:j + 1]
-        strings = " ".join(re.findall(r'"((?:[^"\\]|\\.)*)"', body))
-        if _PORT_INSN_RE.search(strings):
-            port = _port_named(body)
-            say(m.start(), f"inline assembly does port I/O ({_PORT_INSN_RE.search(strings).group(0)})"
-                           + (f" on {port}" if port else "") + "; student code may not touch I/O ports")
-        if _ASM_DIRECTIVE_RE.search(strings):
-            say(m.start(), f"inline assembly uses the directive {_ASM_DIRECTIVE_RE.search(strings).group(0)}, "
-                           f"which is not allowed in student files")
-    depth = _depths(code)
-    for m in _FUNC_DEF_RE.finditer(code):
-        name = m.group(1)
-        if depth[m.start()] == 0 and name in funcs and \
-                not re.search(r"\b(if|while|for|switch|return)\s*\($|[=(,]\s*$",
-                              code[code.rfind("\n", 0, m.start()) + 1:m.start()]):
-            say(m.start(), f"defines {name}, which the framework already defines (do not redefine "
-                           f"framework functions)")
-    offset = 0
-    for no, line in enumerate(code.split("\n"), 1):
-        m = _VAR_DEF_RE.match(line)
-        top = depth[offset] == 0
-        offset += len(line) + 1
-        if top and m and m.group(1) in funcs and not line.lstrip().startswith("#"):
-            problems.append(f"{rel}:{no}: defines {m.group(1)}, which the framework already defines")
-    return problems
-
-
-def _port_named(text: str) -> str | None:
-    for m in _NUM_RE.finditer(text):
-        try:
-            v = int(m.group(1), 0)
-        except ValueError:
-            continue
-        if v in PORTS:
-            return PORTS[v]
+def _forbidden(ident: str) -> str | None:
+    why = FORBIDDEN_IDENTIFIERS.get(ident)
+    if why:
+        return why
+    for prefix, reason in FORBIDDEN_PREFIXES.items():
+        if ident.startswith(prefix):
+            return reason
     return None
 
 
+# ---------------------------------------------------------------- tokens (linear)
+
+_TOKEN = re.compile(r'''\s+|[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\d[\w.]*|'''
+                    r'''\.\.\.|<<=|>>=|->|\+\+|--|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^!=<>]=|.''', re.S)
+
+
+def tokens(line: str):
+    """The tokens of one line of preprocessed C (no comments remain after gcc -E)."""
+    return [m.group(0) for m in _TOKEN.finditer(line) if not m.group(0).isspace()]
+
+
+def split_lines(text: str):
+    """[(file, line, text)] for every source line of gcc -E output, from its line markers."""
+    cur, no = "", 0
+    out = []
+    for raw in text.split("\n"):
+        m = _MARKER.match(raw)
+        if m:
+            cur, no = m.group(2).encode().decode("unicode_escape"), int(m.group(1))
+            out.append((cur, 0, None))
+            continue
+        out.append((cur, no, raw))
+        no += 1
+    return out
+
+
+def _attribute_names(toks: list[str], i: int) -> tuple[list[str], int]:
+    """Names inside __attribute__((...)) starting at toks[i] == '(' ; returns (names, index after)."""
+    depth, names, expect = 0, [], False
+    j = i
+    while j < len(toks):
+        t = toks[j]
+        if t == "(":
+            depth += 1
+            if depth == 2:
+                expect = True
+        elif t == ")":
+            depth -= 1
+            if depth == 0:
+                return names, j + 1
+        elif t == "," and depth == 2:
+            expect = True
+        elif expect and depth == 2 and _IDENT.fullmatch(t):
+            names.append(t.strip("_"))
+            expect = False
+        j += 1
+    return names, j
+
+
+def check_preprocessed(text: str, rel: str, lab_dir: str, compiler_include: str) -> tuple[list[str], set[str]]:
+    """Source checks of one preprocessed student file. Returns (problems, the files it included)."""
+    problems: list[str] = []
+    included: set[str] = set()
+    lines = split_lines(text)
+    allowed_prefixes = ("kernel/include/", lab_dir + "/")
+    for f, _no, raw in lines:
+        if raw is None and f not in included:
+            included.add(f)
+            if f == rel or f in ("<built-in>", "<command-line>", "<stdin>") or f.endswith("//") or f.startswith(allowed_prefixes) and \
+                    ".." not in f.split("/") or compiler_include and f.startswith(compiler_include + "/"):
+                continue
+            where = next((f"{rel}:{n}" for ff, n, r in lines if ff == rel and r is not None), f"{rel}:1")
+            problems.append(f"{where}: includes {esc(f)}: only kernel/include, {lab_dir}/ and the compiler's "
+                            f"freestanding headers may be included")
+    # the student's own lines, joined per line with their tokens (a construct may span lines)
+    toks: list[tuple[str, int]] = []
+    for f, no, raw in lines:
+        if raw is None or f != rel:
+            continue
+        s = raw.strip()
+        if s.startswith("#"):
+            if s.startswith("#pragma") or s.startswith("# pragma"):
+                problems.append(f"{rel}:{no}: #pragma is not allowed in student files")
+            continue
+        toks += [(t, no) for t in tokens(raw)]
+    words = [t for t, _ in toks]
+    seen_forbidden = set()
+    i = 0
+    while i < len(toks):
+        t, no = toks[i]
+        if t in ("asm", "__asm__", "__asm"):
+            problems.append(f"{rel}:{no}: assembly ({t}) is not allowed in student files; the framework "
+                            f"offers the intrinsics a lab needs")
+        elif t in ("__attribute__", "__attribute"):
+            names, j = _attribute_names(words, i + 1)
+            bad = [n for n in names if n not in ALLOWED_ATTRIBUTES]
+            for n in bad:
+                problems.append(f"{rel}:{no}: __attribute__(({esc(n)})) is not allowed in student files "
+                                f"(allowed: {', '.join(sorted(ALLOWED_ATTRIBUTES))})")
+            i = max(j, i + 1)
+            continue
+        elif t == "_Pragma":
+            problems.append(f"{rel}:{no}: _Pragma is not allowed in student files")
+        elif _IDENT.fullmatch(t) and (t, no) not in seen_forbidden:
+            why = _forbidden(t)
+            if why:
+                seen_forbidden.add((t, no))
+                problems.append(f"{rel}:{no}: uses {t}, which {why}")
+        i += 1
+    return problems, included
+
+
+# ---------------------------------------------------------------- the C parser
+
+_GNU_WORDS = {"__extension__": "", "__inline__": "inline", "__inline": "inline", "__restrict__": "restrict",
+              "__restrict": "restrict", "__volatile__": "volatile", "__const": "const", "__signed__": "signed",
+              "__builtin_offsetof": "offsetof", "_Noreturn": "", "__alignof__": "sizeof", "_Alignof": "sizeof"}
+
+
+def _clean_for_parser(text: str, rel: str = "") -> str:
+    """gcc -E output that pycparser can parse: GNU attributes and asm removed (checked by
+    check_preprocessed), GNU spellings mapped to C99; line structure kept for coordinates.
+    The bodies of the headers' (framework) inline functions become prototypes: the checks
+    look at the student's code, and the parser has less to read."""
+    out_lines = []
+    pending_attr = 0        # open parentheses of an __attribute__ or asm spanning lines
+    cur = ""
+    depth = 0               # brace depth of the whole translation unit
+    skipping = 0            # >0: inside a header function's body (its depth)
+    last = ""               # the last token kept
+    for raw in text.split("\n"):
+        if raw.startswith("#"):
+            m = _MARKER.match(raw)
+            if m:
+                cur = m.group(2)
+            out_lines.append(raw if m else "")
+            continue
+        own = cur == rel
+        out = []
+        for m in _TOKEN.finditer(raw):
+            t = m.group(0)
+            if t.isspace():
+                continue
+            if skipping:
+                if t == "{":
+                    depth += 1
+                elif t == "}":
+                    depth -= 1
+                    if depth < skipping:
+                        skipping = 0
+                        out.append(";")
+                        last = ";"
+                continue
+            if pending_attr:
+                if t == "(":
+                    pending_attr += 1
+                elif t == ")":
+                    pending_attr -= 1
+                    if pending_attr == 1:       # closed the outer parenthesis
+                        pending_attr = 0
+                        if out and out[-1] == "@asm":
+                            out[-1] = "(void)0"
+                continue
+            if t in ("__attribute__", "__attribute", "asm", "__asm__", "__asm"):
+                pending_attr = 1                # waiting for '('
+                if t not in ("__attribute__", "__attribute"):
+                    out.append("@asm")
+                continue
+            if t in ("volatile", "goto", "inline", "__volatile__", "__inline__") and out and out[-1] == "@asm":
+                continue
+            if t == "{":
+                if not own and rel and depth == 0 and last == ")":
+                    depth += 1
+                    skipping = depth
+                    continue
+                depth += 1
+            elif t == "}":
+                depth = max(0, depth - 1)
+            t = _GNU_WORDS.get(t, t)
+            out.append(t)
+            last = t
+        out_lines.append(" ".join(x for x in out if x != "@asm"))
+    prelude = "typedef int __builtin_va_list; typedef int _Bool_t;\n"
+    return prelude + "\n".join(out_lines)
+
+
+def parse_c(text: str, rel: str = ""):
+    """(pycparser AST, None) or (None, "line: why"); rel: the student's file (its code is
+    parsed whole, the headers' function bodies are not)."""
+    try:
+        from pycparser import c_parser
+    except ImportError:
+        return None, "python3-pycparser is not installed (apt-get install python3-pycparser)"
+    try:
+        return c_parser.CParser().parse(_clean_for_parser(text, rel), "<preprocessed>"), None
+    except Exception as e:     # pycparser raises ParseError (and can fail on deep nesting)
+        return None, str(e)
+
+
+def _is_funcptr(t, typedefs, depth=0) -> bool:
+    from pycparser import c_ast
+    if depth > 20:
+        return False
+    while isinstance(t, c_ast.Typename) or isinstance(t, c_ast.Decl):
+        t = t.type
+    if isinstance(t, c_ast.PtrDecl):
+        inner = t.type
+        while isinstance(inner, c_ast.TypeDecl) and isinstance(inner.type, c_ast.IdentifierType):
+            name = " ".join(inner.type.names)
+            if name in typedefs:
+                inner = typedefs[name]
+            else:
+                break
+        return isinstance(inner, c_ast.FuncDecl)
+    if isinstance(t, c_ast.TypeDecl) and isinstance(t.type, c_ast.IdentifierType):
+        name = " ".join(t.type.names)
+        if name in typedefs:
+            return _is_funcptr(typedefs[name], typedefs, depth + 1)
+    return False
+
+
+def check_ast(ast, rel: str) -> tuple[list[str], set[str]]:
+    """(problems in the student's own code, names the headers declare as functions or externs)."""
+    from pycparser import c_ast
+    problems: list[str] = []
+    declared: set[str] = set()
+    typedefs: dict = {}
+    functions: set[str] = set()
+    funcptrs: set[str] = set()
+
+    def own(node) -> bool:
+        return node is not None and node.coord is not None and node.coord.file == rel
+
+    def fn_value(expr) -> bool:
+        """expr is a function designator, a function pointer variable, &function or 0."""
+        if isinstance(expr, c_ast.UnaryOp) and expr.op == "&":
+            expr = expr.expr
+        if isinstance(expr, c_ast.ID):
+            return expr.name in functions or expr.name in funcptrs
+        if isinstance(expr, c_ast.Constant):
+            return expr.value in ("0", "0L", "0UL", "0ULL")
+        if isinstance(expr, c_ast.Cast):
+            return _is_funcptr(expr.to_type, typedefs) and fn_value(expr.expr)
+        if isinstance(expr, c_ast.TernaryOp):
+            return fn_value(expr.iftrue) and fn_value(expr.iffalse)
+        return False
+
+    stack = [ast]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, c_ast.Typedef):
+            typedefs[node.name] = node.type
+        elif isinstance(node, c_ast.Decl) and node.name:
+            if isinstance(node.type, c_ast.FuncDecl):
+                functions.add(node.name)
+                if node.coord and node.coord.file != rel and "static" not in (node.storage or []):
+                    declared.add(node.name)
+            elif "extern" in (node.storage or []) and node.coord and node.coord.file != rel:
+                declared.add(node.name)
+            if _is_funcptr(node.type, typedefs):
+                funcptrs.add(node.name)
+                if own(node) and node.init is not None and not fn_value(node.init):
+                    problems.append(f"{rel}:{node.coord.line}: {node.name} is a function pointer initialised "
+                                    f"from a value that is not a function")
+        elif isinstance(node, c_ast.FuncDef):
+            functions.add(node.decl.name)
+        elif isinstance(node, c_ast.Cast) and own(node) and _is_funcptr(node.to_type, typedefs):
+            if not fn_value(node.expr):
+                problems.append(f"{rel}:{node.coord.line}: casts an integer or data pointer to a function "
+                                f"pointer")
+        elif isinstance(node, c_ast.Assignment) and own(node) and isinstance(node.lvalue, c_ast.ID) and \
+                node.lvalue.name in funcptrs and not fn_value(node.rvalue):
+            problems.append(f"{rel}:{node.coord.line}: assigns a value that is not a function to the "
+                            f"function pointer {node.lvalue.name}")
+        # children in source order (the stack is LIFO)
+        stack.extend(reversed([c for _n, c in node.children()]))
+    return problems, declared
+
+
+# ---------------------------------------------------------------- objects
+
+def object_symbols(path: str) -> tuple[set[str], set[str]]:
+    """(global definitions, undefined symbols) of an ELF object."""
+    from elftools.elf.elffile import ELFFile
+    defined, undefined = set(), set()
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        symtab = elf.get_section_by_name(".symtab")
+        for s in symtab.iter_symbols() if symtab else []:
+            if not s.name or s["st_info"]["type"] in ("STT_FILE", "STT_SECTION"):
+                continue
+            if s["st_shndx"] == "SHN_UNDEF":
+                undefined.add(s.name)
+            elif s["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK", "STB_GNU_UNIQUE"):
+                defined.add(s.name)
+    return defined, undefined
+
+
+_PREFIXES = {"rep", "repz", "repe", "repnz", "repne", "lock", "data16", "data32", "addr32", "cs", "ds", "ss", "es",
+             "fs", "gs", "notrack", "bnd", "rex", "rex.w", "xacquire", "xrelease"}
+_INSN = re.compile(r"^\s*([0-9a-f]+):\s+(.*)$")
+_LINE = re.compile(r"^(\S+):(\d+)(?: \(discriminator \d+\))?$")
+
+
+def _privileged(insn: str) -> str | None:
+    """Why an objdump (AT&T) instruction is privileged, or None."""
+    words = insn.split()
+    while words and words[0] in _PREFIXES:
+        words = words[1:]
+    if not words:
+        return None
+    mn, ops = words[0], " ".join(words[1:])
+    why = PRIVILEGED.get(mn)
+    if why is None and len(mn) > 2 and mn[-1] in "bwlq" and mn[:-1] in PRIVILEGED:
+        why, mn = PRIVILEGED[mn[:-1]], mn[:-1]
+    if why is None and mn.startswith("mov") and re.search(r"%[cd]r\d+\b", ops):
+        why = "a control or debug register"
+    if why is None and mn.startswith("mov") and re.search(r",\s*%(cs|ss)\b", ops):
+        why = "a segment register"
+    return f"{mn}|{why}" if why else None
+
+
+def check_object(path: str, rel: str, lab: int, allowed_defs: set[str], api: set[str]) -> list[str]:
+    """Problems of one student object file (see the module comment). Symbols and sections are
+    read with pyelftools; the code is disassembled by binutils' objdump (linear sweep, with
+    the source line of each instruction from the debug information)."""
+    from elftools.elf.elffile import ELFFile
+    problems: list[str] = []
+    intrinsics = LAB_INTRINSICS.get(lab, set())
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        symtab = elf.get_section_by_name(".symtab")
+        for s in symtab.iter_symbols() if symtab else []:
+            if not s.name or s["st_info"]["type"] in ("STT_FILE", "STT_SECTION"):
+                continue
+            if s["st_shndx"] == "SHN_UNDEF":
+                if s.name not in api or _forbidden(s.name):
+                    why = _forbidden(s.name) or "is not part of the lab's interface (kernel/include and the " \
+                                                "lab's headers)"
+                    problems.append(f"{rel}:1: uses {esc(s.name)}, which {why}")
+            elif s["st_info"]["bind"] != "STB_LOCAL" and s.name not in allowed_defs:
+                problems.append(f"{rel}:1: defines the global symbol {esc(s.name)}, which is not one of the "
+                                f"lab's names (make it static, or use the names of the stub file)")
+        for sec in elf.iter_sections():
+            if not SECTION_RE.match(sec.name):
+                problems.append(f"{rel}:1: has its own section {esc(sec.name)} (only .text, .rodata, .data, "
+                                f".bss and debug information)")
+    r = subprocess.run(["objdump", "-d", "-l", "-w", "--no-show-raw-insn", path], capture_output=True, text=True,
+                       timeout=120)
+    if r.returncode != 0:
+        return problems + [f"{rel}:1: objdump cannot read the object ({esc(r.stderr.strip()[-200:])})"]
+    where, func, own = f"{rel}:1", "?", "1"
+    for line in r.stdout.splitlines():
+        m = _LINE.match(line)
+        if m:
+            f, no = m.group(1), m.group(2)
+            if f.endswith(rel):
+                own = no
+                where = f"{rel}:{no}"
+            else:
+                where = f"{rel}:{own} (inlined from {esc(os.path.basename(f))}:{no})"
+            continue
+        if line.endswith(">:"):
+            func = line.split("<", 1)[-1][:-2]
+            continue
+        m = _INSN.match(line)
+        if not m:
+            continue
+        insn = m.group(2).split("#")[0].strip()
+        if insn.startswith("(bad)"):
+            problems.append(f"{where}: bytes in {esc(func)} at {m.group(1)} are not valid x86-64 instructions")
+            continue
+        hit = _privileged(insn)
+        if hit:
+            mn, why = hit.split("|", 1)
+            if mn not in intrinsics:
+                problems.append(f"{where} (in {esc(func)}): privileged instruction '{esc(insn)}' ({why}); "
+                                f"student code may not use it")
+    return problems
+
+
+def esc(text: str) -> str:
+    """text with control bytes, quotes and non-ASCII escaped (safe in logs and terminals)."""
+    return "".join(c if 0x20 <= ord(c) < 0x7f and c not in "\"\\" else
+                   ("\\" + c if c in "\"\\" else repr(c)[1:-1] if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+                   for c in str(text))
+
+
+# ---------------------------------------------------------------- the sandboxed build step
+
+def build_step(spec: dict) -> dict:
+    """Run inside the compile sandbox (cwd: the compile tree). spec: {"files": {rel: lab number},
+    "stubs": {rel: path of the stub copy}, "objdir": "build/none/obj"}. Preprocesses, checks,
+    compiles each student file and checks its object. Returns {"problems": [...],
+    "diagnostics": "...", "built": [rel...]}."""
+    cflags = spec.get("cflags")
+    if not cflags:
+        env = dict(os.environ, NTLAB_DEPS_OK="1")
+        r = subprocess.run(["make", "-s", "--no-print-directory", "SOL=none", "print-cflags"], capture_output=True,
+                           text=True, env=env, timeout=120)
+        if r.returncode != 0:
+            return {"problems": [], "diagnostics": "", "error": "make print-cflags failed: " + r.stderr[-2000:]}
+        cflags = [c for c in shlex.split(r.stdout) if c not in ("-MMD", "-MP")]
+    inc = subprocess.run(["gcc", "-print-file-name=include"], capture_output=True, text=True).stdout.strip()
+    jobs = [(rel, lab, cflags, inc, spec["objdir"], spec["stubs"].get(rel), spec.get("allowed_defs", {}).get(rel))
+            for rel, lab in sorted(spec["files"].items())]
+    if len(jobs) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        import elftools.elf.elffile  # noqa: F401 (imported once, before the workers fork)
+        import pycparser.c_parser  # noqa: F401 (the same)
+        with ProcessPoolExecutor(max_workers=min(len(jobs), max(1, min(os.cpu_count() or 1, 4)))) as pool:
+            outcomes = list(pool.map(_build_one, jobs))
+    else:
+        outcomes = [_build_one(j) for j in jobs]
+    problems = [p for o in outcomes for p in o[0]]
+    diags = "".join(o[1] for o in outcomes)
+    built = [rel for (rel, *_rest), o in zip(jobs, outcomes) if o[2]]
+    return {"problems": problems, "diagnostics": diags, "built": built, "cflags": cflags}
+
+
+def _build_one(job) -> tuple[list[str], str, bool]:
+    """One student file: compile (keeping the preprocessed source), check the source, check
+    the object. Returns (problems, compiler diagnostics, built and accepted)."""
+    rel, lab, cflags, inc, objdir, stub, allowed = job
+    lab_dir = "/".join(rel.split("/")[:2])
+    base = rel[:-2]
+    tmp_obj = os.path.join("build", "check", base + ".o")
+    os.makedirs(os.path.dirname(tmp_obj), exist_ok=True)
+    cc = subprocess.run(["gcc"] + cflags + ["-save-temps=obj", "-c", rel, "-o", tmp_obj], capture_output=True,
+                        text=True, timeout=300)
+    if cc.returncode != 0:
+        return [], cc.stderr, False
+    with open(tmp_obj[:-2] + ".i", encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    mine, _inc = check_preprocessed(text, rel, lab_dir, inc)
+    ast, err = parse_c(text, rel)
+    declared: set[str] = set()
+    if ast is None:
+        m = re.search(r":(\d+):", err or "")
+        mine.append(f"{rel}:{m.group(1) if m else 1}: the checker's C parser (pycparser) cannot read this "
+                    f"code ({esc((err or '').split(': ', 1)[-1][:200])}); write plain C11 without GNU "
+                    f"extensions")
+    else:
+        more, declared = check_ast(ast, rel)
+        mine += more
+    if mine:
+        return mine, "", False
+    if allowed is not None:
+        allowed_defs = set(allowed)
+    else:
+        allowed_defs = set()
+        if stub:
+            sobj = os.path.join("build", "check", base + ".stub.o")
+            sc = subprocess.run(["gcc"] + cflags + ["-c", stub, "-o", sobj], capture_output=True, text=True,
+                                timeout=300)
+            if sc.returncode == 0:
+                allowed_defs = object_symbols(sobj)[0]
+    api = {n for n in declared if not _forbidden(n)} | COMPILER_HELPERS
+    objp = check_object(tmp_obj, rel, lab, allowed_defs, api)
+    if objp:
+        return objp, "", False
+    obj = os.path.join(objdir, base + ".o")
+    os.makedirs(os.path.dirname(obj), exist_ok=True)
+    os.replace(tmp_obj, obj)
+    return [], "", True
+
+
+# ---------------------------------------------------------------- on the host
+
 def check_files(root: str, files: dict[str, str]) -> list[str]:
-    """Check student files. files maps the path in the tree (labs/NN-name/file.c) to the path
-    of the file to read (the submission's copy). Returns every problem found."""
+    """Source checks of student files on this machine (preprocessed with the tree's headers).
+    files maps the path in the tree (labs/NN-name/file.c) to the file to read."""
     root = os.path.abspath(root)
-    funcs, macros = framework_symbols(root, set(files))
+    inc = subprocess.run(["gcc", "-print-file-name=include"], capture_output=True, text=True).stdout.strip()
     problems: list[str] = []
     for rel in sorted(files):
         lab_dir = "/".join(rel.split("/")[:2])
-        try:
-            with open(files[rel], "rb") as f:
-                data = f.read()
-        except OSError as e:
-            problems.append(f"{rel}:1: cannot read: {e.strerror or e}")
+        r = subprocess.run(["gcc", "-std=gnu11", "-ffreestanding", "-Ikernel/include", f"-I{lab_dir}", "-E",
+                            "-x", "c", "-", "-o", "-"], cwd=root, input=_with_marker(files[rel], rel),
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            problems.append(f"{rel}:1: does not preprocess: {r.stderr.strip().splitlines()[-1:]}")
             continue
-        text = data.decode("utf-8", errors="replace")
-        problems += check_text(text, rel, root, lab_dir, funcs, macros)
+        mine, _ = check_preprocessed(r.stdout, rel, lab_dir, inc)
+        ast, err = parse_c(r.stdout, rel)
+        if ast is None:
+            mine.append(f"{rel}:1: the checker's C parser cannot read this code ({err})")
+        else:
+            mine += check_ast(ast, rel)[0]
+        problems += mine
     return problems
+
+
+def _with_marker(path: str, rel: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f'# 1 "{rel}"\n' + f.read()
 
 
 def student_files(root: str) -> dict[str, str]:
@@ -294,7 +588,21 @@ def student_files(root: str) -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    """python3 -m grader.staticcheck [ROOT]: check the student files of a tree."""
+    """python3 -m grader.staticcheck [ROOT]: check the student files of a tree.
+    python3 -m grader.staticcheck build SPEC OUT: the pipeline's sandboxed build step."""
+    if argv[:1] == ["build"]:
+        with open(argv[1], encoding="utf-8") as f:
+            spec = json.load(f)
+        try:
+            result = build_step(spec)
+        except Exception as e:                  # a crash of the checker refuses, never passes
+            result = {"problems": [f"{next(iter(sorted(spec['files'])), '?')}:1: the checker failed "
+                                   f"({type(e).__name__}); the submission is refused"], "diagnostics": "",
+                      "built": []}
+        with open(argv[2] + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(result, f)
+        os.replace(argv[2] + ".tmp", argv[2])
+        return 0
     root = os.path.abspath(argv[0] if argv else ".")
     problems = check_files(root, student_files(root))
     for p in problems:

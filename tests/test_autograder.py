@@ -104,4 +104,4 @@ def test_run_autograder_always_writes_results(bundle, tmp_path):
     assert proc.returncode == 0, proc.stderr
     data = json.loads((ag / "results" / "results.json").read_text())
     assert data["score"] == 0 and data["tests"]
-    assert "not a .tar.gz" in data["tests"][0]["output"]
+    assert "not a gzip-compressed tar" in data["tests"][0]["output"]

@@ -38,31 +38,28 @@ def test_static_check_accepts_stubs_and_solutions():
     ('#include "hal.h"\nvoid f(void) { HalExitQemu(0x10); }\n', "uses HalExitQemu"),
     ('void f(void) { char b[9]; HalReadFirmwareConfigFile("opt/ntlab/auth", b, 9); }\n',
      "uses HalReadFirmwareConfigFile"),
-    ('void f(void) { __asm__ volatile("outl %0, %1" :: "a"(0x10), "Nd"(0xf4)); }\n',
-     "port I/O (outl) on the isa-debug-exit port 0xF4"),
-    ('void f(void) { unsigned char v; asm("inb %1, %0" : "=a"(v) : "Nd"(0x511)); }\n',
-     "port I/O (inb) on the fw_cfg data port 0x511"),
+    ('void f(void) { __asm__ volatile("outl %0, %1" :: "a"(0x10), "Nd"(0xf4)); }\n', "assembly (__asm__)"),
+    ('void f(void) { __asm__ volatile(".byte 0xe6, 0xf4"); }\n', "assembly (__asm__)"),
     ('#include "arch.h"\nvoid f(void) { __outword(0x510, 0x19); }\n', "uses __outword"),
     ('extern unsigned char KtpAuthKey[32];\n', "uses KtpAuthKey"),
-    ('void f(void) { KtAuthTestLine("x", 1); }\n', "uses KtAuthTestLine"),
-    ('#include "../../kernel/ktest/runner.c"\n', "'..' are not allowed"),
-    ('#include "/etc/passwd"\n', "absolute paths"),
-    ('#include <stdio.h>\n', "only kernel/include headers"),
-    ('#define X "hal.h"\n#include X\n', "with a literal name"),
-    ('#include "nosuch.h"\n', "not a header of kernel/include"),
-    ('KTEST("rtl.fake", Fake) { }\n', "registers a ktest"),
-    ('static int x __attribute__((section(".ktests")));\n', "__attribute__((section))"),
-    ('#define KeBugCheckEx(a, b, c, d, e) ((void)0)\n', "redefines a framework macro") if False else
-    ('#undef NT_SUCCESS\n', "redefines a framework macro"),
-    ('void DbgPrint(void) { }\n', "defines DbgPrint, which the framework already defines"),
-    ('void f(void) { asm(".incbin \\"/etc/shadow\\""); }\n', "directive .incbin"),
-    ('#pragma push_macro("x")\n', "preprocessor directive is not allowed"),
+    ('void f(void) { KtAuthTestLine(0, "x", 1); }\n', "uses KtAuthTestLine"),
+    ('#include "../../kernel/ktest/runner.c"\n', "includes"),
+    ('%:include "../../kernel/ktest/runner.c"\n', "includes"),
+    ('#include "/etc/passwd"\n', "includes"),
+    ('#include <stdio.h>\n', "includes"),
+    ('#define X "../../kernel/ktest/" "runner.c"\n#include "../../kernel/ktest/runner.c"\n', "includes"),
+    ('#include "ktest.h"\nKTEST("rtl.fake", Fake) { }\n', "__attribute__((section))"),
+    ('static int x __attribute__((\n  section(".ktests")));\n', "__attribute__((section))"),
+    ('int f(void) __attribute__((alias("DbgPrint")));\n', "__attribute__((alias))"),
+    ('void f(void) { asm(".incbin \\"/etc/sh" "adow\\""); }\n', "assembly (asm)"),
+    ('#pragma redefine_extname f HalExitQemu\n', "#pragma"),
+    ('void f(void) { ((void (*)(void))0xffffffff80100000ULL)(); }\n', "casts an integer or data pointer"),
+    ('void g(void *p) { void (*h)(void) = p; h(); }\n', "function pointer initialised"),
     ('#include "ktest.h"\nvoid f(void) { KTEST_CONTEXT c = {0}; c.Name = "ke.page_fault"; '
      'KtValue(&c, "backtrace", "?"); }\n', "uses KtValue"),
-    ('#define J(a, b) a##b\nvoid f(void) { J(HalExit, Qemu)(0x10); }\n', "token pasting"),
 ])
 def test_static_check_refuses(tmp_path, code, why):
-    problems = check(tmp_path, code)
+    problems = check(tmp_path, '#include "rtl.h"\n' + code)
     assert problems, code
     assert any(why in p for p in problems), problems
     assert all(p.startswith(f"{LAB0}/symbols.c:") for p in problems)
@@ -70,19 +67,30 @@ def test_static_check_refuses(tmp_path, code, why):
 
 def test_static_check_ignores_comments_and_strings(tmp_path):
     text = ('#include "rtl.h"\n/* HalExitQemu(0x10); __asm__("outb") */\n// KtpAuthKey\n'
-            'void f(void) { DbgPrint("HalExitQemu KtpAuthKey\\n"); __asm__ volatile("cli; int3"); }\n')
+            'void f(void) { DbgPrint("HalExitQemu KtpAuthKey __asm__ %s\\n", "x"); }\n')
     assert check(tmp_path, text) == []
 
 
-def test_static_check_calls_are_not_definitions(tmp_path):
-    text = ('#include "rtl.h"\n#include "ke.h"\nstatic ULONG Helper(void)\n{\n    if (DbgPrint("x")) {\n'
-            '        KeBugCheckEx(0x4E, 1, 2, 3, 4);\n    }\n    return 0;\n}\n')
+def test_static_check_allows_function_pointers_to_functions(tmp_path):
+    text = ('#include "rtl.h"\nstatic void g(void) { }\nvoid f(void) { void (*h)(void) = g; h = &g; h(); '
+            '((void (*)(void))g)(); }\n')
     assert check(tmp_path, text) == []
 
 
 def test_static_check_line_numbers(tmp_path):
     problems = check(tmp_path, '#include "rtl.h"\n\n/* x\n y */\nvoid f(void)\n{\n    HalExitQemu(1);\n}\n')
     assert problems[0].startswith(f"{LAB0}/symbols.c:7: uses HalExitQemu")
+
+
+def test_static_check_is_linear(tmp_path):
+    """Inputs that made the old regular expressions backtrack for ever: checked in well under a
+    second each (the tokenizer and the LALR parser are linear)."""
+    import time
+    for text in ("void f(" + "a," * 3000 + "\n", "int x = " + "(" * 800 + "1" + ")" * 800 + ";\n",
+                 "/*" + " " * 2000 + "\n" + "a" * 2000 + "\n"):
+        start = time.monotonic()
+        check(tmp_path, '#include "rtl.h"\n' + text)
+        assert time.monotonic() - start < 5
 
 
 def test_unpack_formats_and_selection(tmp_path):
@@ -132,7 +140,7 @@ def test_unpack_limits(tmp_path, monkeypatch):
     with pytest.raises(submit.SubmissionError, match="symbolic link"):
         submit.unpack(str(d), str(tmp_path / "u3"))
     (tmp_path / "x.txt").write_text("plain text")
-    with pytest.raises(submit.SubmissionError, match="not a .tar.gz"):
+    with pytest.raises(submit.SubmissionError, match="not a gzip-compressed tar"):
         submit.unpack(str(tmp_path / "x.txt"), str(tmp_path / "u4"))
 
 
@@ -182,21 +190,46 @@ def test_stubs_score_zero(tmp_path):
     assert any("not implemented" in t["output"] for t in data["tests"])
 
 
+def test_no_isolation_refuses_with_the_fix(tmp_path):
+    """Where bwrap cannot be used (NTLAB_SANDBOX=none stands for a container that forbids
+    namespaces), grading refuses and prints the command that fixes it; nothing is graded."""
+    env = {**clean_env(), "NTLAB_SANDBOX": "none"}
+    proc = subprocess.run([PYTHON, "-m", "grader", "submit", str(tmp_path), "--out", str(tmp_path / "out"),
+                           "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "refusing to grade" in proc.stderr and "fix:" in proc.stderr and "--unconfined" in proc.stderr
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_out_inside_the_repository_is_refused(tmp_path):
+    proc = subprocess.run([PYTHON, "-m", "grader", "submit", str(tmp_path), "--out", "build/f8-out-inside",
+                           "--quiet"], cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "inside the repository" in proc.stderr
+    assert not os.path.exists(os.path.join(ROOT, "build", "f8-out-inside"))
+
+
 @pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="needs QEMU")
-def test_limits_only_fallback(tmp_path):
-    """Where bwrap cannot be used (NTLAB_SANDBOX=none stands for a container), the grade still
-    runs, under the resource limits, and the log says so."""
+def test_unconfined_is_explicit_and_marked(tmp_path):
+    """--unconfined grades without bwrap, under the limits, as nobody, and says so everywhere."""
     sub = tmp_path / "sub" / "labs" / "00-bugcheck"
     sub.mkdir(parents=True)
     src = Path(ROOT) / ("solutions" if has_solutions() else "labs") / "00-bugcheck"
     for f in ("stackwalk.c", "symbols.c"):
         shutil.copy(src / f, sub / f)
+    import tempfile
+    work = tempfile.mkdtemp(prefix="ntlab-f8-", dir="/tmp")     # readable by nobody (pytest's is not)
+    os.chmod(work, 0o755)
     env = {**clean_env(), "NTLAB_SANDBOX": "none"}
-    proc = subprocess.run([PYTHON, "-m", "grader", "submit", str(tmp_path / "sub"), "--out", str(tmp_path / "out"),
-                           "--lab", "0", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    try:
+        proc = subprocess.run([PYTHON, "-m", "grader", "submit", str(tmp_path / "sub"), "--out",
+                               str(tmp_path / "out"), "--work", work + "/w", "--lab", "0", "--quiet",
+                               "--unconfined"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     assert proc.returncode == 0, proc.stderr
     log = (tmp_path / "out" / "grade.log").read_text()
-    assert "sandbox: limits only" in log and "limits: AS" in log
+    assert "UNCONFINED" in log and "limits: AS" in log
     data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert data["extra_data"]["unconfined"] is True and "unconfined" in data["output"]
     if has_solutions():
         assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0

@@ -15,13 +15,22 @@ check ld binutils
 check make make
 check flock util-linux
 check gdb gdb   # make gdb, make debug-dump and their tests (tools/gdb)
+check tmux tmux # the GDB session tests
+check pandoc pandoc # make handouts (the course site)
 /usr/bin/python3 -c 'import elftools' >/dev/null 2>&1 || need+=(python3-pyelftools)
+check setpriv util-linux
+# the submission pipeline: isolation, the checks of what was built, similarity reports
+check bwrap bubblewrap
+check sim_c similarity-tester
 [ -e /usr/lib/gcc/x86_64-linux-gnu/"$(gcc -dumpversion 2>/dev/null || echo x)"/32/libgcc.a ] || need+=(gcc-multilib)
 if ! /usr/bin/python3 -c 'import pytest, xdist' >/dev/null 2>&1; then
     # Debian's interpreter and modules (a python3 elsewhere on PATH does not count)
     /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || need+=(python3 python3-pytest)
     /usr/bin/python3 -c 'import xdist' >/dev/null 2>&1 || need+=(python3-pytest-xdist)
 fi
+/usr/bin/python3 -c 'import pycparser' >/dev/null 2>&1 || need+=(python3-pycparser)
+/usr/bin/python3 -c 'import capstone' >/dev/null 2>&1 || need+=(python3-capstone)
+/usr/bin/python3 -c 'import elftools' >/dev/null 2>&1 || need+=(python3-pyelftools)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 # de-duplicate

@@ -7,8 +7,16 @@ Keeps the functions between KiTextStart and KiTextEnd, sorted by address, one en
 per address, each with a size that does not run into the next symbol. Symbols
 without a size (assembly labels) extend to the next symbol. NASM local labels
 (name.with_dot and no size) are dropped.
+
+Left out: the test harness (the runner, its authentication, the QEMU exit and fw_cfg
+reader), so that code searching the table cannot find them; and any name that is not a
+plain identifier (a name with a quote would otherwise inject C into ksyms.c).
 """
+import re
 import sys
+
+SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.$]{0,200}$")
+HARNESS = re.compile(r"^(Ktp|KtRunTests|KtAuth|KtWriteRecord|KiTests|KiTestCode|RtlHmacSha256|RtlSha256|HalExitQemu|HalReadFirmwareConfig)")
 
 
 def parse(lines):
@@ -30,6 +38,8 @@ def parse(lines):
         if kind not in "Tt" or name in ("KiTextStart", "KiTextEnd"):
             continue
         if size is None and "." in name:
+            continue
+        if not SAFE_NAME.match(name) or HARNESS.match(name):
             continue
         syms.append((a, int(size, 16) if size else None, name))
     return syms, text_start, text_end

@@ -7,7 +7,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
     qemu-system-x86 grub-pc-bin grub-common xorriso mtools nasm gcc gcc-multilib binutils make \
-    python3 python3-pytest python3-pytest-xdist bubblewrap util-linux
+    python3 python3-pytest python3-pytest-xdist bubblewrap util-linux \
+    python3-pycparser python3-capstone python3-pyelftools similarity-tester
 AG="${NTLAB_AUTOGRADER_ROOT:-/autograder}"
 # Warm the build cache: the framework is compiled once here, so a submission only
 # recompiles its own files.

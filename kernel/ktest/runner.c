@@ -11,6 +11,7 @@
 #include "rtl.h"
 
 extern const KTEST KiTestsStart[], KiTestsEnd[];
+extern const UCHAR KiTestCodeStart[], KiTestCodeEnd[]; /* the test objects' code (linker.ld) */
 
 /* Copies the value of "key=" from the command line into Out; FALSE if absent. */
 static BOOLEAN KtpGetOption(PCSTR CommandLine, PCSTR Key, PCHAR Out, SIZE_T Size)
@@ -177,7 +178,12 @@ static VOID KtpRun(const KTEST *Test, ULONG64 Seed)
     KtpIdleTicks = 0;
     KtpCurrent = &context;
     KtSetBudget(&context, context.BudgetMs);
-    Test->Routine(&context);
+    /* Only routines inside the test objects' code are called (a registry entry pointing
+     * anywhere else was tampered with). */
+    if ((ULONG_PTR)Test->Routine >= (ULONG_PTR)KiTestCodeStart && (ULONG_PTR)Test->Routine < (ULONG_PTR)KiTestCodeEnd)
+        Test->Routine(&context);
+    else
+        KtFail(&context, "registry", "the routine of %s lies outside the test code; not called", Test->Name);
     HalSerialNewLineIfNeeded();
     KtpAudit(&context);
     KtpDeadline = 0;

@@ -1,16 +1,19 @@
-/* triple_symbols.c - adversarial lab 00 file: RtlLookupSymbol loads an empty IDT and
- * raises int3, so the CPU triple-faults: the verdict must be "triple fault". */
+/* triple_symbols.c - adversarial lab 00 file: recurses until the kernel stack runs out (no
+ * assembly needed); the run ends in a fault the grader names, never in points. */
 #include "rtl.h"
+
+static ULONG Deep(ULONG Depth)
+{
+    volatile CHAR pad[4096];
+    pad[0] = (CHAR)Depth;
+    if (Depth == 0xFFFFFFFFu)
+        return 0;
+    return Deep(Depth + 1) + (ULONG)pad[0];
+}
 
 NTSTATUS RtlLookupSymbol(ULONG_PTR Address, PCSTR *Name, PULONG_PTR Offset)
 {
-    struct {
-        USHORT Limit;
-        ULONG64 Base;
-    } __attribute__((packed)) idtr = {0, 0};
-    UNREFERENCED_PARAMETER(Address);
     UNREFERENCED_PARAMETER(Name);
     UNREFERENCED_PARAMETER(Offset);
-    __asm__ volatile("lidt %0\n\tint3" : : "m"(idtr));
-    return STATUS_NOT_FOUND;
+    return Deep((ULONG)Address) ? STATUS_NOT_FOUND : STATUS_SUCCESS;
 }
