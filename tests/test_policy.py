@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import policy
+from grader import labconfig, policy
 from kernel_harness import PYTHON, ROOT, clean_env, has_solutions
 
 needs_all = pytest.mark.skipif(not has_solutions() or shutil.which("qemu-system-x86_64") is None,
@@ -85,7 +85,9 @@ def test_lab03_student_end_to_end(tmp_path):
                        env=clean_env(), capture_output=True, text=True, timeout=600)
     assert g.returncode == 0, g.stdout[-3000:]
     grades = json.loads((tree / "build" / "grades.json").read_text())
-    assert grades["03"]["sol"] == "0-2" and grades["03"]["score"] == grades["03"]["max"] == 75
+    lab3_public = sum(c.points for lab in labconfig.load_labs(ROOT) if lab.number == 3
+                      for c in lab.checkpoints if not c.hidden)
+    assert grades["03"]["sol"] == "0-2" and grades["03"]["score"] == grades["03"]["max"] == lab3_public
     h = subprocess.run(["make", "--no-print-directory", "handin"], cwd=tree, env=clean_env(),
                        capture_output=True, text=True, timeout=120)
     assert h.returncode == 0, h.stderr
@@ -94,14 +96,14 @@ def test_lab03_student_end_to_end(tmp_path):
     with tarfile.open(tree / "handin.tar.gz") as t:
         manifest = t.extractfile("MANIFEST").read().decode()
     assert "# course: released 0-2" in manifest
-    assert "# lab 03-pool: worked on; graded with SOL=0-2 (released); last graded with SOL=0-2: 75/75" in manifest
+    assert f"# lab 03-pool: worked on; graded with SOL=0-2 (released); last graded with SOL=0-2: {lab3_public}/{lab3_public}" in manifest
 
     # The instructor grades it with the same policy: lab 03 gets full marks, labs 00-02 (stubs) none.
     released = write_course(tmp_path / "released.toml", "0-2")
     data = _submit(tree / "handin.tar.gz", tmp_path / "out", released)
     lab3 = _lab(data, 3)
     public = [t for t in lab3 if t["visibility"] == "visible"]
-    assert sum(t["score"] for t in public) == sum(t["max_score"] for t in public) == 75
+    assert sum(t["score"] for t in public) == sum(t["max_score"] for t in public) == lab3_public
     assert sum(t["score"] for t in lab3) == sum(t["max_score"] for t in lab3), \
         "\n".join(t["output"][:800] for t in lab3 if t["status"] != "passed")     # hidden ones too
     assert all(t["score"] == 0 for n in (0, 1, 2) for t in _lab(data, n))
@@ -120,7 +122,7 @@ def test_lab03_student_end_to_end(tmp_path):
                              env=clean_env(), capture_output=True, text=True, timeout=600)
     mine = json.loads((tree / "build" / "results.json").read_text())
     public = sum(t["score"] for t in data["tests"] if t["visibility"] == "visible")
-    assert public == mine["score"] < 75, (public, mine["score"])
+    assert public == mine["score"] < lab3_public, (public, mine["score"])
     failed = [t for t in data["tests"] if t["status"] != "passed"]
     assert failed and all('course policy "own"' in t["output"] and "finish labs 00-02 first" in t["output"]
                           for t in failed), failed[0]["output"][:1000]
