@@ -379,7 +379,7 @@ CASES = [
      {"error_paths": "probe past POOL_BIG_TABLE_FREED"}),
     ("bigpages-find-writes-outputs", 3, "03-pool/bigpages.c",
      "        if (slot->Va == NULL)\n            break;", "        *Tag = 0;\n        if (slot->Va == NULL)\n            break;",
-     {"error_paths": "outputs were written"}),
+     {"error_paths": "wrote its outputs"}),
     ("bigpages-never-reuses-freed", 3, "03-pool/bigpages.c",
      "        if (slot->Va == NULL || slot->Va == POOL_BIG_TABLE_FREED) {", "        if (slot->Va == NULL) {",
      {"error_paths": "freed slots may be reused"}),
