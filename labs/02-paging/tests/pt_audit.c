@@ -107,7 +107,7 @@ static VOID KtAuditTable(KT_AUDIT *A, const MMPTE *Table, ULONG Level, ULONG64 V
             KtFail(A->Context, inUse ? "table_entries" : "table_in_use",
                    "%s: the level-%u entry covering 0x%016llx reads 0x%016llx%s", A->Label, Level, va, e.Long,
                    !inUse ? ", a frame that is not a table in use (freed, reserved or not RAM: a freed table still "
-                            "referenced, or a dirty table)"
+                            "referenced, a dirty table, or a 2 MiB page entered without LargePage 1)"
                    : va <= MM_HIGHEST_USER_ADDRESS ? ", expected Valid, Write, Owner and nothing else (a table for a "
                                                      "user address)"
                                                    : ", expected Valid and Write and nothing else (a table for a system "
