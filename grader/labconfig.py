@@ -17,13 +17,17 @@ LAB_DIR_RE = re.compile(r"^(\d\d)-[a-z0-9][a-z0-9-]*$")
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 KTEST_RE = re.compile(r"^[A-Za-z0-9_.:/-]+$")
 MEMORY_RE = re.compile(r"^[1-9][0-9]*[KMG]?$")
+PARAM_RE = re.compile(r"^0[xX][0-9A-Fa-f]{1,16}$")
+MODEL_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 
 DEFAULT_TIMEOUT = 10
 DEFAULT_MEMORY = "64M"
 HIDDEN_FILE = os.path.join("hidden", "checkpoints.toml")
 
 _LAB_KEYS = {"number", "title", "files"}
-_CHECKPOINT_KEYS = {"name", "title", "points", "ktests", "expect", "stop_code", "timeout", "memory"}
+_CHECKPOINT_KEYS = {"name", "title", "points", "ktests", "expect", "stop_code", "timeout", "memory",
+                    "stop_params", "model"}
 
 
 class LabConfigError(ValueError):
@@ -42,6 +46,9 @@ class Checkpoint:
     stop_code: int | None = None
     timeout: float = DEFAULT_TIMEOUT
     memory: str = DEFAULT_MEMORY
+    # Host-side expected STOP parameters P1..P4 (None where the value cannot be known: "*").
+    stop_params: tuple[int | None, ...] | None = None
+    model: str | None = None    # grader/models/<model>.py judges the run's KTEST VALUE records
     hidden: bool = False
     index: int = 1              # 1-based within the lab, public ones first, then hidden ones
     source: str = ""            # the file it came from (for messages)
@@ -144,9 +151,42 @@ def _check_checkpoint(raw, where: str, lab: int, hidden: bool, source: str) -> d
     memory = raw.get("memory", DEFAULT_MEMORY)
     if not isinstance(memory, str) or not MEMORY_RE.match(memory):
         raise LabConfigError(f"{where}: key 'memory' must be a QEMU size like \"64M\", got {memory!r}")
+    stop_params = raw.get("stop_params")
+    if stop_params is not None:
+        if expect != "stop":
+            raise LabConfigError(f"{where}: key 'stop_params' is only allowed with expect = \"stop\"")
+        stop_params = _check_stop_params(stop_params, where)
+    model = raw.get("model")
+    if stop_params is not None and all(p is None for p in stop_params) and model is None:
+        raise LabConfigError(f"{where}: key 'stop_params' is all \"*\": state every parameter the test can "
+                             f"know, or name a model (key 'model') that computes them from the seed")
+    if model is not None:
+        if not isinstance(model, str) or not MODEL_RE.match(model):
+            raise LabConfigError(f"{where}: key 'model' must be the name of a module in grader/models/ "
+                                 f"(like \"lab01\"), got {model!r}")
+        if not os.path.isfile(os.path.join(MODELS_DIR, model + ".py")):
+            raise LabConfigError(f"{where}: key 'model': there is no grader/models/{model}.py")
     return dict(lab=lab, name=name, title=title.strip(), points=points, ktests=tuple(ktests),
                 expect=expect, stop_code=stop_code, timeout=float(timeout), memory=memory,
-                hidden=hidden, source=source)
+                stop_params=stop_params, model=model, hidden=hidden, source=source)
+
+
+def _check_stop_params(raw, where: str) -> tuple[int | None, ...]:
+    """stop_params = ["0x7", "*", "0x0", "*"]: exactly four hex strings or "*"."""
+    if not isinstance(raw, list) or len(raw) != 4:
+        raise LabConfigError(f"{where}: key 'stop_params' must be a list of 4 parameters P1..P4 "
+                             f"(hex strings like \"0x99\", or \"*\" for a value the test cannot know), "
+                             f"got {raw!r}")
+    out: list[int | None] = []
+    for i, p in enumerate(raw, 1):
+        if p == "*":
+            out.append(None)
+        elif isinstance(p, str) and PARAM_RE.match(p.strip()):
+            out.append(int(p.strip(), 16))
+        else:
+            raise LabConfigError(f"{where}: key 'stop_params' parameter P{i} must be a hex string of at most "
+                                 f"64 bits like \"0x99\", or \"*\", got {p!r}")
+    return tuple(out)
 
 
 def _checkpoint_list(data: dict, shown: str, lab: int, hidden: bool, required: bool) -> list[dict]:

@@ -87,6 +87,7 @@ class Transcript:
     bt_end: bool = False
     nested: list[int] = field(default_factory=list)     # "*** STOP during bugcheck" lines
     unknown_test_lines: list[int] = field(default_factory=list)
+    value_records: list[tuple[str, str, str, int]] = field(default_factory=list)  # (test, key, value, line)
     malformed: list[int] = field(default_factory=list)
     truncated: bool = False
     in_progress: str | None = None                      # test begun and not ended when the output stopped
@@ -168,6 +169,7 @@ def _parse_line(t: Transcript, no: int, line: str, current, last_ended):
             else:
                 rec = _record(t, f[0])
                 rec.values[f[1]] = f[2] if len(f) > 2 else ""
+                t.value_records.append((f[0], f[1], rec.values[f[1]], no))
                 rec.value_lines[f[1]] = no
         elif kind == "END":
             f = rest.split()

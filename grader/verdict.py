@@ -4,6 +4,7 @@ message saying what was expected, what was seen, and how to re-run that checkpoi
 """
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 
@@ -121,7 +122,9 @@ def _progress(t: Transcript, test: str | None, last_ended: str | None = None) ->
 def _expected(cp) -> str:
     tests = ", ".join(cp.ktests)
     if cp.expect == "stop":
-        return (f"expected: {_stop_str(cp.stop_code)} while one of its ktests ({tests}) is running "
+        params = getattr(cp, "stop_params", None)
+        shown = (" with parameters " + " ".join("*" if w is None else _hex(w, 16) for w in params)) if params else ""
+        return (f"expected: {_stop_str(cp.stop_code)}{shown} while one of its ktests ({tests}) is running "
                 f"(matching any stop_params/backtrace the test announces)")
     return f"expected: every ktest ({tests}) ends PASS, KTEST DONE, and QEMU exits with status 33"
 
@@ -288,7 +291,7 @@ def _judge(t: Transcript, exit_status, timed_out, flooded, checkpoint, *, sol="n
     failing = [n for n in cp.ktests if t.test(n).end == "FAIL" or t.test(n).failing_checks]
 
     if cp.expect == "stop":
-        return _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing)
+        return _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing, seed)
 
     if t.stop is not None:
         st = t.stop
@@ -334,11 +337,11 @@ def _judge(t: Transcript, exit_status, timed_out, flooded, checkpoint, *, sol="n
                         f"({q.KNOWN_EXITS.get(exit_status, 'unknown')}) instead of 33 (all passed)")
     if not problems:
         passed = [f"  {t.lines[t.test(n).end_line]}" for n in cp.ktests]
-        return mk(PASSED, "", [_expected(cp), "seen:"] + passed, passed=True)
+        return _model_verdict(t, cp, mk, seed) or mk(PASSED, "", [_expected(cp), "seen:"] + passed, passed=True)
     return _inconsistent(t, cp, mk, problems)
 
 
-def _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing) -> Verdict:
+def _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing, seed=1) -> Verdict:
     want = _stop_str(cp.stop_code)
     st = t.stop
     if st is not None:
@@ -351,6 +354,7 @@ def _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing) -> Verdict:
                             f"{_progress(t, st.test, st.last_ended)}")
         rec = t.test(st.test) if st.test else None
         if in_ours and not mismatch:
+            mismatch += _host_param_mismatch(cp, st)
             mismatch += _param_mismatch(t, rec, st)
             mismatch += _backtrace_mismatch(t, rec)
         earlier_fail = [n for n in failing if n != st.test]
@@ -358,7 +362,7 @@ def _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing) -> Verdict:
             return _failed_check(t, cp, mk, earlier_fail)
         if not mismatch:
             lines = [_expected(cp), f"seen:     {st.line}", f"          {_progress(t, st.test)}"]
-            return mk(PASSED, "", lines, passed=True)
+            return _model_verdict(t, cp, mk, seed) or mk(PASSED, "", lines, passed=True)
         lines = [_expected(cp)] + [f"mismatch: {m}" for m in mismatch] + _stop_block(t)
         # The right STOP but no backtrace because the stack walker is still the stub.
         if (in_ours and st.code == cp.stop_code and t.bt_unavailable is not None
@@ -384,6 +388,53 @@ def _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing) -> Verdict:
     if missing:
         return _missing(t, cp, mk, missing)
     return _inconsistent(t, cp, mk, [f"no STOP line and no KTEST END for {', '.join(cp.ktests)}"])
+
+
+def _signed(v: int) -> str:
+    """0xFFFFFFFFFFFFFFF0 (-16): the hex of a 64-bit parameter, with its signed value when negative."""
+    return _hex(v, 16) + (f" ({v - (1 << 64)})" if v >= 1 << 63 else "")
+
+
+def _host_param_mismatch(cp, st) -> list[str]:
+    """The STOP parameters the lab.toml (or hidden checkpoints.toml) states, judged on the host."""
+    want = getattr(cp, "stop_params", None)
+    if not want:
+        return []
+    if len(st.params) < len(want):
+        shown = " ".join("*" if w is None else _hex(w, 16) for w in want)
+        return [f"stop_params (checkpoint {cp.name} in lab.toml): expected {shown}, "
+                f"the STOP line has only {len(st.params)} parameters"]
+    return [f"parameter {i}: expected {_signed(w)} (stop_params of checkpoint {cp.name}), seen {_signed(s)}"
+            for i, (w, s) in enumerate(zip(want, st.params), 1) if w is not None and w != s]
+
+
+def _load_model(name: str):
+    return importlib.import_module(f"grader.models.{name}")
+
+
+def _model_verdict(t, cp, mk, seed) -> Verdict | None:
+    """A checkpoint with a model passes only when grader/models/<model>.py agrees with the run's
+    KTEST VALUE records; None when it agrees (or there is no model), else a failed-check verdict."""
+    name = getattr(cp, "model", None)
+    if not name:
+        return None
+    values = [(test, key, value) for test, key, value, _ in t.value_records]
+    try:
+        problems = list(_load_model(name).judge(cp.name, seed, values))
+    except Exception as e:       # a model that cannot read the records is a failure, never a pass
+        problems = [f"the model could not judge the KTEST VALUE records: {type(e).__name__}: {e}"]
+    if not problems:
+        return None
+    lines = [_expected(cp) + f", and the values it reports agree with grader/models/{name}.py "
+             f"(computed from seed {seed})",
+             f"seen:     grader/models/{name}.py disagrees with the kernel's KTEST VALUE records:"]
+    lines += [f"          {p}" for p in problems[:20]]
+    if len(problems) > 20:
+        lines.append(f"          ... and {len(problems) - 20} more")
+    if t.value_records:
+        first = t.value_records[0][3]
+        lines += _around(t, first, [r[3] for r in t.value_records], before=2, after=8)
+    return mk(FAILED_CHECK, f"model {name}: {problems[0]}", lines)
 
 
 def _param_mismatch(t, rec, st) -> list[str]:

@@ -116,3 +116,13 @@ def test_bad_selection_is_a_clear_error():
     p = subprocess.run([PYTHON, "-m", "grader.selection", "dir", "banana"], cwd=ROOT, capture_output=True,
                        text=True)
     assert p.returncode == 2 and "cannot read" in p.stderr
+
+
+def test_memory_is_poisoned(iso):
+    """Every checkpoint runs on dirty memory (kernel/mm/poison.c): at the first test every
+    frame on the free list carries the seeded pattern, the zeroed list reads as zeros."""
+    import re
+    p = boot(iso, "ktest=mm.poisoned seed=9")
+    m = re.search(r"KTEST VALUE mm.poisoned free_poisoned_at_start (\d+) of (\d+)", p.stdout)
+    assert m and int(m.group(2)) > 1000 and m.group(1) == m.group(2), p.stdout
+    assert "KTEST END mm.poisoned PASS" in p.stdout and p.returncode == 33, p.stdout

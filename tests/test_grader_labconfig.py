@@ -135,3 +135,74 @@ def test_bad_folder_name(tmp_path):
     path = make_tree(tmp_path, folder="1-pfn")
     with pytest.raises(LabConfigError, match="NN-name"):
         load_lab(path, tmp_path)
+
+
+# ---------------------------------------------------------------- stop_params and model
+
+STOP_CP = """
+[lab]
+number = 1
+title = "t"
+files = ["pfnlist.c"]
+
+[[checkpoint]]
+name = "double_free"
+title = "Double free bugchecks"
+points = 5
+ktests = ["pfn.double_free"]
+expect = "stop"
+stop_code = 0x4E
+"""
+
+
+@pytest.fixture(autouse=False)
+def models_dir(tmp_path, monkeypatch):
+    import grader.labconfig as lc
+    d = tmp_path / "models"
+    d.mkdir()
+    (d / "lab01.py").write_text("def judge(checkpoint, seed, values):\n    return []\n")
+    monkeypatch.setattr(lc, "MODELS_DIR", str(d))
+    return d
+
+
+def test_stop_params_and_model(tmp_path, models_dir):
+    text = STOP_CP + 'stop_params = ["0x99", "0x1A2b", "*", "0x0"]\nmodel = "lab01"\n'
+    (cp,) = load_lab(make_tree(tmp_path, text), tmp_path).checkpoints
+    assert cp.stop_params == (0x99, 0x1A2B, None, 0) and cp.model == "lab01"
+    (cp,) = load_lab(make_tree(tmp_path, STOP_CP), tmp_path).checkpoints
+    assert cp.stop_params is None and cp.model is None
+
+
+@pytest.mark.parametrize("line,needle", [
+    ('stop_params = ["0x99", "*", "*"]', "list of 4 parameters"),
+    ('stop_params = "0x99 * * *"', "list of 4 parameters"),
+    ('stop_params = ["0x99", "*", "*", "*", "*"]', "list of 4 parameters"),
+    ('stop_params = ["0x99", 5, "*", "*"]', "parameter P2 must be a hex string"),
+    ('stop_params = ["99", "*", "*", "*"]', "parameter P1 must be a hex string"),
+    ('stop_params = ["0x99", "*", "-0x1", "*"]', "parameter P3"),
+    ('stop_params = ["0x99", "*", "*", "0x10000000000000000"]', "parameter P4"),
+    ('stop_params = ["*", "*", "*", "*"]', "all \"*\": state every parameter the test can know, or name a model"),
+    ('model = "Lab01"', "key 'model' must be the name of a module"),
+    ('model = 1', "key 'model' must be the name of a module"),
+    ('model = "no_such_model"', "there is no grader/models/no_such_model.py"),
+])
+def test_malformed_stop_params_and_model(tmp_path, models_dir, line, needle):
+    with pytest.raises(LabConfigError) as e:
+        load_lab(make_tree(tmp_path, STOP_CP + line + "\n"), tmp_path)
+    assert needle in str(e.value) and "double_free" in str(e.value)
+
+
+def test_stop_params_need_expect_stop(tmp_path):
+    text = GOOD.replace('ktests = ["pfn.totals"]', 'ktests = ["pfn.totals"]\nstop_params = ["0x1", "*", "*", "*"]')
+    with pytest.raises(LabConfigError, match="'stop_params' is only allowed with expect"):
+        load_lab(make_tree(tmp_path, text), tmp_path)
+
+
+def test_labs_00_01_every_stop_checkpoint_states_its_parameters():
+    """TESTING.md 4: every STOP checkpoint states the parameters its test can know."""
+    for lab in load_labs():
+        if lab.number not in (0, 1):
+            continue
+        for cp in lab.checkpoints:
+            if cp.expect == "stop":
+                assert cp.stop_params, f"{cp.id} ({cp.source}) has no stop_params"

@@ -222,3 +222,114 @@ def test_stop_params_wildcards():
     assert judge(base % b"0x1234", 37, stop_cp()).passed
     r = judge(base % b"0x1235", 37, stop_cp())
     assert r.kind == v.WRONG_STOP and "parameter 2: expected 0x0000000000001235" in r.details
+
+
+# ---------------------------------------------------------------- host-side judging: stop_params, model
+
+def test_host_stop_params_pass_and_mismatch():
+    ok = stop_cp()
+    good = judge("stop_host_params.txt", 37, Checkpoint(**{**ok.__dict__, "stop_params": (0x99, 0x5678, None, 0)}))
+    assert good.passed
+    bad = judge("stop_host_params.txt", 37,
+                Checkpoint(**{**ok.__dict__, "stop_params": (0x99, 0x1234, (1 << 64) - 1, 0)}))
+    assert bad.kind == v.WRONG_STOP and not bad.passed
+    assert ("parameter 2: expected 0x0000000000001234 (stop_params of checkpoint double_free), "
+            "seen 0x0000000000005678") in bad.details
+    # signed where negative
+    assert "parameter 3: expected 0xFFFFFFFFFFFFFFFF (-1) (stop_params of checkpoint double_free), " \
+           "seen 0xFFFFFFFFFFFFFFF0 (-16)" in bad.details
+    assert "with parameters 0x0000000000000099 0x0000000000001234 0xFFFFFFFFFFFFFFFF 0x0000000000000000" \
+        in bad.details
+
+
+def test_host_stop_params_too_few():
+    text = (T / "stop_host_params.txt").read_text().replace(
+        " 0xFFFFFFFFFFFFFFF0 0x0000000000000000", "")
+    r = judge(text.encode(), 37, Checkpoint(**{**stop_cp().__dict__, "stop_params": (0x99, None, None, 0)}))
+    assert r.kind == v.WRONG_STOP and "the STOP line has only 2 parameters" in r.details
+
+
+class _FakeModel:
+    seen = None
+
+    @staticmethod
+    def judge(checkpoint, seed, values):
+        _FakeModel.seen = (checkpoint, seed, values)
+        depth = next(int(val) for test, key, val in values if key == "depth")
+        return [] if depth == 2 else [f"walk order: expected depth 2, seen {depth}"]
+
+
+def _model_cp():
+    return cp(("rtl.stack_chain",), name="stack_chain", lab=0, model="fake")
+
+
+def test_model_judges_values(monkeypatch):
+    monkeypatch.setattr(v, "_load_model", lambda name: _FakeModel)
+    r = judge("model_values.txt", 33, _model_cp(), seed=7)
+    assert r.kind == v.FAILED_CHECK and not r.passed
+    assert "model fake: walk order: expected depth 2, seen 3" in r.summary
+    assert "grader/models/fake.py disagrees" in r.details
+    assert "KTEST VALUE rtl.stack_chain frame 1 0xffffffff80102000 KtChainLevel" in r.details
+    name, seed, values = _FakeModel.seen
+    assert (name, seed) == ("stack_chain", 7)
+    assert values == [("rtl.stack_chain", "depth", "3"),
+                      ("rtl.stack_chain", "frame", "0 0xffffffff80101000 KtChainLevel"),
+                      ("rtl.stack_chain", "frame", "1 0xffffffff80102000 KtChainLevel")]
+    text = (T / "model_values.txt").read_text().replace("depth 3", "depth 2")
+    assert judge(text.encode(), 33, _model_cp(), seed=7).passed
+
+
+def test_model_that_raises_fails_the_checkpoint(monkeypatch):
+    class Broken:
+        @staticmethod
+        def judge(checkpoint, seed, values):
+            raise ValueError("bad record")
+    monkeypatch.setattr(v, "_load_model", lambda name: Broken)
+    r = judge("model_values.txt", 33, _model_cp())
+    assert r.kind == v.FAILED_CHECK and "could not judge" in r.summary and "ValueError: bad record" in r.summary
+
+
+def test_model_not_consulted_when_ktests_fail(monkeypatch):
+    def boom(name):
+        raise AssertionError("model must not run")
+    monkeypatch.setattr(v, "_load_model", boom)
+    r = judge("failed_check.txt", 35, cp(model="fake"))
+    assert r.kind == v.FAILED_CHECK and "every_frame_once" in r.summary
+
+
+def test_lab00_model_on_recorded_runs():
+    """Real serial output of the reference (seed 1): grader/models/lab00.py agrees at seed 1 and
+    names the clause, expected and seen values when judged against another seed."""
+    bc = cp(("ke.bugcheck_deliberate",), name="bugcheck_stop", lab=0, expect="stop", stop_code=0xE2,
+            stop_params=(None, None, None, None), model="lab00")
+    assert judge("lab00_bugcheck_seed1.txt", 37, bc, seed=1).passed
+    r = judge("lab00_bugcheck_seed1.txt", 37, bc, seed=2)
+    assert r.kind == v.FAILED_CHECK
+    assert "KeBugCheckEx parameters P1..P4 (seeded): expected 0x" in r.summary
+    assert "announced 0x375cb8eda6359cfe" in r.details
+    pf = cp(("ke.page_fault",), name="kernel_page_fault", lab=0, expect="stop", stop_code=0x50,
+            stop_params=(None, None, None, None), model="lab00")
+    assert judge("lab00_page_fault_seed1.txt", 37, pf, seed=1).passed
+    r = judge("lab00_page_fault_seed1.txt", 37, pf, seed=3)
+    assert r.kind == v.FAILED_CHECK and "P1 (address) and P2 (access, 1 = write)" in r.summary
+
+
+def test_lab00_stack_chain_model_on_recorded_run():
+    sc = cp(("rtl.stack_chain",), name="stack_chain", lab=0, model="lab00")
+    assert judge("lab00_stack_chain_seed5.txt", 33, sc, seed=5).passed
+    r = judge("lab00_stack_chain_seed5.txt", 33, sc, seed=6)
+    assert r.kind == v.FAILED_CHECK and "the seeded call chain: expected depth" in r.summary
+    # a walk that lost a frame in the middle: the model names the first frame that differs
+    text = (T / "lab00_stack_chain_seed5.txt").read_text().splitlines()
+    frames = [i for i, l in enumerate(text) if "rtl.stack_chain frame " in l]
+    del text[frames[2]]
+    renumbered, n = [], 0
+    for l in text:
+        if "rtl.stack_chain frame " in l:
+            f = l.split()
+            f[4] = str(n)
+            n += 1
+            l = " ".join(f)
+        renumbered.append(l.replace("captured 17", "captured 16"))
+    r = judge(("\n".join(renumbered) + "\n").encode(), 33, sc, seed=5)
+    assert r.kind == v.FAILED_CHECK and "frame 2 expected" in r.summary

@@ -99,6 +99,14 @@ NTSTATUS MiZeroFreePages(PFN_NUMBER MaxPages, PPFN_NUMBER Zeroed);
 /* ---- Framework ---- */
 VOID MmInitializeBootMemory(ULONG64 MultibootInfoPhysical);
 VOID MmInitSystem(VOID);
+
+/* Dirty memory (kernel/mm/poison.c): every usable frame outside the reserved ranges is
+ * filled with MiPoisonWord(its PFN) before the PFN database is built; tests may call
+ * MiPoisonFreePages to dirty the frames on the free list again (returns how many). */
+extern ULONG64 MmPoisonSeed;
+ULONG64 MiPoisonWord(PFN_NUMBER Pfn);
+VOID MiPoisonUsableMemory(PCSTR CommandLine);
+PFN_NUMBER MiPoisonFreePages(VOID);
 extern BOOLEAN MmPfnDatabaseReady;
 extern NTSTATUS MmPfnDatabaseStatus; /* what MiInitializePfnDatabase returned */
 

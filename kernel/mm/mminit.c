@@ -22,6 +22,7 @@ VOID MmInitSystem(VOID)
         MmPageListHeads[i].Flink = MM_EMPTY_LIST;
         MmPageListHeads[i].Blink = MM_EMPTY_LIST;
     }
+    MiPoisonUsableMemory(KeLoaderCommandLine);     /* every checkpoint runs on dirty memory */
     NTSTATUS status = MiInitializePfnDatabase(&MmBootMemory);
     MmPfnDatabaseStatus = status;
     if (status == STATUS_NOT_IMPLEMENTED) {

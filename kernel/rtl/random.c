@@ -1,5 +1,5 @@
 /* random.c - splitmix64 and FNV-1a: the seeded generator shared by ktests and the
- * grader's models (grader/models.py computes the same sequence). */
+ * grader's models (grader/models/rng.py computes the same sequence). */
 #include "rtl.h"
 
 ULONG64 RtlSplitMix64(PULONG64 State)

@@ -28,7 +28,8 @@ NTSTATUS RtlpWalkFrameChain(ULONG_PTR FramePointer, ULONG_PTR StackLow, ULONG_PT
     ULONG_PTR frame = FramePointer;
 
     while (n < Count) {
-        if (frame == 0 || (frame & 7) != 0 || frame < StackLow || frame + 16 > StackHigh)
+        /* F > StackHigh - 16, not F + 16 > StackHigh: F + 16 wraps for F near 2^64 */
+        if (frame == 0 || (frame & 7) != 0 || frame < StackLow || StackHigh < 16 || frame > StackHigh - 16)
             break;
         const ULONG_PTR *slot = (const ULONG_PTR *)frame;
         ULONG_PTR returnAddress = slot[1];

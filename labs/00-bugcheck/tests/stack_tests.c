@@ -77,11 +77,12 @@ KTEST("rtl.stack_chain", KtTestStackChain)
     KtCheck(Context, chain.Status == STATUS_SUCCESS, "status", "RtlpWalkFrameChain returned 0x%08X",
             (ULONG)chain.Status);
 
+    KtValue(Context, "captured", "%u", chain.Captured);
     ULONG bad = nexpected;
-    for (ULONG i = 0; i < nexpected && i < chain.Captured; i++) {
+    for (ULONG i = 0; i < chain.Captured && i < ARRAYSIZE(chain.Frames); i++) {
         PCSTR got = KtSymbolName((ULONG_PTR)chain.Frames[i]);
         KtValue(Context, "frame", "%u 0x%016llx %s", i, (ULONG64)chain.Frames[i], got);
-        if (bad == nexpected && strcmp(got, expected[i]) != 0)
+        if (i < nexpected && bad == nexpected && strcmp(got, expected[i]) != 0)
             bad = i;
     }
     if (KtCheck(Context, chain.Captured >= nexpected, "frame_count",
@@ -101,19 +102,44 @@ KTEST("rtl.stack_chain", KtTestStackChain)
     } else if (chain.Captured >= ARRAYSIZE(chain.Frames)) {
         KtFail(Context, "chain_end", "filled all %u slots: the walk does not stop at a zero frame pointer",
                (ULONG)ARRAYSIZE(chain.Frames));
+        return;
     }
 
-    /* Count is a hard limit: with room for k frames, exactly k are written. */
-    PVOID small[KT_MAX_CHAIN + 1];
-    ULONG k = (ULONG)KtRandomRange(Context, 1, 3), captured = 0;
+    /* Count is a hard limit: with room for k frames, exactly min(k, frames) are written, the
+     * same ones a full walk gives, and Callers[k] onwards is untouched. Every k of 0..3, the
+     * exact length of the chain and one more, on every seed. */
+    static PVOID full[64], small[66];
     ULONG_PTR low, high;
-    for (ULONG i = 0; i <= KT_MAX_CHAIN; i++)
-        small[i] = (PVOID)0x5A5A5A5A5A5A5A5AULL;
+    ULONG nfull = 0;
     KeGetCurrentStackBounds(&low, &high);
-    RtlpWalkFrameChain((ULONG_PTR)__builtin_frame_address(0), low, high, small, k, &captured);
-    KtCheck(Context, captured == k && small[k] == (PVOID)0x5A5A5A5A5A5A5A5AULL, "count_limit",
-            "Count=%u: captured %u, Callers[%u] %s", k, captured, k,
-            small[k] == (PVOID)0x5A5A5A5A5A5A5A5AULL ? "untouched" : "overwritten (wrote past Count)");
+    ULONG_PTR here = (ULONG_PTR)__builtin_frame_address(0);
+    NTSTATUS status = RtlpWalkFrameChain(here, low, high, full, ARRAYSIZE(full), &nfull);
+    if (!KtCheck(Context, status == STATUS_SUCCESS && nfull > 0 && nfull < ARRAYSIZE(full), "count_limit",
+                 "a walk from the test's own frame returned 0x%08X with %u frames", (ULONG)status, nfull))
+        return;
+    ULONG counts[6] = {0, 1, 2, 3, nfull, nfull + 1};
+    for (ULONG c = 0; c < ARRAYSIZE(counts); c++) {
+        ULONG k = counts[c], captured = 0xFFFF, want = k < nfull ? k : nfull;
+        for (ULONG i = 0; i < ARRAYSIZE(small); i++)
+            small[i] = (PVOID)0x5A5A5A5A5A5A5A5AULL;
+        status = RtlpWalkFrameChain(here, low, high, small, k, &captured);
+        ULONG wrote = ARRAYSIZE(small);
+        for (ULONG i = want; i < ARRAYSIZE(small) && wrote == ARRAYSIZE(small); i++)
+            if (small[i] != (PVOID)0x5A5A5A5A5A5A5A5AULL)
+                wrote = i;
+        ULONG differs = want;
+        for (ULONG i = 0; i < want && differs == want; i++)
+            if (small[i] != full[i])
+                differs = i;
+        if (!KtCheck(Context, status == STATUS_SUCCESS && captured == want && wrote == ARRAYSIZE(small) &&
+                     differs == want, "count_limit",
+                     "Count=%u on a chain of %u frames: status 0x%08X, *Captured %u (expected %u), %s%s", k, nfull,
+                     (ULONG)status, captured, want,
+                     wrote != ARRAYSIZE(small) ? (wrote >= k ? "wrote Callers[Count] or beyond" : "wrote past the frames it reported")
+                                               : "nothing written past them",
+                     differs != want ? ", and the frames differ from a full walk" : ""))
+            return;
+    }
 }
 
 /* Seeded lookups of addresses inside functions, and of addresses outside any. */
@@ -147,17 +173,30 @@ KTEST("rtl.sym_lookup", KtTestSymbolLookup)
         KtCheck(Context, TRUE, "inside", "-");
     KtValue(Context, "inside_wrong", "%u of %u", wrong, rounds);
 
-    /* Addresses no function covers. */
+    /* Addresses no function covers: STATUS_NOT_FOUND, and *Name and *Offset left alone. */
     const KSYMBOL *last = &KiSymbolTable[KiSymbolCount - 1];
     static const ULONG KtData = 0;
-    ULONG_PTR outside[] = {0, KiSymbolTable[0].Address - 1, last->Address + last->Size, (ULONG_PTR)&KtData,
-                           0xFFFFFFFFFFFFFFFFULL};
-    for (ULONG i = 0; i < ARRAYSIZE(outside); i++) {
-        name = NULL;
+    ULONG_PTR outside[8] = {0, KiSymbolTable[0].Address - 1, last->Address + last->Size, (ULONG_PTR)&KtData,
+                            0xFFFFFFFFFFFFFFFFULL};
+    ULONG noutside = 5;
+    /* and three seeded gaps between functions: one past a function's end */
+    for (ULONG tries = 0; tries < 1000 && noutside < ARRAYSIZE(outside); tries++) {
+        ULONG i = (ULONG)KtRandomRange(Context, 0, KiSymbolCount - 2);
+        if (KiSymbolTable[i].Address + KiSymbolTable[i].Size < KiSymbolTable[i + 1].Address)
+            outside[noutside++] = KiSymbolTable[i].Address + KiSymbolTable[i].Size;
+    }
+    for (ULONG i = 0; i < noutside; i++) {
+        name = (PCSTR)0x1234;
+        offset = 0x5678;
         status = RtlLookupSymbol(outside[i], &name, &offset);
         if (!KtCheck(Context, status == STATUS_NOT_FOUND, "outside",
-                     "0x%016llx lies outside every function: expected STATUS_NOT_FOUND, got 0x%08X (%s)",
-                     (ULONG64)outside[i], (ULONG)status, name ? name : "no name"))
+                     "0x%016llx lies outside every function%s: expected STATUS_NOT_FOUND, got 0x%08X (%s)",
+                     (ULONG64)outside[i], i >= 5 ? " (one past a function's end)" : "", (ULONG)status,
+                     status == STATUS_SUCCESS && name && name != (PCSTR)0x1234 ? name : "no name"))
+            break;
+        if (!KtCheck(Context, name == (PCSTR)0x1234 && offset == 0x5678, "outputs_untouched",
+                     "0x%016llx is not found, but *Name became %p and *Offset 0x%llx (contract: on STATUS_NOT_FOUND "
+                     "leave *Name and *Offset alone)", (ULONG64)outside[i], name, (ULONG64)offset))
             break;
     }
 }
