@@ -55,7 +55,7 @@ LD := ld
 CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
           -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer -fno-optimize-sibling-calls \
           -fno-asynchronous-unwind-tables -fcf-protection=none -O2 -g -Wall -Wextra -Werror \
-          -Ikernel/include -Ilabs/01-pfn/tests -Ilabs/03-pool/tests -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
+          -Ikernel/include -Ilabs/01-pfn/tests -Ilabs/03-pool/tests -Ilabs/04-irql-dpc/tests -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/linker.ld
 GRUB_MODULES := multiboot2 normal
 
