@@ -86,7 +86,7 @@ BOOLEAN KtAuditDpcQueue(PKTEST_CONTEXT Context, PCSTR Step, PKDPC *Expected, ULO
 static const KT_TIMER_EXPECT *KtpFindTimer(const KT_TIMER_EXPECT *Expect, ULONG Count, PKTIMER Timer, PULONG Index)
 {
     for (ULONG i = 0; i < Count; i++)
-        if (Expect[i].Timer == Timer) {
+        if (Expect[i].Timer == Timer && Timer) {
             *Index = i;
             return &Expect[i];
         }
@@ -153,6 +153,8 @@ BOOLEAN KtAuditTimerTable(PKTEST_CONTEXT Context, PCSTR Step, const KT_TIMER_EXP
         }
     }
     for (ULONG k = 0; k < Count; k++) {
+        if (Expect[k].Timer == NULL)
+            continue;
         if (Expect[k].Set && seen[k] != 1) {
             KtFail(Context, "timer_table", "after %s: timer #%u is set but is on the table %u times (expected once, on "
                    "list %u)", Step, k, seen[k], KiTimerIndex(Expect[k].DueTime));
