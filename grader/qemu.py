@@ -22,9 +22,11 @@ INSTALL_HINT = "sudo apt-get install qemu-system-x86"
 EXIT_ALL_PASSED = 33
 EXIT_SOME_FAILED = 35
 EXIT_BUGCHECK = 37
+EXIT_HANG = 39
 EXIT_RESET = 0
 KNOWN_EXITS = {EXIT_ALL_PASSED: "all ktests passed", EXIT_SOME_FAILED: "some ktest failed",
-               EXIT_BUGCHECK: "bugcheck (STOP)", EXIT_RESET: "the guest reset or shut down"}
+               EXIT_BUGCHECK: "bugcheck (STOP)", EXIT_HANG: "the kernel's watchdog found a hang",
+               EXIT_RESET: "the guest reset or shut down"}
 
 
 class QemuNotFound(RuntimeError):
@@ -53,6 +55,23 @@ def kvm_enabled() -> bool:
     return os.environ.get("NTLAB_KVM", "").strip() not in ("", "0", "no", "false")
 
 
+# Deterministic runs under software emulation: instruction counting makes guest time (the
+# clock interrupt, the HPET, preemption points) a function of the instruction stream, so the
+# same tree and seed give the same transcript byte for byte, on any host load. sleep=off: a
+# halted guest jumps to its next timer instead of waiting for it. The RTC follows guest time
+# from a fixed date. NTLAB_ICOUNT=<shift> changes the rate (2^shift ns an instruction),
+# NTLAB_ICOUNT=0 turns counting off. Not used under KVM, which cannot count instructions.
+ICOUNT_SHIFT = 5
+
+
+def icount_args(kvm: bool) -> list[str]:
+    raw = os.environ.get("NTLAB_ICOUNT", "").strip()
+    if kvm or raw in ("0", "off", "no"):
+        return []
+    shift = int(raw) if raw.isdigit() and 0 < int(raw) <= 10 else ICOUNT_SHIFT
+    return ["-icount", f"shift={shift},sleep=off", "-rtc", "base=2026-01-01T00:00:00,clock=vm"]
+
+
 def kernel_cmdline(ktests, seed) -> str:
     """The kernel command line passed through fw_cfg: 'ktest=a,b seed=S'."""
     if not isinstance(ktests, str):
@@ -76,8 +95,10 @@ def qemu_command(iso: str, ktests, seed, memory: str = "64M", *, gdb: bool = Fal
            "-fw_cfg", f"name=opt/ntlab/cmdline,string={_qemu_escape(kernel_cmdline(ktests, seed))}"]
     if auth:
         cmd += ["-fw_cfg", f"name=opt/ntlab/auth,string={_qemu_escape(auth)}"]
-    if kvm if kvm is not None else kvm_enabled():
+    use_kvm = kvm if kvm is not None else kvm_enabled()
+    if use_kvm:
         cmd += ["-enable-kvm", "-cpu", "host"]
+    cmd += icount_args(use_kvm)
     if gdb:
         cmd += ["-s", "-S"]
     return cmd

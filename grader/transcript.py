@@ -71,6 +71,17 @@ class Stop:
 
 
 @dataclass
+class Hang:
+    """The watchdog's report: KTEST HANG <test> ..., then HANG THREAD / HANG BT lines, HANG END."""
+    test: str
+    line_no: int
+    line: str
+    lines: list[int] = field(default_factory=list)     # the HANG THREAD/BT/END lines
+    threads: list[str] = field(default_factory=list)   # each HANG THREAD line
+    complete: bool = False                             # HANG END seen
+
+
+@dataclass
 class Transcript:
     lines: list[str] = field(default_factory=list)
     boot: tuple[str, str] | None = None
@@ -78,6 +89,7 @@ class Transcript:
     tests: dict[str, TestRecord] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)      # tests in order of BEGIN
     done: tuple[int, int] | None = None                 # (passed, failed)
+    hang: Hang | None = None                            # the watchdog's report, if any
     done_line: int | None = None
     stop: Stop | None = None
     later_stops: list[int] = field(default_factory=list)  # line numbers of further STOP lines
@@ -182,6 +194,12 @@ def _parse_line(t: Transcript, no: int, line: str, current, last_ended):
                 if current == f[0]:
                     current = None
                 last_ended = f[0]
+        elif kind == "HANG":
+            f = rest.split()
+            if not f:
+                t.malformed.append(no)
+            elif t.hang is None:
+                t.hang = Hang(f[0], no, line)
         elif kind == "DONE":
             nums = dict(p.split("=", 1) for p in rest.split() if "=" in p)
             done = (int(nums["passed"]), int(nums["failed"]))
@@ -189,6 +207,14 @@ def _parse_line(t: Transcript, no: int, line: str, current, last_ended):
                 t.done, t.done_line = done, no
         elif "unknown test" in line:
             t.unknown_test_lines.append(no)
+        return current, last_ended
+    if line.startswith("HANG "):
+        if t.hang is not None and not t.hang.complete:
+            t.hang.lines.append(no)
+            if line.startswith("HANG THREAD "):
+                t.hang.threads.append(line)
+            elif line == "HANG END":
+                t.hang.complete = True
         return current, last_ended
     if line.startswith("*** STOP during bugcheck"):
         t.nested.append(no)

@@ -19,6 +19,7 @@ WRONG_STOP = "wrong STOP"
 STOP_MISSING = "expected STOP missing"
 TRIPLE_FAULT = "triple fault"
 TIMEOUT = "timeout"
+HANG = "hang"
 SERIAL_FLOOD = "serial flood"
 NO_BOOT = "no boot"
 QEMU_ERROR = "QEMU error"
@@ -30,7 +31,7 @@ STATIC_CHECK = "static check"
 
 KINDS = (PASSED, NOT_IMPLEMENTED, FAILED_CHECK, UNEXPECTED_STOP, WRONG_STOP, STOP_MISSING,
          TRIPLE_FAULT, TIMEOUT, SERIAL_FLOOD, NO_BOOT, QEMU_ERROR, BUILD_ERROR, TEST_MISSING,
-         INCONSISTENT)
+         INCONSISTENT, HANG)
 # Verdicts of the submission pipeline (output authentication, the static check).
 PIPELINE_KINDS = (INTEGRITY, STATIC_CHECK)
 
@@ -290,6 +291,9 @@ def _judge(t: Transcript, exit_status, timed_out, flooded, checkpoint, *, sol="n
 
     failing = [n for n in cp.ktests if t.test(n).end == "FAIL" or t.test(n).failing_checks]
 
+    if t.hang is not None and t.stop is None:
+        return _hang(t, cp, mk, failing)
+
     if cp.expect == "stop":
         return _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing, seed)
 
@@ -509,6 +513,33 @@ def _timeout(t, cp, mk, timeout) -> Verdict:
     lines.append(f"hint: a deadlock or an endless loop? If your machine is just slow, "
                  f"re-run with NTLAB_TIMEOUT_SCALE={bigger}")
     return mk(TIMEOUT, f"no result within {tt}, {where}", lines)
+
+
+HANG_LINES = 120
+
+
+def _hang(t, cp, mk, failing) -> Verdict:
+    """The kernel's watchdog ended the run: a test ran past its budget (a deadlock, a lost
+    wake-up, an endless loop with interrupts on)."""
+    h = t.hang
+    lines = [_expected(cp),
+             f"seen:     {h.line}",
+             f"          the kernel's watchdog found ktest {h.test} past its budget: every thread's state, "
+             f"what it waits on and its backtrace follow"]
+    shown = h.lines[:HANG_LINES]
+    lines += [f"  {t.lines[i]}" for i in shown]
+    if len(h.lines) > HANG_LINES:
+        lines.append(f"  ... {len(h.lines) - HANG_LINES} more HANG lines in the raw output")
+    if not h.complete:
+        lines.append("  (no HANG END: the report was cut short)")
+    waiting = sum(1 for l in h.threads if "state=Waiting" in l)
+    if failing:
+        lines.append("before the hang, these checks failed:")
+        lines += _failing_checks_block(t, failing)
+    lines.append("hint: threads that all wait (state=Waiting) on each other are a deadlock; a thread that "
+                 "never waits may be spinning or lost a wake-up")
+    return mk(HANG, f"ktest {h.test} hung: the watchdog ended the run ({len(h.threads)} threads, "
+              f"{waiting} waiting)", lines)
 
 
 def _triple_fault(t, cp, mk) -> Verdict:

@@ -38,11 +38,20 @@ def test_command_line(monkeypatch):
     # QEMU doubles commas inside an option value
     assert cmd[cmd.index("-fw_cfg") + 1] == "name=opt/ntlab/cmdline,string=ktest=a.b,,c seed=77"
     assert "-enable-kvm" not in cmd and "-S" not in cmd
+    # software emulation counts instructions (deterministic runs), with the RTC on guest time
+    assert cmd[cmd.index("-icount") + 1] == f"shift={q.ICOUNT_SHIFT},sleep=off"
+    assert "clock=vm" in cmd[cmd.index("-rtc") + 1]
+    monkeypatch.setenv("NTLAB_ICOUNT", "0")
+    assert "-icount" not in q.qemu_command("x.iso", "a", 1)
+    monkeypatch.setenv("NTLAB_ICOUNT", "3")
+    assert "shift=3,sleep=off" in q.qemu_command("x.iso", "a", 1)
+    monkeypatch.delenv("NTLAB_ICOUNT")
     assert q.kernel_cmdline(["a.b", "c"], 77) == "ktest=a.b,c seed=77"
     monkeypatch.setenv("NTLAB_KVM", "1")
     monkeypatch.setenv("NTLAB_QEMU", "/opt/q")
     cmd = q.qemu_command("x.iso", "a,b", 1, gdb=True)
     assert cmd[0] == "/opt/q" and cmd[-4:] == ["-cpu", "host", "-s", "-S"] and "-enable-kvm" in cmd
+    assert "-icount" not in cmd  # KVM cannot count instructions
 
 
 def test_missing_qemu():

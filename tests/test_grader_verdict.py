@@ -206,7 +206,16 @@ def test_skip_is_not_a_pass():
 
 
 def test_every_kind_is_named():
-    assert len(set(v.KINDS)) == 14
+    assert len(set(v.KINDS)) == 15
+
+
+def test_hang_names_every_thread_and_backtrace():
+    r = judge("hang.txt", 39, cp(["ke.deadlock"], name="deadlock", lab=0))
+    assert r.kind == v.HANG and not r.passed
+    assert "ktest ke.deadlock hung" in r.summary and "2 waiting" in r.summary
+    assert "HANG THREAD 3 deadlock_a state=Waiting wait=WrKernel" in r.details
+    assert "HANG BT 3 0xffffffff8010b8fa KtDeadlockA+0x1a" in r.details
+    assert "QEMU exited with status 39" in r.details
 
 
 def test_unexpected_stop_lists_checks_that_failed_before():

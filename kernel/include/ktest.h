@@ -25,6 +25,7 @@ typedef struct _KTEST_CONTEXT {
     PCSTR NotImplemented[8];
     ULONG NotImplementedCount;
     ULONG ThreadsCreated;
+    PVOID Runner; /* the runner's own state of this run (ktestp.h): its authentication */
 } KTEST_CONTEXT, *PKTEST_CONTEXT;
 
 typedef VOID (*PKTEST_ROUTINE)(PKTEST_CONTEXT Context);
@@ -82,8 +83,12 @@ BOOLEAN KtCreateThread(PKTEST_CONTEXT Context, PCSTR Name, VOID (*Routine)(PVOID
                        struct _KTHREAD **Thread);
 VOID KtJoinThread(PKTEST_CONTEXT Context, struct _KTHREAD *Thread);
 /* The watchdog's budget for the running test, in milliseconds of clock time (default
- * KT_DEFAULT_BUDGET_MS): past it, the watchdog prints KTEST HANG and ends the run. */
-#define KT_DEFAULT_BUDGET_MS 4000
+ * KT_DEFAULT_BUDGET_MS): past it, the watchdog prints KTEST HANG and ends the run. The
+ * watchdog also ends a test during which every thread has waited (the idle thread ran
+ * alone) for KT_IDLE_BUDGET_MS: a deadlock, found without waiting for the whole budget.
+ * Under instruction counting guest time runs at 2^shift ns an instruction (grader/qemu.py). */
+#define KT_DEFAULT_BUDGET_MS 30000
+#define KT_IDLE_BUDGET_MS 1000
 VOID KtSetBudget(PKTEST_CONTEXT Context, ULONG Milliseconds);
 
 /* Framework (clock.c, ke/notimpl.c): the watchdog, run by every clock interrupt with the
@@ -92,14 +97,14 @@ struct _KTRAP_FRAME;
 VOID KtWatchdogTick(struct _KTRAP_FRAME *TrapFrame);
 VOID KtNotImplemented(PCSTR Function, PCSTR Lab);
 
-/* Output authentication (runner.c; framework only, refused in student files by the grader's
- * static check). KtWriteRecordV formats a record line into Line (Size bytes), replaces
- * control bytes with '?', prints it at the start of a line (and a newline if EndLine),
- * and returns its length;
- * KtAuthTestLine adds a line to the running test's tag; KtAuthStop* tag a STOP record
- * (begin, each printed line, then "STOP AUTH <hex>"). All do nothing without a key. */
+/* Records and their authentication (record.c, auth.c; framework only, refused in student
+ * files by the grader's static check). KtWriteRecordV formats a record line into Line
+ * (Size bytes), replaces control bytes with '?', prints it at the start of a line (and a
+ * newline if EndLine) under the record lock, and returns its length;
+ * KtAuthTestLine adds a line to the tag of Context's test run; KtAuthStop* tag a STOP
+ * record (begin, each printed line, then "STOP AUTH <hex>"). All do nothing without a key. */
 SIZE_T KtWriteRecordV(PCHAR Line, SIZE_T Size, BOOLEAN EndLine, PCSTR Format, va_list Args);
-VOID KtAuthTestLine(PKTEST_CONTEXT Context, PCSTR Line, SIZE_T Length); /* only the running test's own context */
+VOID KtAuthTestLine(PKTEST_CONTEXT Context, PCSTR Line, SIZE_T Length); /* only a live test run's context */
 VOID KtAuthStopBegin(VOID);
 VOID KtAuthStopLine(PCSTR Line, SIZE_T Length);
 VOID KtAuthStopEnd(VOID);

@@ -7,7 +7,7 @@
 #include "ktest.h"
 #include "rtl.h"
 
-#define KE_CLOCK_HZ 1000
+#define KE_CLOCK_HZ 250
 
 volatile ULONG64 KeTickCount;
 ULONG KeTimeIncrement;

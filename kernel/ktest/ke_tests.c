@@ -15,7 +15,7 @@ KTEST("ke.clock_rate", KtTestClockRate)
     if (!KtCheck(Context, frequency != 0, "hpet", "no HPET: KeQueryPerformanceCounter reports no frequency") ||
         !KtCheck(Context, KeClockHz != 0, "clock", "the clock is not running (KeClockHz 0)"))
         return;
-    ULONG ms = (ULONG)KtRandomRange(Context, 20, 60);
+    ULONG ms = (ULONG)KtRandomRange(Context, 100, 200);
     ULONG64 start = KeQueryPerformanceCounter(NULL), ticks0 = KeTickCount;
     while (KeQueryPerformanceCounter(NULL) - start < frequency * ms / 1000)
         ;
@@ -112,7 +112,6 @@ KTEST_HANG("ke.deadlock", KtTestDeadlock)
     static KT_DEADLOCK d;
     KeInitializeGate(&d.First);
     KeInitializeGate(&d.Second);
-    KtSetBudget(Context, 300);
     PKTHREAD a, b;
     if (!KtCreateThread(Context, "deadlock_a", KtDeadlockA, &d, &a) ||
         !KtCreateThread(Context, "deadlock_b", KtDeadlockB, &d, &b))
@@ -149,4 +148,95 @@ KTEST_STOP("ke.stack_overflow", KtTestStackOverflow)
         return;
     KtJoinThread(Context, t);
     KtFail(Context, "overflow", "the thread returned from unbounded recursion");
+}
+
+typedef struct {
+    volatile ULONG64 Count[2];
+    volatile BOOLEAN Stop;
+} KT_SPINNERS;
+
+static VOID KtSpinner(PVOID Argument)
+{
+    KT_SPINNERS *s = (KT_SPINNERS *)((ULONG_PTR)Argument & ~1ULL);
+    ULONG me = (ULONG)((ULONG_PTR)Argument & 1);
+    while (!s->Stop)
+        s->Count[me]++;
+}
+
+/* Two threads that never wait and the test thread (spinning on the clock) share the
+ * processor by quantum end: round robin at equal priority. The counts depend on where
+ * preemption falls: under instruction counting they repeat exactly for a seed (the
+ * determinism test compares transcripts), under KVM they vary. */
+KTEST("ke.preempt", KtTestPreempt)
+{
+    static KT_SPINNERS s;
+    RtlZeroMemory((PVOID)&s, sizeof(s));
+    if (!KtCheck(Context, KeClockHz != 0, "clock", "the clock is not running"))
+        return;
+    ULONG ms = (ULONG)KtRandomRange(Context, 40, 80);
+    ULONG64 switches = KeGetCurrentPrcb()->ContextSwitches;
+    PKTHREAD a, b;
+    if (!KtCreateThread(Context, "spin0", KtSpinner, &s, &a))
+        return;
+    if (!KtCreateThread(Context, "spin1", KtSpinner, (PVOID)((ULONG_PTR)&s | 1), &b)) {
+        s.Stop = TRUE;
+        KtJoinThread(Context, a);
+        return;
+    }
+    ULONG64 end = KeTickCount + (ULONG64)ms * KeClockHz / 1000;
+    while (KeTickCount < end)
+        ;
+    s.Stop = TRUE;
+    KtJoinThread(Context, a);
+    KtJoinThread(Context, b);
+    switches = KeGetCurrentPrcb()->ContextSwitches - switches;
+    KtValue(Context, "counts", "%llu %llu", s.Count[0], s.Count[1]);
+    KtValue(Context, "switches", "%llu", switches);
+    KtValue(Context, "ticks", "%llu", KeTickCount);
+    KtCheck(Context, s.Count[0] > 0 && s.Count[1] > 0, "both_ran",
+            "a spinning thread never ran in %u ms (counts %llu, %llu): no round robin at quantum end", ms,
+            s.Count[0], s.Count[1]);
+    KtCheck(Context, switches >= 4, "preempted", "%llu context switches in %u ms of three spinning threads",
+            switches, ms);
+}
+
+typedef struct {
+    PKTEST_CONTEXT Context;
+    ULONG Records;
+    ULONG Index;
+} KT_WRITER;
+
+static VOID KtRecordWriter(PVOID Argument)
+{
+    KT_WRITER *w = Argument;
+    for (ULONG i = 0; i < w->Records; i++) {
+        KtValue(w->Context, "record", "writer %u record %u of %u: a long line so that a clock tick is likely to "
+                "fall inside it, were it not written under the record lock", w->Index, i, w->Records);
+        KtCheck(w->Context, TRUE, "writer_check", "-");
+    }
+}
+
+/* Three threads (the test's own and two more, preempted at quantum end) write records at
+ * once: each line comes out whole, and the test's tag covers them all (the grader checks
+ * both). */
+KTEST("ke.records_threads", KtTestRecordsThreads)
+{
+    static KT_WRITER w[3];
+    ULONG records = (ULONG)KtRandomRange(Context, 40, 80);
+    PKTHREAD t[2];
+    for (ULONG i = 0; i < 3; i++) {
+        w[i].Context = Context;
+        w[i].Records = records;
+        w[i].Index = i;
+    }
+    KtValue(Context, "records_each", "%u", records);
+    if (!KtCreateThread(Context, "writer1", KtRecordWriter, &w[1], &t[0]))
+        return;
+    if (!KtCreateThread(Context, "writer2", KtRecordWriter, &w[2], &t[1])) {
+        KtJoinThread(Context, t[0]);
+        return;
+    }
+    KtRecordWriter(&w[0]);
+    KtJoinThread(Context, t[0]);
+    KtJoinThread(Context, t[1]);
 }

@@ -1,21 +1,14 @@
 /* runner.c - runs the ktests named on the command line ("ktest=a,b seed=N",
- * "ktest=all", "ktest=list") and ends the run through isa-debug-exit.
- *
- * Output authentication: when the grader passes a key and a nonce through fw_cfg
- * (opt/ntlab/auth = "<64 hex key>:<32 hex nonce>"), every KTEST END, KTEST DONE and
- * STOP record carries an HMAC-SHA256 tag, so that the grader can tell the framework's
- * records from text printed by student code:
- *   END  tag: HMAC(nonce || "KTEST BEGIN t\n" || each CHECK/VALUE line of t + "\n" || "KTEST END t V\n")
- *   STOP tag: HMAC(nonce || [the running test's BEGIN/CHECK/VALUE lines] || STOP line + "\n"
- *                  || each BT line + "\n" || "STOP AUTH\n")
- *   DONE tag: HMAC(nonce || "RUN\n" || each END tag in hex + "\n" || "KTEST DONE passed=N failed=M\n")
- * Without a key (make qemu) no tags are printed. */
+ * "ktest=all", "ktest=list") on the runner's thread (the initial thread) and ends the run
+ * through isa-debug-exit. Each test run has its own context (with the runner's state of
+ * the run, KTP_RUN) and a watchdog budget; after it returns, an audit checks what it left
+ * behind: IRQL PASSIVE_LEVEL, still on the runner's thread, APCs enabled, no DPC queued,
+ * no thread of its own alive. Records: record.c; authentication: auth.c; hangs: watchdog.c. */
 #include "hal.h"
 #include "ke.h"
 #include "ktest.h"
 #include "ktestp.h"
 #include "rtl.h"
-#include "sha256.h"
 
 extern const KTEST KiTestsStart[], KiTestsEnd[];
 
@@ -68,116 +61,9 @@ static const KTEST *KtpFind(PCSTR Name, SIZE_T Length)
 
 static ULONG KtpPassed, KtpFailed;
 
-/* ---- authentication state (never touched by student code; see grader/staticcheck.py) */
-static UCHAR KtpAuthKey[32], KtpAuthNonce[16];
-static BOOLEAN KtpAuthEnabled;
-static HMAC_SHA256_CONTEXT KtpAuthTest;     /* the running test's records */
-static BOOLEAN KtpAuthTestActive;
-static PKTEST_CONTEXT KtpAuthContext;       /* the running test's context: only its lines count */
-static HMAC_SHA256_CONTEXT KtpAuthRun;      /* every END tag, for KTEST DONE */
-static HMAC_SHA256_CONTEXT KtpAuthStop;     /* the STOP record being printed */
-static BOOLEAN KtpAuthStopActive;
-
-static VOID KtpAuthLoad(VOID)
-{
-    CHAR text[128];
-    LONG n = HalReadFirmwareConfigFile("opt/ntlab/auth", text, sizeof(text));
-    KtpAuthEnabled = n == 64 + 1 + 32 && text[64] == ':' && RtlHexDecode(text, KtpAuthKey, 32) == 0 &&
-                     RtlHexDecode(text + 65, KtpAuthNonce, 16) == 0;
-    RtlZeroMemory(text, sizeof(text));
-    if (KtpAuthEnabled) {
-        RtlHmacSha256Init(&KtpAuthRun, KtpAuthKey, sizeof(KtpAuthKey));
-        RtlHmacSha256Update(&KtpAuthRun, KtpAuthNonce, sizeof(KtpAuthNonce));
-        RtlHmacSha256Update(&KtpAuthRun, "RUN\n", 4);
-    }
-}
-
-static VOID KtpAuthLine(HMAC_SHA256_CONTEXT *Mac, PCSTR Line, SIZE_T Length)
-{
-    RtlHmacSha256Update(Mac, Line, Length);
-    RtlHmacSha256Update(Mac, "\n", 1);
-}
-
-SIZE_T KtWriteRecordV(PCHAR Line, SIZE_T Size, BOOLEAN EndLine, PCSTR Format, va_list Args)
-{
-    ULONG n = RtlFormatStringV(Line, Size, Format, Args);
-    SIZE_T length = n < Size ? n : Size - 1;
-    for (SIZE_T i = 0; i < length; i++)
-        if ((UCHAR)Line[i] < 0x20 || (UCHAR)Line[i] >= 0x7f)
-            Line[i] = '?';
-    HalSerialNewLineIfNeeded();
-    HalSerialWrite(Line, length);
-    if (EndLine)
-        HalSerialWrite("\n", 1);
-    return length;
-}
-
-VOID KtAuthTestLine(PKTEST_CONTEXT Context, PCSTR Line, SIZE_T Length)
-{
-    if (KtpAuthEnabled && KtpAuthTestActive && Context == KtpAuthContext)
-        KtpAuthLine(&KtpAuthTest, Line, Length);
-}
-
-VOID KtAuthStopBegin(VOID)
-{
-    if (!KtpAuthEnabled)
-        return;
-    if (KtpAuthTestActive) {
-        KtpAuthStop = KtpAuthTest;
-    } else {
-        RtlHmacSha256Init(&KtpAuthStop, KtpAuthKey, sizeof(KtpAuthKey));
-        RtlHmacSha256Update(&KtpAuthStop, KtpAuthNonce, sizeof(KtpAuthNonce));
-    }
-    KtpAuthStopActive = TRUE;
-}
-
-VOID KtAuthStopLine(PCSTR Line, SIZE_T Length)
-{
-    if (KtpAuthEnabled && KtpAuthStopActive)
-        KtpAuthLine(&KtpAuthStop, Line, Length);
-}
-
-VOID KtAuthStopEnd(VOID)
-{
-    UCHAR mac[32];
-    CHAR hex[65];
-    if (!KtpAuthEnabled || !KtpAuthStopActive)
-        return;
-    KtpAuthLine(&KtpAuthStop, "STOP AUTH", 9);
-    RtlHmacSha256Final(&KtpAuthStop, mac);
-    KtpAuthStopActive = FALSE;
-    RtlHexEncode(mac, sizeof(mac), hex);
-    HalSerialNewLineIfNeeded();
-    DbgPrint("STOP AUTH %s\n", hex);
-}
-
-static VOID KtpEmitRecord(HMAC_SHA256_CONTEXT *Mac, PCSTR Format, ...) __attribute__((format(printf, 2, 3)));
-
-/* Prints one record line; with a key, feeds it to Mac and appends the tag. Returns the
- * tag in hex (empty without a key) in KtpLastTag. */
-static CHAR KtpLastTag[65];
-static VOID KtpEmitRecord(HMAC_SHA256_CONTEXT *Mac, PCSTR Format, ...)
-{
-    CHAR line[512];
-    va_list args;
-    va_start(args, Format);
-    SIZE_T length = KtWriteRecordV(line, sizeof(line), FALSE, Format, args);
-    va_end(args);
-    KtpLastTag[0] = 0;
-    if (KtpAuthEnabled && Mac) {
-        UCHAR mac[32];
-        KtpAuthLine(Mac, line, length);
-        RtlHmacSha256Final(Mac, mac);
-        RtlHexEncode(mac, sizeof(mac), KtpLastTag);
-        HalSerialWrite(" ", 1);
-        HalSerialWrite(KtpLastTag, 64);
-    }
-    HalSerialWrite("\n", 1);
-}
-
 /* ---- the running test, the watchdog, stubs, test threads ---- */
-static PKTEST_CONTEXT volatile KtpCurrent;
-static volatile ULONG64 KtpStartTick, KtpDeadline;
+PKTEST_CONTEXT volatile KtpCurrent;
+static volatile ULONG64 KtpStartTick, KtpDeadline, KtpIdleTicks;
 
 VOID KtSetBudget(PKTEST_CONTEXT Context, ULONG Milliseconds)
 {
@@ -190,10 +76,16 @@ VOID KtWatchdogTick(PKTRAP_FRAME TrapFrame)
 {
     ULONG64 deadline = KtpDeadline;
     PKTEST_CONTEXT context = KtpCurrent;
-    if (!deadline || !context || KeTickCount < deadline)
+    if (!deadline || !context)
+        return;
+    PKPRCB prcb = KeGetCurrentPrcb();
+    KtpIdleTicks = prcb->CurrentThread == prcb->IdleThread ? KtpIdleTicks + 1 : 0;
+    BOOLEAN idle = KtpIdleTicks * 1000 >= (ULONG64)KT_IDLE_BUDGET_MS * KeClockHz;
+    if (KeTickCount < deadline && !idle)
         return;
     KtpDeadline = 0;
-    KtpHang(context->Name, (KeTickCount - KtpStartTick) * 1000 / KeClockHz, context->BudgetMs, TrapFrame);
+    KtpHang(context->Name, (KeTickCount - KtpStartTick) * 1000 / KeClockHz,
+            idle ? KT_IDLE_BUDGET_MS : context->BudgetMs, TrapFrame);
 }
 
 VOID KtNotImplemented(PCSTR Function, PCSTR Lab)
@@ -263,39 +155,37 @@ static VOID KtpAudit(PKTEST_CONTEXT Context)
     }
 }
 
+static KTP_RUN KtpRunState;
+
 static VOID KtpRun(const KTEST *Test, ULONG64 Seed)
 {
     KTEST_CONTEXT context = {0};
+    PKTP_RUN run = &KtpRunState;
+    CHAR begin[200], tag[65];
+    RtlZeroMemory(run, sizeof(*run));
+    run->Magic = KTP_RUN_MAGIC;
     context.Name = Test->Name;
     context.BudgetMs = KT_DEFAULT_BUDGET_MS;
     context.Seed = Seed;
     context.Rng = Seed ^ RtlHashString64(Test->Name);
-    DbgPrint("KTEST BEGIN %s\n", Test->Name);
-    if (KtpAuthEnabled) {
-        CHAR begin[200];
-        ULONG n = RtlFormatString(begin, sizeof(begin), "KTEST BEGIN %s", Test->Name);
-        RtlHmacSha256Init(&KtpAuthTest, KtpAuthKey, sizeof(KtpAuthKey));
-        RtlHmacSha256Update(&KtpAuthTest, KtpAuthNonce, sizeof(KtpAuthNonce));
-        KtpAuthLine(&KtpAuthTest, begin, n < sizeof(begin) ? n : sizeof(begin) - 1);
-        KtpAuthTestActive = TRUE;
-    }
-    KtpAuthContext = &context;
+    context.Runner = run;
+    ULONG n = RtlFormatString(begin, sizeof(begin), "KTEST BEGIN %s", Test->Name);
+    HalSerialNewLineIfNeeded();
+    DbgPrint("%s\n", begin);
+    KtpAuthTestBegin(run, begin, n < sizeof(begin) ? n : sizeof(begin) - 1);
     KtpStartTick = KeTickCount;
+    KtpIdleTicks = 0;
     KtpCurrent = &context;
     KtSetBudget(&context, context.BudgetMs);
     Test->Routine(&context);
     HalSerialNewLineIfNeeded();
     KtpAudit(&context);
     KtpDeadline = 0;
-    KtpCurrent = NULL;
     PCSTR verdict = context.Failures ? "FAIL" : context.Skipped ? "SKIP" : "PASS";
-    KtpEmitRecord(&KtpAuthTest, "KTEST END %s %s", Test->Name, verdict);
-    KtpAuthTestActive = FALSE;
-    KtpAuthContext = NULL;
-    if (KtpAuthEnabled) {
-        RtlHmacSha256Update(&KtpAuthRun, KtpLastTag, 64);
-        RtlHmacSha256Update(&KtpAuthRun, "\n", 1);
-    }
+    KtpWriteEndRecord(&context, tag, "KTEST END %s %s", Test->Name, verdict);
+    KtpCurrent = NULL;
+    run->Magic = 0;
+    KtpAuthRunAddTag(tag);
     if (context.Failures || context.Skipped)
         KtpFailed++;
     else
@@ -320,13 +210,13 @@ VOID KtRunTests(PCSTR CommandLine)
     if (!KtpGetOption(CommandLine, "ktest", tests, sizeof(tests)) || tests[0] == 0) {
         DbgPrint("ktest: no tests selected; pass ktest=name[,name...] (or ktest=all, ktest=list)\n");
         KtpList();
-        KtpEmitRecord(&KtpAuthRun, "KTEST DONE passed=0 failed=0");
+        KtpWriteDoneRecord("KTEST DONE passed=0 failed=0");
         HalExitQemu(HAL_EXIT_ALL_PASSED);
     }
     DbgPrint("ktest: seed %llu\n", seed);
     if (strcmp(tests, "list") == 0) {
         KtpList();
-        KtpEmitRecord(&KtpAuthRun, "KTEST DONE passed=0 failed=0");
+        KtpWriteDoneRecord("KTEST DONE passed=0 failed=0");
         HalExitQemu(HAL_EXIT_ALL_PASSED);
     }
     if (strcmp(tests, "all") == 0) {
@@ -353,6 +243,6 @@ VOID KtRunTests(PCSTR CommandLine)
             KtpRun(t, seed);
         }
     }
-    KtpEmitRecord(&KtpAuthRun, "KTEST DONE passed=%u failed=%u", KtpPassed, KtpFailed);
+    KtpWriteDoneRecord("KTEST DONE passed=%u failed=%u", KtpPassed, KtpFailed);
     HalExitQemu(KtpFailed ? HAL_EXIT_SOME_FAILED : HAL_EXIT_ALL_PASSED);
 }

@@ -4,37 +4,44 @@
 #include "hal.h"
 #include "ktest.h"
 #include "rtl.h"
+#include "ktestp.h"
 #include "sha256.h"
 
-/* Formats a record line of the running test, prints it and adds it to the test's tag. */
+/* Formats a record line of Context's test, prints it and adds it to the test's tag, as
+ * one step under the record lock (record.c). */
 static VOID KtpRecord(PKTEST_CONTEXT Context, PCSTR Format, ...) __attribute__((format(printf, 2, 3)));
 static VOID KtpRecord(PKTEST_CONTEXT Context, PCSTR Format, ...)
 {
-    CHAR line[512];
     va_list args;
     va_start(args, Format);
-    SIZE_T length = KtWriteRecordV(line, sizeof(line), TRUE, Format, args);
+    KtpWriteTestRecordV(Context, Format, args);
     va_end(args);
-    KtAuthTestLine(Context, line, length);
 }
 
+/* The bookkeeping and the record of one check, under the record lock: the test's threads
+ * may check at the same time. */
 static VOID KtpCheckLine(PKTEST_CONTEXT Context, BOOLEAN Ok, PCSTR Check, PCSTR Format, va_list Args)
 {
     CHAR detail[300];
+    KTP_RECORD_LOCK_STATE lock;
+    KtpLockRecords(&lock);
     HalSerialNewLineIfNeeded();
     Context->Checks++;
     if (Ok) {
-        for (ULONG i = 0; i < Context->ReportedCount; i++)
-            if (strcmp(Context->Reported[i], Check) == 0)
-                return;
-        if (Context->ReportedCount < ARRAYSIZE(Context->Reported))
-            Context->Reported[Context->ReportedCount++] = Check;
-        KtpRecord(Context, "KTEST CHECK %s %s ok", Context->Name, Check);
-        return;
+        BOOLEAN reported = FALSE;
+        for (ULONG i = 0; i < Context->ReportedCount && !reported; i++)
+            reported = strcmp(Context->Reported[i], Check) == 0;
+        if (!reported) {
+            if (Context->ReportedCount < ARRAYSIZE(Context->Reported))
+                Context->Reported[Context->ReportedCount++] = Check;
+            KtpRecord(Context, "KTEST CHECK %s %s ok", Context->Name, Check);
+        }
+    } else {
+        Context->Failures++;
+        RtlFormatStringV(detail, sizeof(detail), Format, Args);
+        KtpRecord(Context, "KTEST CHECK %s %s FAIL %s", Context->Name, Check, detail);
     }
-    Context->Failures++;
-    RtlFormatStringV(detail, sizeof(detail), Format, Args);
-    KtpRecord(Context, "KTEST CHECK %s %s FAIL %s", Context->Name, Check, detail);
+    KtpUnlockRecords(&lock);
 }
 
 BOOLEAN KtCheck(PKTEST_CONTEXT Context, BOOLEAN Condition, PCSTR Check, PCSTR DetailFormat, ...)

@@ -1,6 +1,6 @@
 /* watchdog.c - hangs are verdicts. Every clock interrupt checks the running test's
- * budget; past it, the watchdog prints
- *   KTEST HANG <test> <elapsed> ms, budget <budget> ms
+ * budget (and how long every thread has waited); past it, the watchdog prints
+ *   KTEST HANG <test> <elapsed> ms, budget <budget> ms [with every thread waiting]
  *   HANG THREAD <id> <name> state=<state> wait=<reason> object=<address> [running]
  *   HANG BT <n> 0x<address> <function>+0x<offset>        (each thread's backtrace)
  *   HANG END
@@ -54,7 +54,8 @@ DECLSPEC_NORETURN VOID KtpHang(PCSTR Test, ULONG64 ElapsedMs, ULONG64 BudgetMs, 
     _disable();
     __writecr8(HIGH_LEVEL);
     HalSerialNewLineIfNeeded();
-    KtpHangLine("KTEST HANG %s %llu ms, budget %llu ms", Test, ElapsedMs, BudgetMs);
+    KtpHangLine("KTEST HANG %s %llu ms, budget %llu ms%s", Test, ElapsedMs, BudgetMs,
+                BudgetMs == KT_IDLE_BUDGET_MS ? " with every thread waiting" : "");
     PKTHREAD current = KeGetCurrentThread();
     extern LIST_ENTRY KiThreadListHead;
     for (PLIST_ENTRY e = KiThreadListHead.Flink; e != &KiThreadListHead; e = e->Flink) {
