@@ -99,6 +99,7 @@ static ULONG KtSeededImportances(PKTEST_CONTEXT Context, UCHAR Importance[KT_MAX
  * KeLowerIrql returns. */
 KTEST("dpc.queue", KtTestDpcQueue)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     UCHAR importance[KT_MAX_DPCS];
     ULONG n = KtSeededImportances(Context, importance);
     KtDpcLogCount = 0;
@@ -171,6 +172,7 @@ out:
  * runs the DPC before KeInsertQueueDpc returns. */
 KTEST("dpc.remove", KtTestDpcRemove)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     ULONG n = (ULONG)KtRandomRange(Context, 5, 10);
     KtDpcLogCount = 0;
     for (ULONG i = 0; i <= n; i++)
@@ -242,8 +244,20 @@ static VOID KtRequeueRoutine(PKDPC Dpc, PVOID DeferredContext, PVOID Argument1, 
         KtRequeueLeft--;
         if (!KeInsertQueueDpc(Dpc, Argument1, Argument2))
             KtRequeueBad++;
-        else if (KeInsertQueueDpc(Dpc, Argument1, Argument2))
+        else if (KeInsertQueueDpc(Dpc, Argument1, Argument2)) {
+            /* Queued twice: the queue is now corrupt. Put it back as it must be (this DPC
+             * alone) and stop, so that the check reports it instead of a hang. */
+            PKPRCB prcb = KeGetCurrentPrcb();
+            ULONG64 flags = __readeflags();
+            _disable();
+            InitializeListHead(&prcb->DpcListHead);
+            InsertTailList(&prcb->DpcListHead, &Dpc->DpcListEntry);
+            prcb->DpcQueueDepth = 1;
+            __restoreflags(flags);
             KtRequeueSecondTrue++;
+            KtRequeueLeft = 0;
+            return;
+        }
         if (!KtRequeueLeft && !KeInsertQueueDpc(&KtDpcs[1], (PVOID)0xA1000001, (PVOID)0xA2000001))
             KtRequeueBad++;
     }
@@ -251,6 +265,7 @@ static VOID KtRequeueRoutine(PKDPC Dpc, PVOID DeferredContext, PVOID Argument1, 
 
 KTEST("dpc.requeue", KtTestDpcRequeue)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     ULONG times = (ULONG)KtRandomRange(Context, 2, 6);
     KtDpcLogCount = 0;
     KtRequeueBad = KtRequeueSecondTrue = 0;
@@ -282,6 +297,7 @@ out:
  * DISPATCH_LEVEL included), and has run when KeLowerIrql to APC_LEVEL returns. */
 KTEST("dpc.irql", KtTestDpcIrql)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KtDpcLogCount = 0;
     if (!KtInitDpc(Context, 0, KtLogDpcRoutine))
         goto out;
@@ -346,6 +362,7 @@ static BOOLEAN KtWaitForIsr(ULONG Runs)
 
 KTEST("dpc.isr", KtTestDpcIsr)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KtDpcLogCount = 0;
     KtIsrRuns = KtIsrBad = KtDpcRunsSeenByIsr = 0;
     if (!KtInitDpc(Context, 0, KtLogDpcRoutine))

@@ -30,6 +30,7 @@ static BOOLEAN KtCheckIrql(PKTEST_CONTEXT Context, PCSTR Step, KIRQL Expected)
  * runs only when the release lowers below DISPATCH_LEVEL; release restores exactly. */
 KTEST("spin.irql", KtTestSpinIrql)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     ULONG start = (ULONG)KtRandomRange(Context, 0, 2);
     KtDpcLogCount = 0;
     KtPoison(Context, &KtSpinDpc, sizeof(KtSpinDpc));
@@ -193,6 +194,7 @@ static VOID KtOtherProcessors(PKSPIN_LOCK Lock)
 
 KTEST("spin.queued_fifo", KtTestSpinQueuedFifo)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KtWaiterCount = (ULONG)KtRandomRange(Context, 2, KT_WAITERS);
     KtJoined = KtReleased = KtHookCalls = KtFifoBad = KtGrants = 0;
     KtFifoContext = Context;
@@ -236,6 +238,7 @@ lower:
 /* Acquiring a lock the current thread holds: SPIN_LOCK_ALREADY_OWNED (lock, word, 0, 0). */
 KTEST_STOP("spin.reacquire", KtTestSpinReacquire)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KeInitializeSpinLock(&KtLocks[0]);
     KIRQL old, again;
     KeAcquireSpinLock(&KtLocks[0], &old);
@@ -250,6 +253,7 @@ KTEST_STOP("spin.reacquire", KtTestSpinReacquire)
 /* Releasing a free lock: SPIN_LOCK_NOT_OWNED (lock, word 0, 0, 0). */
 KTEST_STOP("spin.release_free", KtTestSpinReleaseFree)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KeInitializeSpinLock(&KtLocks[0]);
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
@@ -264,6 +268,7 @@ KTEST_STOP("spin.release_free", KtTestSpinReleaseFree)
  * DISPATCH_LEVEL would lower: IRQL_NOT_GREATER_OR_EQUAL (the IRQL, 2, 0, 0). */
 KTEST_STOP("irql.acquire_above_dispatch", KtTestIrqlAcquireAbove)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KIRQL level = (KIRQL)KtRandomRange(Context, 3, 12), old, ignored;
     KeInitializeSpinLock(&KtLocks[0]);
     KtValue(Context, "stop_params", "0x%016llx 0x%016llx 0x%016llx 0x%016llx", (ULONG64)level, 2ULL, 0ULL, 0ULL);
@@ -278,6 +283,7 @@ KTEST_STOP("irql.acquire_above_dispatch", KtTestIrqlAcquireAbove)
  * level, IRQL_NOT_LESS_OR_EQUAL (2, the level, 0, 0). */
 KTEST_STOP("irql.release_to_higher", KtTestIrqlReleaseHigher)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KIRQL level = (KIRQL)KtRandomRange(Context, 3, 12), old;
     KeInitializeSpinLock(&KtLocks[0]);
     KeAcquireSpinLock(&KtLocks[0], &old);

@@ -138,6 +138,7 @@ static ULONG KtOrderSchedule(PKTEST_CONTEXT Context, ULONG64 *Offset)
 
 KTEST("timer.order", KtTestTimerOrder)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     ULONG64 offset[KT_TIMERS];
     if (!KtCheck(Context, KeClockHz != 0 && KeTimeIncrement != 0, "clock", "the clock is not running"))
         goto out;
@@ -212,6 +213,7 @@ out:
  * fires once, at its new time; SignalState 1 after expiry, 0 when set again. */
 KTEST("timer.cancel", KtTestTimerCancel)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KtDpcLogCount = 0;
     RtlZeroMemory(KtExpect, sizeof(KtExpect));
     for (ULONG i = 0; i < 4; i++)
@@ -270,6 +272,7 @@ out:
  * the clock's 1 ms resolution), stays set, and stops when cancelled. */
 KTEST("timer.periodic", KtTestTimerPeriodic)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KtDpcLogCount = 0;
     RtlZeroMemory(KtExpect, sizeof(KtExpect));
     if (!KtInitTimer(Context, 0, SynchronizationTimer) || !KtInitTimer(Context, 1, NotificationTimer))
@@ -317,6 +320,7 @@ out:
  * exactly at that tick; a timer due while the IRQL is DISPATCH_LEVEL fires when it drops. */
 KTEST("timer.boundaries", KtTestTimerBoundaries)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KtDpcLogCount = 0;
     RtlZeroMemory(KtExpect, sizeof(KtExpect));
     for (ULONG i = 0; i < 5; i++)

@@ -26,6 +26,7 @@ static VOID KtOtherProcessorReleases(PKSPIN_LOCK Lock)
 
 KTEST("spin.contended", KtTestSpinContended)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KtSpins = 0;
     KtSpinsToRelease = (ULONG)KtRandomRange(Context, 1, 6);
     KtLocks[0] = KT_OTHER_OWNER;
@@ -51,6 +52,7 @@ out:
  * (KiSpinWait: SPIN_LOCK_ALREADY_OWNED, the lock and its word = the new tail). */
 KTEST_STOP("spin.queued_reacquire", KtTestSpinQueuedReacquire)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     static KLOCK_QUEUE_HANDLE first, second;
     KeInitializeSpinLock(&KtLocks[1]);
     KeAcquireInStackQueuedSpinLock(&KtLocks[1], &first);
@@ -65,6 +67,7 @@ KTEST_STOP("spin.queued_reacquire", KtTestSpinQueuedReacquire)
 /* KeAcquireSpinLockAtDpcLevel at PASSIVE_LEVEL: IRQL_NOT_GREATER_OR_EQUAL (0, 2, 0, lock). */
 KTEST_STOP("irql.dpc_level_below", KtTestIrqlDpcLevelBelow)
 {
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KeInitializeSpinLock(&KtLocks[0]);
     KtValue(Context, "stop_params", "0x%016llx 0x%016llx 0x%016llx 0x%016llx", 0ULL, 2ULL, 0ULL,
             (ULONG64)(ULONG_PTR)&KtLocks[0]);
