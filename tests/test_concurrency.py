@@ -29,7 +29,7 @@ def framework_cp(ktests, name, **kw):
     return Checkpoint(lab=0, name=name, title=name, points=1, ktests=tuple(ktests), **kw)
 
 
-@pytest.mark.parametrize("ktest", ["ke.clock_rate", "ke.thread_pingpong", "ke.preempt"])
+@pytest.mark.parametrize("ktest", ["ke.clock_rate", "ke.thread_pingpong", "ke.preempt", "ke.pool_threads"])
 def test_framework_ktests_pass(status, ktest):
     verdict, run = runner.run_checkpoint(framework_cp([ktest], ktest), sol="all", seed=7, root=ROOT, status=status)
     assert verdict.passed, verdict.text
@@ -96,3 +96,14 @@ def test_records_of_many_threads_stay_whole_and_authentic(status):
     assert len(lines) == 3 * each
     assert all(l.endswith("were it not written under the record lock") for l in lines)
     assert {l.split()[5] for l in lines} == {"0", "1", "2"}
+
+
+def test_stub_without_status_is_not_implemented(status):
+    """A stub returning BOOLEAN calls KeNotImplemented: the verdict is "not implemented",
+    naming the function and the lab, reported once though called twice (once from a thread)."""
+    verdict, run = runner.run_checkpoint(framework_cp(["ke.stub_not_implemented"], "stub"), sol="all", seed=2,
+                                         root=ROOT, status=status)
+    assert verdict.kind == v.NOT_IMPLEMENTED, verdict.text
+    assert "KtFakeBooleanStub is not implemented (lab 04 stub)" in verdict.summary
+    out = run.output.decode()
+    assert out.count(" implemented FAIL ") == 1 and "reported_once ok" in out

@@ -1,5 +1,7 @@
 /* pool.c - NT's pool interface (ExAllocatePoolWithTag and friends) over the lab 03
- * student code, the pool's data, and the !poolused dump. */
+ * student code, the pool's data, and the !poolused dump. The student code is lock-free:
+ * the framework holds the pool lock around it, at the caller's IRQL (its IRQL rules are
+ * judged on the caller's IRQL), with interrupts disabled so that nothing preempts it. */
 #include "ex.h"
 #include "ke.h"
 #include "rtl.h"
@@ -7,6 +9,7 @@
 POOL_DESCRIPTOR ExpPoolDescriptors[POOL_TYPE_COUNT];
 POOL_TRACKER_TABLE ExpPoolTrackTable[POOL_TRACK_TABLE_SIZE];
 POOL_TRACKER_BIG_PAGES ExpPoolBigPageTable[POOL_BIG_TABLE_SIZE];
+KSPIN_LOCK ExpPoolLock; /* both pools: they share the tag and big-page tables */
 
 VOID ExInitializePool(VOID)
 {
@@ -20,17 +23,24 @@ VOID ExInitializePool(VOID)
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
     PVOID block = NULL;
-    return NT_SUCCESS(ExpAllocatePool(PoolType, NumberOfBytes, Tag, &block)) ? block : NULL;
+    ULONG64 flags;
+    KiAcquireFrameworkLockAtCallerIrql(&ExpPoolLock, &flags);
+    NTSTATUS status = ExpAllocatePool(PoolType, NumberOfBytes, Tag, &block);
+    KiReleaseFrameworkLockAtCallerIrql(&ExpPoolLock, flags);
+    return NT_SUCCESS(status) ? block : NULL;
 }
 
 VOID ExFreePoolWithTag(PVOID Block, ULONG Tag)
 {
+    ULONG64 flags;
+    KiAcquireFrameworkLockAtCallerIrql(&ExpPoolLock, &flags);
     ExpFreePool(Block, Tag);
+    KiReleaseFrameworkLockAtCallerIrql(&ExpPoolLock, flags);
 }
 
 VOID ExFreePool(PVOID Block)
 {
-    ExpFreePool(Block, 0);
+    ExFreePoolWithTag(Block, 0);
 }
 
 VOID ExDumpPoolUsage(VOID)

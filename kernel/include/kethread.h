@@ -256,10 +256,15 @@ VOID KeWaitForGate(PKGATE Gate, KWAIT_REASON WaitReason);
 
 /* ---- Framework spin locks (for framework data and the locks around labs 01-03) ----
  * A real lock word: acquiring a lock the processor already holds bugchecks with
- * SPIN_LOCK_ALREADY_OWNED. KiAcquireSpinLockRaise raises to Irql first; the lock
+ * SPIN_LOCK_ALREADY_OWNED. KiAcquireFrameworkLock raises to Irql first; the lock
  * records its owner. Lab 04's KeAcquireSpinLock is the students' own. */
 VOID KiAcquireFrameworkLock(PKSPIN_LOCK Lock, KIRQL Irql, PKIRQL OldIrql);
 VOID KiReleaseFrameworkLock(PKSPIN_LOCK Lock, KIRQL OldIrql);
+/* The same lock word, taken with interrupts disabled and IRQL left as the caller's: the
+ * student code inside sees the caller's IRQL (its IRQL checks keep their bugcheck codes)
+ * and nothing can preempt it. Flags keeps the caller's interrupt flag. */
+VOID KiAcquireFrameworkLockAtCallerIrql(PKSPIN_LOCK Lock, PULONG64 Flags);
+VOID KiReleaseFrameworkLockAtCallerIrql(PKSPIN_LOCK Lock, ULONG64 Flags);
 
 /* ---- Stubs that cannot return NTSTATUS ----
  * A stubbed function that returns BOOLEAN, LONG or VOID calls this first; the ktest

@@ -41,6 +41,9 @@ typedef struct _KTEST {
 /* The test ends in the watchdog's hang verdict on purpose (framework tests of the watchdog):
  * it must run alone and is left out of ktest=all. */
 #define KTEST_HANGS 0x2
+/* A framework self-test that fails on purpose (it proves a failure path of the runner):
+ * it must run alone and is left out of ktest=all. */
+#define KTEST_FAILS 0x4
 
 #define KTEST_EX(name, routine, flags)                                                     \
     static VOID routine(PKTEST_CONTEXT Context);                                           \

@@ -216,6 +216,13 @@ typedef struct _MI_TRANSLATION {
 } MI_TRANSLATION, *PMI_TRANSLATION;
 VOID MiInspectTranslation(PMMPTE Pml4, ULONG_PTR Va, PMI_TRANSLATION Out);
 
+/* ---- The PFN lock (framework, mm/pfnlock.c) ----
+ * Held around every framework call into lab 01 and lab 02 code that can run while
+ * threads run (pool pages, kernel stacks): the student code stays lock-free. A spin lock
+ * at DISPATCH_LEVEL (lab 01 and 02 contracts have no IRQL rule). */
+VOID MiLockPfnDatabase(unsigned char *OldIrql);
+VOID MiUnlockPfnDatabase(unsigned char OldIrql);
+
 /* ---- Kernel stacks (framework, mm/syspte.c) ----
  * Pages mapped stack pages below StackBase, StackLimit the lowest, GuardPage the
  * unmapped page below it. Needs labs 01 and 02 (STATUS_INSUFFICIENT_RESOURCES without). */

@@ -24,7 +24,10 @@ VOID KeLowerIrql(KIRQL NewIrql)
     if (NewIrql > old)
         KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, old, NewIrql, 0, 0);
     __writecr8(NewIrql);
-    if (NewIrql < DISPATCH_LEVEL && (KeGetCurrentPrcb()->SoftwareInterruptPending >> NewIrql) > 1)
+    /* With interrupts disabled (a framework lock at the caller's IRQL) they stay pending:
+     * the lock's release or the next interrupt's exit delivers them. */
+    if (NewIrql < DISPATCH_LEVEL && (KeGetCurrentPrcb()->SoftwareInterruptPending >> NewIrql) > 1 &&
+        (__readeflags() & EFLAGS_IF))
         KiDeliverSoftwareInterrupts(NewIrql);
 }
 

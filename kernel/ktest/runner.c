@@ -196,7 +196,7 @@ static VOID KtpList(VOID)
 {
     DbgPrint("ktest: available tests:");
     for (const KTEST *t = KiTestsStart; t < KiTestsEnd; t++)
-        DbgPrint(" %s%s", t->Name, (t->Flags & KTEST_BUGCHECKS) ? "(bugchecks)" : (t->Flags & KTEST_HANGS) ? "(hangs)" : "");
+        DbgPrint(" %s%s", t->Name, (t->Flags & KTEST_BUGCHECKS) ? "(bugchecks)" : (t->Flags & KTEST_HANGS) ? "(hangs)" : (t->Flags & KTEST_FAILS) ? "(fails)" : "");
     DbgPrint("\n");
 }
 
@@ -221,7 +221,7 @@ VOID KtRunTests(PCSTR CommandLine)
     }
     if (strcmp(tests, "all") == 0) {
         for (const KTEST *t = KiTestsStart; t < KiTestsEnd; t++)
-            if (!(t->Flags & (KTEST_BUGCHECKS | KTEST_HANGS)))
+            if (!(t->Flags & (KTEST_BUGCHECKS | KTEST_HANGS | KTEST_FAILS)))
                 KtpRun(t, seed);
     } else {
         for (PCSTR p = tests; *p;) {

@@ -1,7 +1,8 @@
 /* poolpages.c - MiAllocatePoolPages / MiFreePoolPages: runs of pages in the pool
  * regions of system space, each backed by a frame and mapped with lab 02's MmMapPage
  * in the kernel's address space. A bitmap per pool tracks which pages are in use.
- * Paged-pool pages carry MM_PTE_SOFTWARE_PAGEABLE in their PTE. */
+ * Paged-pool pages carry MM_PTE_SOFTWARE_PAGEABLE in their PTE. The lab 01 and 02 calls
+ * run under the PFN lock (MmPfnLock). */
 #include "bugcodes.h"
 #include "ke.h"
 #include "mm.h"
@@ -54,8 +55,12 @@ PVOID MiAllocatePoolPages(ULONG PoolType, SIZE_T Pages)
             ULONG_PTR va = MiPoolBase(PoolType) + ((ULONG64)i << PAGE_SHIFT);
             for (ULONG p = 0; p < Pages; p++) {
                 PFN_NUMBER pfn;
-                if (!NT_SUCCESS(MmAllocatePhysicalPage(0, &pfn)) ||
-                    !NT_SUCCESS(MmMapPage(MmKernelPml4, va + p * PAGE_SIZE, pfn, MM_PROTECT_WRITE, 0))) {
+                KIRQL old;
+                MiLockPfnDatabase(&old);
+                BOOLEAN ok = NT_SUCCESS(MmAllocatePhysicalPage(0, &pfn)) &&
+                             NT_SUCCESS(MmMapPage(MmKernelPml4, va + p * PAGE_SIZE, pfn, MM_PROTECT_WRITE, 0));
+                MiUnlockPfnDatabase(old);
+                if (!ok) {
                     MiFreePoolPages((PVOID)va, p); /* undo the pages mapped so far */
                     return NULL;
                 }
@@ -78,8 +83,11 @@ VOID MiFreePoolPages(PVOID Va, SIZE_T Pages)
     ULONG first = (ULONG)(((ULONG_PTR)Va - MiPoolBase(type)) >> PAGE_SHIFT);
     for (SIZE_T p = 0; p < Pages; p++) {
         PFN_NUMBER pfn;
+        KIRQL old;
+        MiLockPfnDatabase(&old);
         if (MmUnmapPage(MmKernelPml4, (ULONG_PTR)Va + p * PAGE_SIZE, &pfn) == STATUS_SUCCESS)
             MmFreePhysicalPage(pfn);
+        MiUnlockPfnDatabase(old);
         MiSetBit(type, first + (ULONG)p, FALSE);
     }
     if (first < MiPoolHint[type])

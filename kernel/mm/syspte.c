@@ -3,7 +3,7 @@
  * space) and leaves the page below them unmapped as a guard page, so that an overflow
  * faults instead of running into its neighbour. The stacks live in their own region
  * right after the system PTE range that tests map into, so they never share a page
- * table with a test's mappings. */
+ * table with a test's mappings. Lab 01 and 02 calls run under the PFN lock. */
 #include "ke.h"
 #include "mm.h"
 #include "rtl.h"
@@ -35,12 +35,15 @@ NTSTATUS MmCreateKernelStack(ULONG Pages, PULONG_PTR StackBase, PULONG_PTR Stack
     ULONG_PTR limit = guard + PAGE_SIZE;
     for (ULONG i = 0; i < Pages; i++) {
         PFN_NUMBER pfn;
+        KIRQL old;
+        MiLockPfnDatabase(&old);
         NTSTATUS status = MmAllocatePhysicalPage(0, &pfn);
         if (NT_SUCCESS(status)) {
             status = MmMapPage(MmKernelPml4, limit + i * PAGE_SIZE, pfn, MM_PROTECT_WRITE, 0);
             if (!NT_SUCCESS(status))
                 MmFreePhysicalPage(pfn);
         }
+        MiUnlockPfnDatabase(old);
         if (!NT_SUCCESS(status)) {
             MmDeleteKernelStack(limit + (ULONG64)i * PAGE_SIZE, i);
             return STATUS_INSUFFICIENT_RESOURCES;
@@ -57,8 +60,11 @@ VOID MmDeleteKernelStack(ULONG_PTR StackBase, ULONG Pages)
     ULONG_PTR limit = StackBase - (ULONG64)Pages * PAGE_SIZE;
     for (ULONG i = 0; i < Pages; i++) {
         PFN_NUMBER pfn;
+        KIRQL old;
+        MiLockPfnDatabase(&old);
         if (MmUnmapPage(MmKernelPml4, limit + i * PAGE_SIZE, &pfn) == STATUS_SUCCESS)
             MmFreePhysicalPage(pfn);
+        MiUnlockPfnDatabase(old);
     }
     ULONG slot = (ULONG)((limit - PAGE_SIZE - MM_KERNEL_STACK_START) / (MI_STACK_SLOT_PAGES * PAGE_SIZE));
     KIRQL old;
