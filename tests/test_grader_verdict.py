@@ -320,7 +320,7 @@ def test_lab00_model_on_recorded_runs():
             stop_params=(None, None, None, None), model="lab00")
     assert judge("lab00_page_fault_seed1.txt", 37, pf, seed=1).passed
     r = judge("lab00_page_fault_seed1.txt", 37, pf, seed=3)
-    assert r.kind == v.FAILED_CHECK and "P1 (address) and P2 (access, 1 = write)" in r.summary
+    assert r.kind == v.FAILED_CHECK and "P1 (address), P2 (access, 1 = write), P4 (error code)" in r.summary
 
 
 def test_lab00_stack_chain_model_on_recorded_run():
@@ -342,3 +342,16 @@ def test_lab00_stack_chain_model_on_recorded_run():
         renumbered.append(l.replace("captured 17", "captured 16"))
     r = judge(("\n".join(renumbered) + "\n").encode(), 33, sc, seed=5)
     assert r.kind == v.FAILED_CHECK and "frame 2 expected" in r.summary
+
+
+def test_lab01_layout_model_on_recorded_run():
+    lay = cp(("pfn.layout",), name="database_layout", lab=1, model="lab01")
+    assert judge("lab01_layout_seed3.txt", 33, lay, seed=3).passed
+    text = (T / "lab01_layout_seed3.txt").read_text()
+    r = judge(text.replace("usable 108 available 108", "usable 109 available 108").encode(), 33, lay, seed=3)
+    assert r.kind == v.FAILED_CHECK
+    assert "MmNumberOfPhysicalPages = the frames put on the free list" in r.summary and "(+1)" in r.summary
+    r = judge(text.replace("status 0xC0000017", "status 0x00000000").encode(), 33, lay, seed=3)
+    assert r.kind == v.FAILED_CHECK and "STATUS_NO_MEMORY if no usable run can hold the database" in r.summary
+    r = judge(text.replace("highest 0x39b", "highest 0x39a").encode(), 33, lay, seed=3)
+    assert "MmHighestPhysicalPage = the highest frame of any usable range: expected 0x39b, seen 0x39a" in r.summary

@@ -111,10 +111,10 @@ def _judge_page_fault(seed, values) -> list[str]:
     text = _one(values, test, "stop_params", "PAGE_FAULT_IN_NONPAGED_AREA parameters", out)
     if text is not None:
         f = text.split()
-        want = [f"0x{va:016x}", f"0x{write:x}"]
-        if f[:2] != want:
-            out.append(f"PAGE_FAULT_IN_NONPAGED_AREA P1 (address) and P2 (access, 1 = write): expected "
-                       f"{' '.join(want)}, announced {' '.join(f[:2])}")
+        want = [f"0x{va:016x}", f"0x{write:x}", "*", f"0x{2 if write else 0:x}"]
+        if f != want:
+            out.append(f"PAGE_FAULT_IN_NONPAGED_AREA P1 (address), P2 (access, 1 = write), P4 (error code): "
+                       f"expected {' '.join(want)}, announced {' '.join(f)}")
     return out
 
 

@@ -78,7 +78,8 @@ KTEST_STOP("ke.page_fault", KtTestPageFault)
 {
     ULONG64 va = 0x10000000ULL + (KtRandomRange(Context, 0, 0x3FFFFFF) << 3);
     BOOLEAN write = (BOOLEAN)KtRandomRange(Context, 0, 1);
-    KtValue(Context, "stop_params", "0x%016llx 0x%llx * *", va, (ULONG64)write);
+    /* P3 is the faulting RIP; P4 the CPU's error code: not present, kernel mode, W = the access */
+    KtValue(Context, "stop_params", "0x%016llx 0x%llx * 0x%llx", va, (ULONG64)write, write ? 2ULL : 0ULL);
     KtValue(Context, "backtrace", "KtFaultTouch,KtFaultLevel1,KtTestPageFault");
     KtFaultLevel1((volatile ULONG64 *)va, write);
     KtFail(Context, "fault", "the access to 0x%016llx did not fault", va);

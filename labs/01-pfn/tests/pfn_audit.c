@@ -7,6 +7,7 @@ PFN_NUMBER KtHeld[KT_PFN_MAX_HELD];
 static ULONG64 KtVisited[(MM_PHYSICAL_MAP_SIZE >> PAGE_SHIFT) / 64];
 
 static PCSTR const KtListNames[] = {"zeroed", "free", "standby", "modified"};
+const MM_BOOT_MEMORY *KtAuditBoot = &MmBootMemory;
 
 VOID KtPfnDatabaseRange(PFN_NUMBER *First, PFN_NUMBER *Pages)
 {
@@ -27,8 +28,8 @@ BOOLEAN KtPfnIsAllocatable(PFN_NUMBER Pfn)
 {
     PFN_NUMBER first, pages;
     KtPfnDatabaseRange(&first, &pages);
-    return KtInRanges(MmBootMemory.Usable, MmBootMemory.UsableCount, Pfn) &&
-           !KtInRanges(MmBootMemory.Reserved, MmBootMemory.ReservedCount, Pfn) && !(Pfn >= first && Pfn < first + pages);
+    return KtInRanges(KtAuditBoot->Usable, KtAuditBoot->UsableCount, Pfn) &&
+           !KtInRanges(KtAuditBoot->Reserved, KtAuditBoot->ReservedCount, Pfn) && !(Pfn >= first && Pfn < first + pages);
 }
 
 BOOLEAN KtPfnReady(PKTEST_CONTEXT Context)
@@ -43,8 +44,8 @@ BOOLEAN KtPfnReady(PKTEST_CONTEXT Context)
 BOOLEAN KtPfnAudit(PKTEST_CONTEXT Context, PCSTR Label)
 {
     PFN_NUMBER highest = 0, expectedUsable = 0, first, pages;
-    for (ULONG r = 0; r < MmBootMemory.UsableCount; r++) {
-        PFN_NUMBER last = ((MmBootMemory.Usable[r].Base + MmBootMemory.Usable[r].Length) >> PAGE_SHIFT) - 1;
+    for (ULONG r = 0; r < KtAuditBoot->UsableCount; r++) {
+        PFN_NUMBER last = ((KtAuditBoot->Usable[r].Base + KtAuditBoot->Usable[r].Length) >> PAGE_SHIFT) - 1;
         if (last > highest)
             highest = last;
     }
@@ -55,12 +56,12 @@ BOOLEAN KtPfnAudit(PKTEST_CONTEXT Context, PCSTR Label)
 
     KtPfnDatabaseRange(&first, &pages);
     for (PFN_NUMBER p = first; p < first + pages; p++) {
-        if (!KtInRanges(MmBootMemory.Usable, MmBootMemory.UsableCount, p) ||
-            KtInRanges(MmBootMemory.Reserved, MmBootMemory.ReservedCount, p)) {
+        if (!KtInRanges(KtAuditBoot->Usable, KtAuditBoot->UsableCount, p) ||
+            KtInRanges(KtAuditBoot->Reserved, KtAuditBoot->ReservedCount, p)) {
             KtFail(Context, "database_placement",
                    "%s: the PFN database (frames 0x%llx-0x%llx) covers frame 0x%llx, which is %s", Label, first,
                    first + pages - 1, p,
-                   KtInRanges(MmBootMemory.Usable, MmBootMemory.UsableCount, p) ? "reserved (kernel, boot data, module)"
+                   KtInRanges(KtAuditBoot->Usable, KtAuditBoot->UsableCount, p) ? "reserved (kernel, boot data, module)"
                                                                               : "not usable RAM");
             return FALSE;
         }
@@ -71,6 +72,10 @@ BOOLEAN KtPfnAudit(PKTEST_CONTEXT Context, PCSTR Label)
     for (ULONG l = 0; l < MM_PAGE_LIST_COUNT; l++) {
         PMMPFNLIST head = &MmPageListHeads[l];
         PFN_NUMBER pfn = head->Flink, prev = MM_EMPTY_LIST, count = 0;
+        if (!KtCheck(Context, head->ListName == (MMLISTS)l, "list_head",
+                     "%s: the %s list's head has ListName %u, expected %u (the heads are the framework's: do not "
+                     "reinitialise them)", Label, KtListNames[l], (ULONG)head->ListName, l))
+            return FALSE;
         while (pfn != MM_EMPTY_LIST) {
             if (pfn > highest) {
                 KtFail(Context, "list_links", "%s: the %s list links to frame 0x%llx past MmHighestPhysicalPage "
@@ -84,16 +89,30 @@ BOOLEAN KtPfnAudit(PKTEST_CONTEXT Context, PCSTR Label)
             }
             KtVisited[pfn / 64] |= 1ULL << (pfn % 64);
             PMMPFN e = MI_PFN_ELEMENT(pfn);
-            if (e->PageLocation != l || e->Reserved || e->Blink != prev) {
-                KtFail(Context, "list_entry", "%s: frame 0x%llx on the %s list has PageLocation %u, Reserved %u, "
-                       "Blink 0x%llx (expected %u, 0, 0x%llx)", Label, pfn, KtListNames[l], e->PageLocation,
-                       e->Reserved, e->Blink, l, prev);
+            if (e->PageLocation != l || e->Reserved || e->Blink != prev || e->ReferenceCount != 0) {
+                KtFail(Context, "list_entry", "%s: frame 0x%llx on the %s list (entry %llu of it) has PageLocation "
+                       "%u, Reserved %u, ReferenceCount %u, Blink 0x%llx (expected %u, 0, 0, 0x%llx: %s)", Label, pfn,
+                       KtListNames[l], count, e->PageLocation, e->Reserved, e->ReferenceCount, e->Blink, l, prev,
+                       e->PageLocation != l ? "MiInsertPageInList sets PageLocation = ListName"
+                       : e->Reserved ? "a listed frame is not reserved"
+                       : e->ReferenceCount ? "MiInsertPageInList sets ReferenceCount 0"
+                       : prev == MM_EMPTY_LIST ? "the first frame's Blink is MM_EMPTY_LIST"
+                                               : "a frame's Blink names the frame before it");
                 return FALSE;
             }
             if (l <= FreePageList && !KtPfnIsAllocatable(pfn)) {
+                if (pfn >= first && pfn < first + pages) {
+                    KtFail(Context, "database_size", "%s: frame 0x%llx is on the %s list but holds PFN entries "
+                           "0x%llx-0x%llx (page %llu of the %llu the database needs: (MmHighestPhysicalPage + 1) * "
+                           "%u bytes, rounded up to whole pages)", Label, pfn, KtListNames[l],
+                           (pfn - first) * (PAGE_SIZE / sizeof(MMPFN)),
+                           (pfn - first + 1) * (PAGE_SIZE / sizeof(MMPFN)) - 1, pfn - first + 1, pages,
+                           (ULONG)sizeof(MMPFN));
+                    return FALSE;
+                }
                 KtFail(Context, "list_entry", "%s: frame 0x%llx is on the %s list but is %s", Label, pfn,
                        KtListNames[l], (pfn >= first && pfn < first + pages) ? "part of the PFN database"
-                       : KtInRanges(MmBootMemory.Usable, MmBootMemory.UsableCount, pfn)
+                       : KtInRanges(KtAuditBoot->Usable, KtAuditBoot->UsableCount, pfn)
                            ? "in a reserved range (kernel image, boot information, module, first MiB)"
                            : "not usable RAM");
                 return FALSE;
@@ -105,6 +124,9 @@ BOOLEAN KtPfnAudit(PKTEST_CONTEXT Context, PCSTR Label)
         if (!KtCheck(Context, head->Blink == prev && head->Total == count, "list_head",
                      "%s: the %s list holds %llu frames ending at 0x%llx, but its head says Total %llu, Blink 0x%llx",
                      Label, KtListNames[l], count, prev, head->Total, head->Blink))
+            return FALSE;
+        if (!KtCheck(Context, count || head->Flink == MM_EMPTY_LIST, "list_head",
+                     "%s: the %s list is empty but its head says Flink 0x%llx", Label, KtListNames[l], head->Flink))
             return FALSE;
         onLists += count;
         if (l <= FreePageList)
@@ -123,14 +145,23 @@ BOOLEAN KtPfnAudit(PKTEST_CONTEXT Context, PCSTR Label)
                        e->Reserved, e->ReferenceCount);
                 return FALSE;
             }
+            if (!listed && (e->Flink != MM_EMPTY_LIST || e->Blink != MM_EMPTY_LIST)) {
+                KtFail(Context, "in_use_links", "%s: frame 0x%llx is in use but still has Flink 0x%llx, Blink 0x%llx "
+                       "(contract: MiUnlinkPageFromList sets both to MM_EMPTY_LIST)", Label, pfn, e->Flink, e->Blink);
+                return FALSE;
+            }
             if (!listed)
                 inUse++;
-        } else if (!e->Reserved || e->PageLocation != ActiveAndValid) {
-            KtFail(Context, "reserved_frame", "%s: frame 0x%llx (%s) must be Reserved and ActiveAndValid, found "
-                   "Reserved %u, PageLocation %u", Label, pfn,
+        } else if (e->Reserved != 1 || e->PageLocation != ActiveAndValid || e->ReferenceCount != 1 ||
+                   e->Flink != MM_EMPTY_LIST || e->Blink != MM_EMPTY_LIST) {
+            KtFail(Context, "reserved_frame", "%s: frame 0x%llx (%s) must be on no list: Reserved 1, PageLocation "
+                   "ActiveAndValid (6), ReferenceCount 1, Flink and Blink MM_EMPTY_LIST; found Reserved %u, "
+                   "PageLocation %u, ReferenceCount %u, Flink 0x%llx, Blink 0x%llx", Label, pfn,
                    (pfn >= first && pfn < first + pages) ? "PFN database"
-                   : KtInRanges(MmBootMemory.Usable, MmBootMemory.UsableCount, pfn) ? "reserved range" : "not RAM",
-                   e->Reserved, e->PageLocation);
+                   : KtInRanges(KtAuditBoot->Usable, KtAuditBoot->UsableCount, pfn)
+                       ? "reserved range: first MiB, kernel image, boot information or module"
+                       : "not RAM: a hole between usable ranges",
+                   e->Reserved, e->PageLocation, e->ReferenceCount, e->Flink, e->Blink);
             return FALSE;
         }
     }
@@ -173,4 +204,131 @@ VOID KtPfnFreeShuffled(PKTEST_CONTEXT Context, ULONG Count)
     }
     for (ULONG i = 0; i < Count; i++)
         MmFreePhysicalPage(KtHeld[i]);
+}
+
+static PCSTR const KtLocationNames[] = {"ZeroedPageList", "FreePageList", "StandbyPageList", "ModifiedPageList",
+                                        "ModifiedNoWritePageList", "BadPageList", "ActiveAndValid", "TransitionPage"};
+
+PCSTR KtPfnLocationName(ULONG Location)
+{
+    return Location < ARRAYSIZE(KtLocationNames) ? KtLocationNames[Location] : "?";
+}
+
+BOOLEAN KtPfnCheckInUse(PKTEST_CONTEXT Context, PCSTR Check, PFN_NUMBER Pfn, PCSTR What)
+{
+    if (Pfn > MmHighestPhysicalPage) {
+        KtFail(Context, Check, "%s returned frame 0x%llx, past MmHighestPhysicalPage 0x%llx", What, Pfn,
+               MmHighestPhysicalPage);
+        return FALSE;
+    }
+    PMMPFN e = MI_PFN_ELEMENT(Pfn);
+    if (e->PageLocation == ActiveAndValid && e->ReferenceCount == 1 && !e->Reserved && e->Flink == MM_EMPTY_LIST &&
+        e->Blink == MM_EMPTY_LIST && KtPfnIsAllocatable(Pfn))
+        return TRUE;
+    KtFail(Context, Check, "%s: frame 0x%llx has PageLocation %u (%s), ReferenceCount %u, Reserved %u, Flink 0x%llx, "
+           "Blink 0x%llx; a frame in use is ActiveAndValid, ReferenceCount 1, Reserved 0, off every list (Flink and "
+           "Blink MM_EMPTY_LIST)%s", What, Pfn, e->PageLocation, KtPfnLocationName(e->PageLocation),
+           e->ReferenceCount, e->Reserved, e->Flink, e->Blink,
+           KtPfnIsAllocatable(Pfn) ? "" : ", and it is not allocatable RAM");
+    return FALSE;
+}
+
+BOOLEAN KtPfnAllocate(PKTEST_CONTEXT Context, ULONG Flags, PFN_NUMBER *Pfn, PCSTR What)
+{
+    PFN_NUMBER zeroHead = MmPageListHeads[ZeroedPageList].Flink, freeHead = MmPageListHeads[FreePageList].Flink;
+    PFN_NUMBER available = MmAvailablePages, got = MM_EMPTY_LIST;
+    BOOLEAN zeroed = (Flags & MM_ALLOCATE_ZEROED) != 0;
+    PFN_NUMBER want = zeroed ? (zeroHead != MM_EMPTY_LIST ? zeroHead : freeHead)
+                             : (freeHead != MM_EMPTY_LIST ? freeHead : zeroHead);
+    NTSTATUS status = MmAllocatePhysicalPage(Flags, &got);
+    if (!KtRequireImplemented(Context, status, "MmAllocatePhysicalPage", "lab 01"))
+        return FALSE;
+    if (!KtCheck(Context, status == STATUS_SUCCESS, "allocate", "%s: MmAllocatePhysicalPage(%s) returned 0x%08X with "
+                 "%llu frames available", What, zeroed ? "MM_ALLOCATE_ZEROED" : "0", (ULONG)status, available))
+        return FALSE;
+    if (!KtCheck(Context, got == want, "allocation_order",
+                 "%s: MmAllocatePhysicalPage(%s) returned frame 0x%llx, expected 0x%llx, the first frame of the %s "
+                 "list (zeroed list starts 0x%llx, free list 0x%llx; contract: %s)", What,
+                 zeroed ? "MM_ALLOCATE_ZEROED" : "0", got, want, want == zeroHead ? "zeroed" : "free", zeroHead,
+                 freeHead, zeroed ? "with MM_ALLOCATE_ZEROED take the first frame of the zeroed list, if it is empty "
+                                    "the first frame of the free list"
+                                  : "without the flag prefer the free list, then the zeroed list"))
+        return FALSE;
+    if (!KtPfnCheckInUse(Context, "in_use", got, What))
+        return FALSE;
+    if (!KtCheck(Context, MmAvailablePages == available - 1, "available_count",
+                 "%s: MmAvailablePages went %llu -> %llu on one allocation", What, available, MmAvailablePages))
+        return FALSE;
+    *Pfn = got;
+    return TRUE;
+}
+
+BOOLEAN KtPfnFree(PKTEST_CONTEXT Context, PFN_NUMBER Pfn, PCSTR What)
+{
+    PFN_NUMBER available = MmAvailablePages, total = MmPageListHeads[FreePageList].Total;
+    PFN_NUMBER oldTail = MmPageListHeads[FreePageList].Blink;
+    NTSTATUS status = MmFreePhysicalPage(Pfn);
+    if (!KtRequireImplemented(Context, status, "MmFreePhysicalPage", "lab 01"))
+        return FALSE;
+    if (!KtCheck(Context, status == STATUS_SUCCESS, "free", "%s: MmFreePhysicalPage(0x%llx) returned 0x%08X", What,
+                 Pfn, (ULONG)status))
+        return FALSE;
+    PMMPFN e = MI_PFN_ELEMENT(Pfn);
+    if (!KtCheck(Context, MmPageListHeads[FreePageList].Blink == Pfn && e->PageLocation == FreePageList &&
+                 e->Blink == oldTail && e->Flink == MM_EMPTY_LIST && e->ReferenceCount == 0 &&
+                 MmPageListHeads[FreePageList].Total == total + 1, "free_to_tail",
+                 "%s: after MmFreePhysicalPage(0x%llx) the free list ends at 0x%llx (Total %llu -> %llu); the frame "
+                 "has PageLocation %u (%s), Blink 0x%llx, Flink 0x%llx, ReferenceCount %u (contract: the frame goes "
+                 "to the tail of the free list, after 0x%llx)", What, Pfn, MmPageListHeads[FreePageList].Blink, total,
+                 MmPageListHeads[FreePageList].Total, e->PageLocation, KtPfnLocationName(e->PageLocation), e->Blink,
+                 e->Flink, e->ReferenceCount, oldTail))
+        return FALSE;
+    return KtCheck(Context, MmAvailablePages == available + 1, "available_count",
+                   "%s: MmAvailablePages went %llu -> %llu on one free", What, available, MmAvailablePages);
+}
+
+BOOLEAN KtPfnAllocateAllChecked(PKTEST_CONTEXT Context, ULONG Flags, ULONG *Count, PCSTR What)
+{
+    PFN_NUMBER available = MmAvailablePages;
+    ULONG n = 0;
+    while (n < KT_PFN_MAX_HELD && n < available) {
+        if (!KtPfnAllocate(Context, Flags, &KtHeld[n], What))
+            return FALSE;
+        n++;
+    }
+    *Count = n;
+    PFN_NUMBER sentinel = 0x5A5A5A5A5A5A5A5AULL;
+    NTSTATUS status = MmAllocatePhysicalPage(Flags, &sentinel);
+    return KtCheck(Context, status == STATUS_NO_MEMORY && sentinel == 0x5A5A5A5A5A5A5A5AULL, "no_memory",
+                   "%s: with all %u frames taken (both lists empty) MmAllocatePhysicalPage(%s) returned 0x%08X and "
+                   "*Pfn %s0x%llx (contract: return STATUS_NO_MEMORY and leave *Pfn alone)", What, n,
+                   (Flags & MM_ALLOCATE_ZEROED) ? "MM_ALLOCATE_ZEROED" : "0", (ULONG)status,
+                   sentinel == 0x5A5A5A5A5A5A5A5AULL ? "untouched " : "= ", sentinel) &&
+           KtCheck(Context, MmAvailablePages == 0, "available_count",
+                   "%s: with every frame taken MmAvailablePages is %llu", What, MmAvailablePages);
+}
+
+BOOLEAN KtPfnRelease(PKTEST_CONTEXT Context, ULONG *Count, PFN_NUMBER Pfn, PCSTR What)
+{
+    for (ULONG i = 0; i < *Count; i++)
+        if (KtHeld[i] == Pfn) {
+            KtHeld[i] = KtHeld[--*Count];
+            return KtPfnFree(Context, Pfn, What);
+        }
+    KtFail(Context, "setup", "%s: frame 0x%llx is not held by the test", What, Pfn);
+    return FALSE;
+}
+
+BOOLEAN KtPfnFreeShuffledChecked(PKTEST_CONTEXT Context, ULONG Count, PCSTR What)
+{
+    for (ULONG i = Count; i > 1; i--) {
+        ULONG j = (ULONG)KtRandomRange(Context, 0, i - 1);
+        PFN_NUMBER t = KtHeld[i - 1];
+        KtHeld[i - 1] = KtHeld[j];
+        KtHeld[j] = t;
+    }
+    for (ULONG i = 0; i < Count; i++)
+        if (!KtPfnFree(Context, KtHeld[i], What))
+            return FALSE;
+    return TRUE;
 }
