@@ -116,7 +116,9 @@ KTEST("dpc.queue", KtTestDpcQueue)
         if (KtLab04Stubbed(Context) ||
             !KtCheck(Context, KtDpcs[i].Importance == importance[i], "importance", "KeSetImportanceDpc(%u) left "
                      "Importance %u", importance[i], KtDpcs[i].Importance) ||
-            !KtInsert(Context, i, TRUE, "not queued"))
+            !KtInsert(Context, i, TRUE, "not queued") ||
+            !KtCheck(Context, KtDpcLogCount == 0, "held_at_dispatch", "DPC #%u ran inside KeInsertQueueDpc at "
+                     "DISPATCH_LEVEL: a queued DPC waits until the IRQL drops below DISPATCH_LEVEL", i))
             goto lower;
         if (importance[i] == HighImportance) {
             KtMoveSlots(&queue[1], &queue[0], count);
@@ -311,7 +313,10 @@ KTEST("dpc.irql", KtTestDpcIrql)
             KeLowerIrql(DISPATCH_LEVEL);
         ULONG runsHeld = KtDpcLogCount;
         PKDPC q[1] = {&KtDpcs[0]};
-        BOOLEAN audit = !KtLab04Stubbed(Context) && KtAuditDpcQueue(Context, "queueing above APC_LEVEL", q, r ? 1 : 0,
+        BOOLEAN audit = !KtLab04Stubbed(Context) &&
+                        KtCheck(Context, runsHeld == 0, "held_at_dispatch", "a DPC queued at IRQL %u ran before the "
+                                "IRQL dropped below DISPATCH_LEVEL (%u runs)", levels[c], runsHeld) &&
+                        KtAuditDpcQueue(Context, "queueing above APC_LEVEL", q, r ? 1 : 0,
                                                                     KtDpcs, 1);
         KeLowerIrql(APC_LEVEL);
         ULONG runsAfter = KtDpcLogCount;
