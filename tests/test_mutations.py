@@ -372,6 +372,22 @@ CASES = [
     ("queued-owner-flag-kept", 4, "04-irql-dpc/spinlock.c",
      "    entry->Lock = lock;\n    ULONG_PTR expected", "    ULONG_PTR expected",
      {"spin_irql": "queue_release"}),
+    # ---- lab 04: interrupt objects ----
+    ("intobj-init-keeps-garbage", 4, "04-irql-dpc/interrupt.c",
+     "    Interrupt->Connected = FALSE;\n    Interrupt->Count = 0;\n", "",
+     {"interrupt_connect": "initialize"}),
+    ("intobj-any-vector", 4, "04-irql-dpc/interrupt.c",
+     "if (vector < 0x30 || vector >= SPURIOUS_VECTOR || Interrupt->Irql", "if (vector >= MAXIMUM_VECTOR || Interrupt->Irql",
+     {"interrupt_connect": "connect_refused"}),
+    ("intobj-irql-unchecked", 4, "04-irql-dpc/interrupt.c",
+     " || Interrupt->Irql != (vector >> 4) || Interrupt->Connected)", " || Interrupt->Connected)",
+     {"interrupt_connect": "connect_refused"}),
+    ("intobj-takes-held-vector", 4, "04-irql-dpc/interrupt.c",
+     "BOOLEAN connected = prcb->InterruptObject[vector] == NULL;", "BOOLEAN connected = TRUE;",
+     {"interrupt_connect": "connect_refused"}),
+    ("intobj-disconnect-keeps-slot", 4, "04-irql-dpc/interrupt.c",
+     "        prcb->InterruptObject[Interrupt->Vector] = NULL;\n", "",
+     {"interrupt_connect": "disconnect"}),
 ]
 
 

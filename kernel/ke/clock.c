@@ -40,8 +40,7 @@ static BOOLEAN KiClockInterrupt(PKINTERRUPT Interrupt, PVOID Context)
 
 VOID KiInitializeClock(VOID)
 {
-    KeInitializeInterrupt(&KiClockInterruptObject, KiClockInterrupt, NULL, CLOCK_VECTOR, CLOCK_LEVEL);
-    if (!KeConnectInterrupt(&KiClockInterruptObject)) {
+    if (!KiConnectFrameworkInterrupt(&KiClockInterruptObject, KiClockInterrupt, NULL, CLOCK_VECTOR)) {
         DbgPrint("ke: cannot connect the clock interrupt\n");
         return;
     }
