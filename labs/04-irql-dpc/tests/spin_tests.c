@@ -1,11 +1,11 @@
 /* spin_tests.c - lab 04 public tests of spin locks and their IRQL rules: the old IRQL is
- * returned and restored exactly from PASSIVE, APC and DISPATCH_LEVEL (ordinary and
- * in-stack queued locks, nested); the lock word records the owner; a DPC queued under a
- * lock waits for the release; a lock held by another (simulated) processor is spun on
- * with KiSpinWait; queued waiters get the lock in FIFO order; and the bugchecks: a
- * re-acquire (SPIN_LOCK_ALREADY_OWNED), releasing a free lock (SPIN_LOCK_NOT_OWNED), a
- * raise to DISPATCH_LEVEL from above it (IRQL_NOT_GREATER_OR_EQUAL), a release to a higher
- * IRQL (IRQL_NOT_LESS_OR_EQUAL), the DPC-level acquire below DISPATCH_LEVEL. */
+ * returned and restored exactly from PASSIVE, APC and DISPATCH_LEVEL (ordinary, DPC-level
+ * and in-stack queued locks, nested); the lock word records the owner; a DPC queued under
+ * a lock waits for the release; queued waiters (other processors, simulated through
+ * KiSpinWait) own the lock in FIFO order; and the bugchecks: a re-acquire
+ * (SPIN_LOCK_ALREADY_OWNED), releasing a free lock (SPIN_LOCK_NOT_OWNED), a raise to
+ * DISPATCH_LEVEL from above it (IRQL_NOT_GREATER_OR_EQUAL), a release to a higher IRQL
+ * (IRQL_NOT_LESS_OR_EQUAL). */
 #include "lab04_audit.h"
 
 static KSPIN_LOCK KtLocks[2];
