@@ -328,6 +328,9 @@ CASES = [
      "KeInsertQueueDpc(Timer->Dpc, (PVOID)(Now & 0xFFFFFFFF), (PVOID)(Now >> 32));",
      "KeInsertQueueDpc(Timer->Dpc, NULL, NULL);",
      {"timer_order": "expiry_time", "timer_periodic": "expiry_time"}),
+    ("timer-expiry-current-tick-only", 4, "04-irql-dpc/timer.c",
+     "    ULONG64 first = KiTimerLastTick + 1;\n", "    ULONG64 first = nowTick;\n",
+     {"timer_boundaries": "held_at_dispatch"}),
     # ---- lab 04: spin locks and IRQL rules ----
     ("spin-raise-by-hand", 4, "04-irql-dpc/spinlock.c",
      "    KIRQL old;\n    KeRaiseIrql(DISPATCH_LEVEL, &old);\n    KeAcquireSpinLockAtDpcLevel(SpinLock);",

@@ -1,8 +1,9 @@
 /* timer.c - lab 04: kernel timers in NT's timer table. A set timer waits on the list of
  * its due tick (KiTimerTableListHead[due tick % TIMER_TABLE_SIZE]), kept in due-time
- * order, so setting one walks a single list, never all timers. After each clock tick the
- * framework calls KiTimerExpiration at DISPATCH_LEVEL, which expires what is due: the
- * timer is signalled and its DPC queued, as NT's clock DPC does. */
+ * order, so setting one walks a single list, never all timers. When the list of the
+ * current tick holds a timer, the clock interrupt queues the timer expiration DPC, whose
+ * routine calls KiTimerExpiration at DISPATCH_LEVEL; it expires what is due: the timer
+ * is signalled and its DPC queued, as NT's clock does. */
 #include "kedpc.h"
 #include "ketimer.h"
 
@@ -89,8 +90,10 @@ BOOLEAN KeReadStateTimer(PKTIMER Timer)
 
 /*
  * KiTimerExpiration - expire every timer that is due, in due-time order.
- * Contract: called by the framework at DISPATCH_LEVEL after clock ticks, with the
- * current interrupt time (a whole number of ticks). Walks the table entries of the ticks
+ * Contract: called at DISPATCH_LEVEL by the framework's timer expiration DPC (queued by
+ * the clock when the current tick's list holds a timer), with the current interrupt time
+ * (a whole number of ticks); the IRQL may have kept it from running for several ticks.
+ * Walks the table entries of the ticks
  * since the last call, oldest first (at most TIMER_TABLE_SIZE entries: all of them once
  * after a long gap); from each list it takes, from the head, every timer with
  * DueTime <= InterruptTime (Inserted FALSE) and expires it as KeSetTimerEx describes.
