@@ -171,3 +171,4 @@ help:
 	@echo "  SOL=none|all|N|A-B|A,B    labs whose reference solution is compiled in (default none)"
 	@echo "  NTLAB_TIMEOUT_SCALE=2     double every checkpoint's timeout on a slow machine"
 	@echo "  NTLAB_KVM=1               use KVM instead of software emulation"
+	@echo "  NTLAB_ICOUNT=0            software emulation without instruction counting (not repeatable)"

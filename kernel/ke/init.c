@@ -1,9 +1,10 @@
 /* init.c - startup, in NT's order:
- *   KiSystemStartup      the C entry point (boot.asm): serial port, the loader parameter
- *                        block from the multiboot2 information, then
+ *   KiSystemStartup      the C entry point (boot.asm): the serial port, then
  *   KiInitializeKernel   phase 0 of the kernel on the boot processor: GDT, IDT, KPCR/KPRCB
  *                        (GS base), the initial thread (this boot context) and the idle
  *                        thread, the interrupt controllers (8259 masked, local APIC);
+ *   KiBuildLoaderBlock   the loader parameter block from the multiboot2 information and
+ *                        fw_cfg (after the IDT, so that a bad boot record bugchecks);
  *   ExpInitializeExecutive (phase 0): memory (labs 01-02), the pools (lab 03);
  *   Phase1Initialization the clock, interrupts on, then the selected ktests on the
  *                        initial thread. */
