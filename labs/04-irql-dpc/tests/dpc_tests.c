@@ -214,6 +214,21 @@ KTEST("dpc.remove", KtTestDpcRemove)
                      i) || !KtAuditDpcQueue(Context, "removing a removed DPC", queue, count, KtDpcs, n + 1))
             goto lower;
     }
+    /* Insert and remove restore the caller's interrupt flag: off stays off, on stays on. */
+    _disable();
+    BOOLEAN inserted = KeInsertQueueDpc(&KtDpcs[n], (PVOID)0xA100FFFF, NULL);
+    BOOLEAN offAfterInsert = !(__readeflags() & EFLAGS_IF);
+    BOOLEAN removed = KeRemoveQueueDpc(&KtDpcs[n]);
+    BOOLEAN offAfterRemove = !(__readeflags() & EFLAGS_IF);
+    _enable();
+    if (!KtCheck(Context, inserted && removed, "remove", "with interrupts off: KeInsertQueueDpc returned %u, "
+                 "KeRemoveQueueDpc %u (expected 1, 1)", inserted, removed) ||
+        !KtCheck(Context, offAfterInsert && offAfterRemove, "interrupt_flag", "called with interrupts disabled, "
+                 "KeInsertQueueDpc left them %s and KeRemoveQueueDpc %s: restore the caller's flags, do not enable",
+                 offAfterInsert ? "off" : "ON", offAfterRemove ? "off" : "ON") ||
+        !KtCheck(Context, (__readeflags() & EFLAGS_IF) != 0, "interrupt_flag", "interrupts are off") ||
+        !KtAuditDpcQueue(Context, "insert and remove with interrupts off", queue, count, KtDpcs, n + 1))
+        goto lower;
     /* A removed DPC can be queued again: at the tail. */
     if (KtInsert(Context, victims[1], TRUE, "removed, so not queued"))
         queue[count++] = &KtDpcs[victims[1]];

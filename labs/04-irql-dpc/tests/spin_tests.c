@@ -10,6 +10,15 @@
 
 static KSPIN_LOCK KtLocks[2];
 static KDPC KtSpinDpc;
+static volatile ULONG_PTR KtWordSeenByDpc;
+
+/* The DPC queued under lock 0: it records lock 0's word when it runs (free, if the
+ * release gave the lock back before lowering the IRQL). */
+static VOID KtSpinDpcRoutine(PKDPC Dpc, PVOID DeferredContext, PVOID Argument1, PVOID Argument2)
+{
+    KtWordSeenByDpc = KtLocks[0];
+    KtLogDpcRoutine(Dpc, DeferredContext, Argument1, Argument2);
+}
 
 static BOOLEAN KtCheckWord(PKTEST_CONTEXT Context, PCSTR Step, ULONG i, ULONG_PTR Expected)
 {
@@ -34,7 +43,7 @@ KTEST("spin.irql", KtTestSpinIrql)
     ULONG start = (ULONG)KtRandomRange(Context, 0, 2);
     KtDpcLogCount = 0;
     KtPoison(Context, &KtSpinDpc, sizeof(KtSpinDpc));
-    KeInitializeDpc(&KtSpinDpc, KtLogDpcRoutine, (PVOID)7);
+    KeInitializeDpc(&KtSpinDpc, KtSpinDpcRoutine, (PVOID)7);
     for (ULONG c = 0; c < 3; c++) {
         KIRQL level = (KIRQL)((start + c) % 3), raised;
         KtDpcLogCount = 0;
@@ -68,8 +77,12 @@ KTEST("spin.irql", KtTestSpinIrql)
             !KtCheck(Context, KtDpcLogCount == 0, "held_at_dispatch", "a DPC queued under a spin lock ran before the "
                      "IRQL dropped below DISPATCH_LEVEL"))
             goto lower;
+        KtWordSeenByDpc = 0xBAD;
         KeReleaseSpinLock(&KtLocks[0], old);
         if (!KtCheckIrql(Context, "KeReleaseSpinLock", level) || !KtCheckWord(Context, "KeReleaseSpinLock", 0, 0) ||
+            !KtCheck(Context, level >= DISPATCH_LEVEL || KtWordSeenByDpc == 0, "release_then_lower", "the DPC that "
+                     "KeReleaseSpinLock's lowering ran found the lock still held (word 0x%llx): release the lock "
+                     "first, then lower the IRQL", (ULONG64)KtWordSeenByDpc) ||
             !KtCheck(Context, KtDpcLogCount == (level < DISPATCH_LEVEL ? 1U : 0U), "runs_when_lowered", "after "
                      "KeReleaseSpinLock to IRQL %u the DPC queued under the lock had run %u times, expected %u", level,
                      KtDpcLogCount, level < DISPATCH_LEVEL ? 1U : 0U))
