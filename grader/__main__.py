@@ -100,6 +100,10 @@ def cmd_labs(args) -> int:
         print(f"lab {lab.number:02d}  {lab.title}  ({total} points)")
         for cp in lab.checkpoints:
             extra = f" expect STOP 0x{cp.stop_code:08X}" if cp.expect == "stop" else ""
+            if cp.stop_params:
+                extra += " (" + " ".join("*" if p is None else f"0x{p:X}" for p in cp.stop_params) + ")"
+            if cp.model:
+                extra += f" model {cp.model}"
             hidden = " (hidden)" if cp.hidden else ""
             print(f"  {cp.number:<6}{cp.name:<24}{cp.points:>4}  {','.join(cp.ktests)}{extra}{hidden}")
     return 0

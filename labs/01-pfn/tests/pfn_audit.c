@@ -41,6 +41,8 @@ BOOLEAN KtPfnReady(PKTEST_CONTEXT Context)
                    MmPfnDatabase);
 }
 
+PCSTR KtPfnLocationName(ULONG Location);
+
 BOOLEAN KtPfnAudit(PKTEST_CONTEXT Context, PCSTR Label)
 {
     PFN_NUMBER highest = 0, expectedUsable = 0, first, pages;
@@ -63,6 +65,22 @@ BOOLEAN KtPfnAudit(PKTEST_CONTEXT Context, PCSTR Label)
                    first + pages - 1, p,
                    KtInRanges(KtAuditBoot->Usable, KtAuditBoot->UsableCount, p) ? "reserved (kernel, boot data, module)"
                                                                               : "not usable RAM");
+            return FALSE;
+        }
+    }
+
+    /* The database's own pages are reserved: the last one first, so that a database one page
+     * short reads as what it is. */
+    for (PFN_NUMBER p = first + pages; p-- > first;) {
+        PMMPFN e = MI_PFN_ELEMENT(p);
+        if (e->Reserved != 1 || e->PageLocation != ActiveAndValid) {
+            KtFail(Context, p == first + pages - 1 ? "database_size" : "reserved_frame",
+                   "%s: frame 0x%llx holds PFN entries 0x%llx-0x%llx (page %llu of the %llu the database needs: "
+                   "(MmHighestPhysicalPage + 1) * %u bytes rounded up to whole pages) but its entry says Reserved %u, "
+                   "PageLocation %u (%s)%s", Label, p, (p - first) * (PAGE_SIZE / sizeof(MMPFN)),
+                   (p - first + 1) * (PAGE_SIZE / sizeof(MMPFN)) - 1, p - first + 1, pages, (ULONG)sizeof(MMPFN),
+                   e->Reserved, e->PageLocation, KtPfnLocationName(e->PageLocation),
+                   p == first + pages - 1 ? ": is the database one page short?" : "");
             return FALSE;
         }
     }
@@ -233,7 +251,30 @@ BOOLEAN KtPfnCheckInUse(PKTEST_CONTEXT Context, PCSTR Check, PFN_NUMBER Pfn, PCS
     return FALSE;
 }
 
+static BOOLEAN KtPfnAllocateInner(PKTEST_CONTEXT Context, ULONG Flags, PFN_NUMBER *Pfn, PCSTR What);
+static BOOLEAN KtPfnFreeInner(PKTEST_CONTEXT Context, PFN_NUMBER Pfn, PCSTR What);
+
+/* A failed check on one operation is often the symptom of a broken list: the audit that
+ * follows names the structure that is wrong. */
 BOOLEAN KtPfnAllocate(PKTEST_CONTEXT Context, ULONG Flags, PFN_NUMBER *Pfn, PCSTR What)
+{
+    if (KtPfnAllocateInner(Context, Flags, Pfn, What))
+        return TRUE;
+    if (MmPfnDatabaseReady && Context->Failures)
+        KtPfnAudit(Context, "right after that allocation");
+    return FALSE;
+}
+
+BOOLEAN KtPfnFree(PKTEST_CONTEXT Context, PFN_NUMBER Pfn, PCSTR What)
+{
+    if (KtPfnFreeInner(Context, Pfn, What))
+        return TRUE;
+    if (MmPfnDatabaseReady && Context->Failures)
+        KtPfnAudit(Context, "right after that free");
+    return FALSE;
+}
+
+static BOOLEAN KtPfnAllocateInner(PKTEST_CONTEXT Context, ULONG Flags, PFN_NUMBER *Pfn, PCSTR What)
 {
     PFN_NUMBER zeroHead = MmPageListHeads[ZeroedPageList].Flink, freeHead = MmPageListHeads[FreePageList].Flink;
     PFN_NUMBER available = MmAvailablePages, got = MM_EMPTY_LIST;
@@ -263,7 +304,7 @@ BOOLEAN KtPfnAllocate(PKTEST_CONTEXT Context, ULONG Flags, PFN_NUMBER *Pfn, PCST
     return TRUE;
 }
 
-BOOLEAN KtPfnFree(PKTEST_CONTEXT Context, PFN_NUMBER Pfn, PCSTR What)
+static BOOLEAN KtPfnFreeInner(PKTEST_CONTEXT Context, PFN_NUMBER Pfn, PCSTR What)
 {
     PFN_NUMBER available = MmAvailablePages, total = MmPageListHeads[FreePageList].Total;
     PFN_NUMBER oldTail = MmPageListHeads[FreePageList].Blink;
@@ -299,6 +340,8 @@ BOOLEAN KtPfnAllocateAllChecked(PKTEST_CONTEXT Context, ULONG Flags, ULONG *Coun
     *Count = n;
     PFN_NUMBER sentinel = 0x5A5A5A5A5A5A5A5AULL;
     NTSTATUS status = MmAllocatePhysicalPage(Flags, &sentinel);
+    if (status == STATUS_SUCCESS && !KtPfnAudit(Context, "when both lists should be empty"))
+        return FALSE;
     return KtCheck(Context, status == STATUS_NO_MEMORY && sentinel == 0x5A5A5A5A5A5A5A5AULL, "no_memory",
                    "%s: with all %u frames taken (both lists empty) MmAllocatePhysicalPage(%s) returned 0x%08X and "
                    "*Pfn %s0x%llx (contract: return STATUS_NO_MEMORY and leave *Pfn alone)", What, n,

@@ -51,7 +51,8 @@ KTEST("pfn.totals", KtTestPfnTotals)
                 p = MI_PFN_ELEMENT(p)->Blink;
             if (!KtCheck(Context, p == first, "zero_order",
                          "%s: MiZeroFreePages(%llu) must move the first %llu frames of the free list (starting 0x%llx) "
-                         "to the tail of the zeroed list, in order; found 0x%llx there", what, k, k, first, p))
+                         "to the tail of the zeroed list, in order (MiInsertPageInList appends at the tail); found "
+                         "0x%llx there", what, k, k, first, p))
                 return;
         } else {
             if (!KtPfnAllocate(Context, op == 1 ? MM_ALLOCATE_ZEROED : 0, &KtHeld[n], what))

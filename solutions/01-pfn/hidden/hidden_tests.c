@@ -83,6 +83,16 @@ static BOOLEAN KtHead(PKTEST_CONTEXT Context, PCSTR Check, MMLISTS List, PFN_NUM
                    MmAvailablePages, Available);
 }
 
+/* Inserts Pfn after scribbling over its links and reference count: the contract sets them. */
+static VOID KtInsert(MMLISTS List, PFN_NUMBER Pfn)
+{
+    PMMPFN e = MI_PFN_ELEMENT(Pfn);
+    e->Flink = 0x5A5A5A5A5A5A5A5AULL;
+    e->Blink = 0xA5A5A5A5A5A5A5A5ULL;
+    e->ReferenceCount = 7;
+    MiInsertPageInList(List, Pfn);
+}
+
 /* Three frames onto the standby list (tail inserts), then unlinked from the middle, the
  * front and alone; one onto the modified list; one onto the zeroed list and one onto the
  * free list (they count in MmAvailablePages) and off again from the tail. */
@@ -97,12 +107,12 @@ KTEST("pfn.list_primitives", KtTestPfnListPrimitives)
     PFN_NUMBER avail = MmAvailablePages, E = MM_EMPTY_LIST;
     PFN_NUMBER a = f[0], b = f[1], c = f[2], d = f[3];
 
-    MiInsertPageInList(StandbyPageList, a);
+    KtInsert(StandbyPageList, a);
     if (!KtLinks(Context, "insert_tail", a, StandbyPageList, E, E, "insert into an empty standby list") ||
         !KtHead(Context, "insert_tail", StandbyPageList, 1, a, a, avail, "insert into an empty standby list"))
         return;
-    MiInsertPageInList(StandbyPageList, b);
-    MiInsertPageInList(StandbyPageList, c);
+    KtInsert(StandbyPageList, b);
+    KtInsert(StandbyPageList, c);
     if (!KtLinks(Context, "insert_tail", a, StandbyPageList, b, E, "three inserts: the first frame") ||
         !KtLinks(Context, "insert_tail", b, StandbyPageList, c, a, "three inserts: the middle frame") ||
         !KtLinks(Context, "insert_tail", c, StandbyPageList, E, b, "three inserts: the last frame") ||
@@ -125,7 +135,7 @@ KTEST("pfn.list_primitives", KtTestPfnListPrimitives)
     if (!KtHead(Context, "unlink_alone", StandbyPageList, 0, E, E, avail, "unlinking the only frame"))
         return;
 
-    MiInsertPageInList(ModifiedPageList, d);
+    KtInsert(ModifiedPageList, d);
     if (!KtHead(Context, "insert_tail", ModifiedPageList, 1, d, d, avail, "insert into the modified list"))
         return;
     MiUnlinkPageFromList(d);
@@ -136,7 +146,7 @@ KTEST("pfn.list_primitives", KtTestPfnListPrimitives)
     RtlZeroMemory(MiPfnToVirtual(a), PAGE_SIZE);
     PFN_NUMBER zt = MmPageListHeads[ZeroedPageList].Total, zf = MmPageListHeads[ZeroedPageList].Flink;
     PFN_NUMBER zb = MmPageListHeads[ZeroedPageList].Blink;
-    MiInsertPageInList(ZeroedPageList, a);
+    KtInsert(ZeroedPageList, a);
     if (!KtLinks(Context, "insert_tail", a, ZeroedPageList, E, zb, "insert at the tail of the zeroed list") ||
         !KtHead(Context, "insert_tail", ZeroedPageList, zt + 1, zf == E ? a : zf, a, avail + 1,
                 "insert into the zeroed list"))
@@ -147,7 +157,7 @@ KTEST("pfn.list_primitives", KtTestPfnListPrimitives)
         return;
     PFN_NUMBER ft = MmPageListHeads[FreePageList].Total, ff = MmPageListHeads[FreePageList].Flink;
     PFN_NUMBER fb = MmPageListHeads[FreePageList].Blink;
-    MiInsertPageInList(FreePageList, b);
+    KtInsert(FreePageList, b);
     if (!KtLinks(Context, "insert_tail", b, FreePageList, E, fb, "insert at the tail of the free list") ||
         (fb != E && !KtCheck(Context, MI_PFN_ELEMENT(fb)->Flink == b, "insert_tail",
                              "insert at the tail of the free list: the old last frame 0x%llx has Flink 0x%llx, "
