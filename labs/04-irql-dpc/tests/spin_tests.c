@@ -80,12 +80,12 @@ KTEST("spin.irql", KtTestSpinIrql)
         KtWordSeenByDpc = 0xBAD;
         KeReleaseSpinLock(&KtLocks[0], old);
         if (!KtCheckIrql(Context, "KeReleaseSpinLock", level) || !KtCheckWord(Context, "KeReleaseSpinLock", 0, 0) ||
-            !KtCheck(Context, level >= DISPATCH_LEVEL || KtWordSeenByDpc == 0, "release_then_lower", "the DPC that "
-                     "KeReleaseSpinLock's lowering ran found the lock still held (word 0x%llx): release the lock "
-                     "first, then lower the IRQL", (ULONG64)KtWordSeenByDpc) ||
             !KtCheck(Context, KtDpcLogCount == (level < DISPATCH_LEVEL ? 1U : 0U), "runs_when_lowered", "after "
                      "KeReleaseSpinLock to IRQL %u the DPC queued under the lock had run %u times, expected %u", level,
-                     KtDpcLogCount, level < DISPATCH_LEVEL ? 1U : 0U))
+                     KtDpcLogCount, level < DISPATCH_LEVEL ? 1U : 0U) ||
+            !KtCheck(Context, level >= DISPATCH_LEVEL || KtWordSeenByDpc == 0, "release_then_lower", "the DPC that "
+                     "KeReleaseSpinLock's lowering ran found the lock still held (word 0x%llx): release the lock "
+                     "first, then lower the IRQL", (ULONG64)KtWordSeenByDpc))
             goto lower;
         /* The DPC-level pair changes no IRQL: at DISPATCH_LEVEL and at a device level. */
         KIRQL dpcLevel = c == 1 ? (KIRQL)KtRandomRange(Context, 3, 12) : DISPATCH_LEVEL, before;
