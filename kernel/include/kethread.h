@@ -274,9 +274,17 @@ VOID KiReleaseFrameworkLockAtCallerIrql(PKSPIN_LOCK Lock, ULONG64 Flags);
 VOID KeNotImplemented(PCSTR Function, PCSTR Lab);
 
 /* ---- Hooks into lab 04 and lab 05 code ----
- * The framework calls these; each lives in its own file under kernel/ke/ with a simple
- * framework default, and becomes student code when labs 04 and 05 are sliced. A stub
- * calls KeNotImplemented and does nothing: the boot goes on, threads never resume. */
+ * The framework calls these; each lives in its own file under kernel/ke/ (dpc.c, timer.c,
+ * sched.c, apc.c) with a simple framework default, and becomes student code when labs 04
+ * and 05 are sliced (the file moves to labs/NN-name and solutions/NN-name). A stub does
+ * nothing useful: the boot goes on, DPCs never run, waiting threads never resume (the
+ * watchdog reports the hang). Stubs of functions that tests call (KeInsertQueueDpc,
+ * KeSetTimer...) call KeNotImplemented; stubs of hooks the framework calls whatever test
+ * runs (KiTimerExpiration every tick; KiRetireDpcList, KiQuantumEnd, KiDeliverApc once
+ * something was queued or a thread created) may call it too, since only then are they
+ * called: KiRetireDpcList when the DPC queue is not empty, KiQuantumEnd only once a thread
+ * besides the initial and idle threads exists, KiDeliverApc when an APC interrupt was
+ * requested, but KiTimerExpiration's stub must not (it runs during every test). */
 /* lab 04 */
 VOID KeInitializeDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
 BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);

@@ -11,6 +11,7 @@
 extern KPCR KiPcr;
 extern KTHREAD KiInitialThread, KiIdleThread;
 extern LIST_ENTRY KiThreadListHead;
+extern volatile ULONG KiThreadCount;
 
 VOID KiInitializePcr(VOID);
 VOID KiInitializeThreads(VOID);
@@ -18,8 +19,8 @@ VOID KiInitializeClock(VOID);
 
 /* Requests a software interrupt at Irql (APC_LEVEL or DISPATCH_LEVEL). */
 VOID KiRequestSoftwareInterrupt(KIRQL Irql);
-/* Delivers the pending software interrupts above NewIrql; returns with interrupts
- * disabled if they were on entry, enabled otherwise. */
+/* Delivers the pending software interrupts above NewIrql (enabling interrupts while each
+ * runs); returns with the interrupt flag it found. */
 VOID KiDeliverSoftwareInterrupts(KIRQL NewIrql);
 VOID KiDispatchInterrupt(VOID);
 VOID KiInterruptDispatch(PKTRAP_FRAME TrapFrame);

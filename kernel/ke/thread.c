@@ -13,6 +13,7 @@
 
 KTHREAD KiInitialThread, KiIdleThread;
 LIST_ENTRY KiThreadListHead;
+volatile ULONG KiThreadCount; /* threads on KiThreadListHead */
 static KTHREAD KiThreadTable[KI_MAX_THREADS];
 static ULONG KiNextThreadId = 1;
 static KSPIN_LOCK KiThreadTableLock;
@@ -66,6 +67,7 @@ static VOID KiInitializeThreadObject(PKTHREAD Thread, PCSTR Name, KPRIORITY Prio
     Thread->FxSaveArea[24] = 0x80;
     Thread->FxSaveArea[25] = 0x1F;
     InsertTailList(&KiThreadListHead, &Thread->ThreadListEntry);
+    KiThreadCount++;
 }
 
 /* The switch frame KiSwapContext pops for a new thread: r15 r14 r13 r12 rbx rbp, then
@@ -246,6 +248,7 @@ VOID KeJoinThread(PKTHREAD Thread)
     MmDeleteKernelStack(Thread->StackBase, KERNEL_STACK_PAGES);
     KiAcquireFrameworkLock(&KiThreadTableLock, DISPATCH_LEVEL, &old);
     RemoveEntryList(&Thread->ThreadListEntry);
+    KiThreadCount--;
     Thread->InUse = FALSE;
     Thread->Joined = TRUE;
     KiReleaseFrameworkLock(&KiThreadTableLock, old);

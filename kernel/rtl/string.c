@@ -1,17 +1,24 @@
 /* string.c - the memory and string routines a freestanding kernel must supply. */
 #include "rtl.h"
 
+/* Whole quadwords first (eight times fewer iterations under emulation, where each
+ * iteration of a rep instruction is one step), then the remaining bytes. */
 void *memset(void *Dest, int Value, SIZE_T Count)
 {
     void *d = Dest;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(Count) : "a"(Value) : "memory");
+    SIZE_T quads = Count / 8, rest = Count % 8;
+    ULONG64 pattern = 0x0101010101010101ULL * (UCHAR)Value;
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(quads) : "a"(pattern) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(rest) : "a"(Value) : "memory");
     return Dest;
 }
 
 void *memcpy(void *Dest, const void *Src, SIZE_T Count)
 {
     void *d = Dest;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(Src), "+c"(Count) : : "memory");
+    SIZE_T quads = Count / 8, rest = Count % 8;
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(Src), "+c"(quads) : : "memory");
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(Src), "+c"(rest) : : "memory");
     return Dest;
 }
 
