@@ -14,6 +14,8 @@
 #define APIC_TPR 0x080
 #define APIC_EOI 0x0B0
 #define APIC_SVR 0x0F0
+#define APIC_ICR_LOW 0x300
+#define APIC_ICR_HIGH 0x310
 #define APIC_LVT_TIMER 0x320
 #define APIC_LVT_LINT0 0x350
 #define APIC_LVT_LINT1 0x360
@@ -86,4 +88,13 @@ ULONG64 HalStartClock(ULONG Vector, ULONG Hz)
     *HalpApic(APIC_LVT_TIMER) = APIC_TIMER_PERIODIC | Vector;
     *HalpApic(APIC_TIMER_INITIAL) = (ULONG)initial;
     return perMs;
+}
+
+/* The framework's device interrupt: the local APIC sends Vector to this processor (a
+ * self IPI, fixed delivery). Like a device's interrupt it is held off while the IRQL
+ * (the TPR) is at or above Vector >> 4 and delivered when it drops. */
+VOID HalRequestInterrupt(ULONG Vector)
+{
+    *HalpApic(APIC_ICR_HIGH) = 0;
+    *HalpApic(APIC_ICR_LOW) = (1U << 18) | (Vector & 0xFF); /* shorthand: self */
 }

@@ -26,6 +26,8 @@ VOID HalInitializeApic(VOID);
  * timer's calibrated rate (timer counts per millisecond), 0 if it could not be measured. */
 ULONG64 HalStartClock(ULONG Vector, ULONG Hz);
 VOID HalEndOfInterrupt(VOID);
+/* Raises device interrupt Vector on this processor (lab 04's device): a self IPI. */
+VOID HalRequestInterrupt(ULONG Vector);
 
 /* A guest-time clock (the HPET): ticks, and their frequency in Hz (0: no clock). */
 ULONG64 KeQueryPerformanceCounter(PULONG64 Frequency);

@@ -151,9 +151,10 @@ typedef struct _KINTERRUPT {
     ULONG64 Count;                /* times the routine ran */
 } KINTERRUPT, *PKINTERRUPT;
 
+/* Lab 04 (labs/04-irql-dpc/interrupt.c). FALSE if the vector is taken, reserved, or Irql
+ * is not Vector >> 4. */
 VOID KeInitializeInterrupt(PKINTERRUPT Interrupt, PKSERVICE_ROUTINE ServiceRoutine, PVOID ServiceContext,
                            ULONG Vector, UCHAR Irql);
-/* FALSE if the vector is taken, reserved, or Irql is not Vector >> 4. */
 BOOLEAN KeConnectInterrupt(PKINTERRUPT Interrupt);
 BOOLEAN KeDisconnectInterrupt(PKINTERRUPT Interrupt);
 

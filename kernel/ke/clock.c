@@ -1,9 +1,11 @@
 /* clock.c - the clock: the local APIC timer (calibrated against the HPET) interrupts at
  * CLOCK_LEVEL (vector 0xD1) KE_CLOCK_HZ times a second. Each tick counts time, asks for
- * timer expiration at DISPATCH_LEVEL (lab 04's KiTimerExpiration), charges the running
+ * timer expiration through a DPC when the timer table holds a timer for this tick (lab 04's
+ * KiTimerExpiration), charges the running
  * thread's quantum (quantum end: lab 05's KiQuantumEnd), and runs the test watchdog. */
 #include "hal.h"
 #include "ki.h"
+#include "ketimer.h"
 #include "ktest.h"
 #include "rtl.h"
 
@@ -26,7 +28,7 @@ static BOOLEAN KiClockInterrupt(PKINTERRUPT Interrupt, PVOID Context)
     UNREFERENCED_PARAMETER(Context);
     PKPRCB prcb = KeGetCurrentPrcb();
     KeTickCount++;
-    prcb->TimerRequest = TRUE;
+    KiCheckTimerTable(prcb); /* lab 04: a timer due now? queue the expiration DPC */
     PKTHREAD thread = prcb->CurrentThread;
     /* Quantum end only matters once threads besides the initial and idle ones exist: the
      * earlier labs' tests never reach lab 05's KiQuantumEnd. */
@@ -42,8 +44,7 @@ static BOOLEAN KiClockInterrupt(PKINTERRUPT Interrupt, PVOID Context)
 
 VOID KiInitializeClock(VOID)
 {
-    KeInitializeInterrupt(&KiClockInterruptObject, KiClockInterrupt, NULL, CLOCK_VECTOR, CLOCK_LEVEL);
-    if (!KeConnectInterrupt(&KiClockInterruptObject)) {
+    if (!KiConnectFrameworkInterrupt(&KiClockInterruptObject, KiClockInterrupt, NULL, CLOCK_VECTOR)) {
         DbgPrint("ke: cannot connect the clock interrupt\n");
         return;
     }

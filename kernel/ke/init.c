@@ -11,6 +11,7 @@
 #include "ex.h"
 #include "hal.h"
 #include "ki.h"
+#include "ketimer.h"
 #include "ktest.h"
 #include "mm.h"
 #include "multiboot2.h"
@@ -45,6 +46,7 @@ static VOID KiInitializeKernel(PLOADER_PARAMETER_BLOCK LoaderBlock)
     KiInitializeGdt();
     KiInitializeIdt();
     KiInitializePcr();
+    KiInitializeTimerTable(); /* lab 04's timer table: empty lists */
     KiInitializeThreads();
     HalInitializePic();
     HalInitializeApic();

@@ -24,6 +24,9 @@ VOID KiRequestSoftwareInterrupt(KIRQL Irql);
 VOID KiDeliverSoftwareInterrupts(KIRQL NewIrql);
 VOID KiDispatchInterrupt(VOID);
 VOID KiInterruptDispatch(PKTRAP_FRAME TrapFrame);
+/* The framework's own interrupt objects (the clock), without lab 04's code. */
+BOOLEAN KiConnectFrameworkInterrupt(PKINTERRUPT Interrupt, PKSERVICE_ROUTINE ServiceRoutine, PVOID ServiceContext,
+                                    ULONG Vector);
 
 /* Switches away from the current thread (at DISPATCH_LEVEL; it is Waiting, Ready or
  * Terminated): to Prcb->NextThread, else KiSelectNextThread's choice, else idle. */
