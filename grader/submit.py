@@ -965,7 +965,7 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
             for stale in (obj[:-2] + ".d",):
                 if os.path.exists(os.path.join(tree, stale)):
                     os.unlink(os.path.join(tree, stale))
-            keep += ["-o", obj]
+            keep.append(obj)
         # The framework's objects, built once per tree (SOL=none only: another selection's flags differ).
         seeded, left = framework_build.seed_tree(root, tree) if sol == "none" else (0, 0)
         log(f"framework objects reused: {seeded}; compiled for this submission: {left}"
@@ -974,7 +974,8 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
         env = {"NTLAB_BUILD_LOCKED": "1"}
         if timeout_scale:
             env["NTLAB_TIMEOUT_SCALE"] = str(timeout_scale)
-        built = sb.run(framework_build.make_command(sol, "images") + keep, build_timeout, env=env)
+        built = sb.run(framework_build.make_command(sol, "images") + [f"NTLAB_OLD_OBJS={' '.join(keep)}"],
+                       build_timeout, env=env)
         write_text_atomic(os.path.join(work, "build.log"), built.output)
         if built.timed_out or built.returncode != 0 or not framework_build.built(os.path.join(tree, "build", sol)):
             message = (f"the link did not finish within {build_timeout:g}s" if built.timed_out
