@@ -401,7 +401,7 @@ def _check_manifest(path: str, chosen: dict[str, str]) -> list[str]:
 # ---------------------------------------------------------------- the pristine tree
 
 TREE_MANIFEST = "TREE_MANIFEST"          # "sha256  path" lines: the tree of a copy without git
-GRADE_TREE = ("Makefile", "kernel/", "labs/", "grader/", "tools/")   # what a grade needs
+GRADE_TREE = ("Makefile", "course.toml", "kernel/", "labs/", "grader/", "tools/")   # what a grade needs
 
 
 class TreeError(Exception):
@@ -1091,11 +1091,13 @@ AUTOGRADER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "autog
 
 def build_autograder(root: str = ROOT, output: str | None = None) -> tuple[str, int]:
     """Write the Gradescope autograder zip: setup.sh and run_autograder at the top, the tree
-    (without solutions/*.c, with solutions/*/hidden/) under ntlab/. Returns (path, file count)."""
+    (without solutions/*.c but those course.toml releases, with solutions/*/hidden/) under ntlab/.
+    Returns (path, file count)."""
     root = os.path.abspath(root)
     output = os.path.abspath(output or os.path.join(root, "build", "autograder.zip"))
     os.makedirs(os.path.dirname(output), exist_ok=True)
     origin, files = tree_manifest(root)
+    files.update(released_files(root))          # the reference files course.toml releases
     tmp = f"{output}.tmp{os.getpid()}"
     manifest = []
     try:

@@ -69,8 +69,9 @@ def test_hang_at_high_level_is_a_timeout(tmp_path):
     t = by_name(data)
     assert t["00.symbol_lookup"]["status"] == "failed"
     out = t["00.symbol_lookup"]["output"]
-    # on a heavily loaded machine the scaled timeout can expire before the boot line
-    assert "verdict: timeout" in out or "verdict: no boot" in out, out[:800]
+    # the watchdog names the hang (its budget passed); on a heavily loaded machine the scaled
+    # timeout can expire first, even before the boot line
+    assert any(f"verdict: {k}" in out for k in ("hang", "timeout", "no boot")), out[:800]
     assert data["score"] == 0
 
 
@@ -80,7 +81,9 @@ def test_triple_fault(tmp_path):
                        "--lab", "0", "--timeout-scale", "0.5")
     t = by_name(data)
     out = t["00.symbol_lookup"]["output"]
-    assert "verdict: triple fault" in out or "verdict: unexpected STOP" in out, out[:800]
+    # the guard page below the thread's stack turns the overflow into a STOP (the backtrace
+    # then recurses in the same lookup: a nested STOP, judged as inconsistent output)
+    assert any(f"verdict: {k}" in out for k in ("triple fault", "unexpected STOP", "inconsistent output")), out[:800]
     assert data["score"] == 0
 
 
@@ -105,8 +108,12 @@ def test_forged_records_are_integrity_failures(tmp_path):
     t = by_name(data)
     for name in ("00.bugcheck_stop", "00.kernel_page_fault"):
         assert t[name]["score"] == 0
-        assert "verdict: integrity failure" in t[name]["output"], t[name]["output"]
-        assert "KTEST VALUE" in t[name]["output"] or "STOP AUTH" in t[name]["output"]
+        # forged records fail authentication, or earlier the host's own expectations (the STOP
+        # parameters in lab.toml, the grader's model of the seed): never points
+        out = t[name]["output"]
+        assert "verdict: integrity failure" in out or ("verdict: failed check" in out and (
+            "model " in out or "parameter" in out)), out
+        assert "KTEST VALUE" in out or "STOP AUTH" in out or "model " in out
     # the symbol checkpoints are not earned; the walker (the reference) legitimately is
     assert t["00.symbol_lookup"]["score"] == 0
     assert t["00.stack_chain"]["score"] == t["00.stack_chain"]["max_score"]

@@ -4,6 +4,7 @@ RELEASE=0-2), lab 03 done and labs 00-02 left as stubs, `make grade SOL=0-2 LAB=
 `make handin`, then `grader submit` in the instructor tree: full marks for lab 03 under the
 policy "released"; under "own", the points the student's own labs earn, with the reason."""
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -42,7 +43,7 @@ def test_policy_file_rules(tmp_path):
 
 
 @pytest.mark.parametrize("text, why", [
-    ('[release]\nlabs = "0-9"\n', "there is no lab 4"),
+    ('[release]\nlabs = "0-99"\n', "there is no lab "),
     ('[release]\nlabs = 2\n', "must be a string"),
     ('[grading]\ndefault = "mine"\n', 'use "released" or "own"'),
     ('[grading.labs]\n"x" = "own"\n', "is not a lab number"),
@@ -111,7 +112,7 @@ def test_lab03_student_end_to_end(tmp_path):
     assert "lab 03-pool is graded on the released reference of labs 00-02" in data["output"]
     log = (tmp_path / "out" / "grade.log").read_text()
     for labs, sol in (("00", "none"), ("01", "0"), ("02", "0-1"), ("03", "0-2")):   # one build per selection
-        assert f"==== labs {labs}: SOL={sol} ====" in log, log[:2000]
+        assert re.search(rf"==== labs {labs}(, \d\d)*: SOL={sol} ====", log), log[:2000]   # later labs share 0-2
     junit = (tmp_path / "out" / "junit.xml").read_text()
     assert junit.count("<testcase") == len(data["tests"])
 
@@ -135,6 +136,9 @@ def test_autograder_bundle_and_pristine_tree_carry_the_released_reference(tmp_pa
     if not has_solutions():
         pytest.skip("needs solutions/")
     tree = Path(copy_tree(str(tmp_path / "t"), with_build=None))
+    # The pristine tree comes from a commit (grader/submit.py): make the copy a repository.
+    for cmd in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "t"]):
+        subprocess.run(["git", "-C", str(tree)] + cmd, check=True, capture_output=True)
     files = submit.tree_files(str(tree))
     assert not any(f.startswith("solutions/") and "/hidden/" not in f for f in files)
     write_course(tree / "course.toml", "0-1")
