@@ -539,9 +539,15 @@ KTEST("pfn.contiguous", KtTestPfnContiguous)
     for (PFN_NUMBER p = b; p < b + count; p++)
         if (!KtPfnRelease(Context, &held, p, "giving back one run"))
             return;
-    PFN_NUMBER standby = b + KtRandomRange(Context, 0, count - 1);
+    /* the run's first frame on the zeroed list, a later one on the standby list: a search that
+     * takes frames before it has verified the run, and puts them back, changes the lists */
+    PFN_NUMBER standby = b + KtRandomRange(Context, 1, count - 1), done;
     MiUnlinkPageFromList(standby);
     MiInsertPageInList(StandbyPageList, standby);
+    if (!KtCheck(Context, MiZeroFreePages(1, &done) == STATUS_SUCCESS && done == 1 &&
+                 MmPageListHeads[ZeroedPageList].Flink == b, "setup",
+                 "MiZeroFreePages(1) did not move frame 0x%llx (the head of the free list) to the zeroed list", b))
+        return;
     BOOLEAN ok = KtContiguousFails(Context, "only_zeroed_or_free", count, 1, ~0ULL, STATUS_NO_MEMORY,
                                    "a frame of the only run is on the standby list: every frame must be on the "
                                    "zeroed or free list");
@@ -551,9 +557,8 @@ KTEST("pfn.contiguous", KtTestPfnContiguous)
     if (!ok || !KtPfnFree(Context, standby, "putting the standby frame back"))
         return;
 
-    /* 5. The same run with its first frames moved to the zeroed list: zeroed and free frames
+    /* 5. The same run with more of its frames moved to the zeroed list: zeroed and free frames
      *    together make a run. */
-    PFN_NUMBER done;
     MiZeroFreePages(count / 2, &done);
     if (!KtContiguousTakes(Context, "zeroed_or_free", count, 1, ~0ULL, b,
                            "frames on the zeroed list and on the free list together make a run"))
