@@ -155,7 +155,7 @@ CASES = [
      "        list->Flink = Pfn;\n    else\n        MI_PFN_ELEMENT(list->Blink)->Flink = Pfn;\n    list->Blink = Pfn;\n",
      "    pfn->Blink = MM_EMPTY_LIST;\n    pfn->Flink = list->Flink;\n    if (list->Flink == MM_EMPTY_LIST)\n"
      "        list->Blink = Pfn;\n    else\n        MI_PFN_ELEMENT(list->Flink)->Blink = Pfn;\n    list->Flink = Pfn;\n",
-     {"list_totals": "MiInsertPageInList appends at the tail", "list_primitives": "insert_tail"}),
+     {"list_totals": "tail of the", "list_primitives": "insert_tail"}),
     ("insert-keeps-refcount", 1, "01-pfn/pfnlist.c",
      "    pfn->ReferenceCount = 0;\n", "",
      {"list_totals": "ReferenceCount", "list_primitives": "ReferenceCount"}),

@@ -98,6 +98,15 @@ VOID MiBuildKernelAddressSpace(VOID)
         return;
     }
     PMMPTE pml4 = MiPfnToVirtual(top);
+    /* Memory is dirty (poison.c): a "zeroed" frame that is not would be a PML4 of garbage. */
+    for (ULONG i = 0; i < PAGE_SIZE / sizeof(MMPTE); i++)
+        if (pml4[i].Long != 0) {
+            MmKernelAddressSpaceStatus = STATUS_UNSUCCESSFUL;
+            DbgPrint("mm: MmAllocatePhysicalPage(MM_ALLOCATE_ZEROED) returned frame 0x%llx with 0x%llx at offset "
+                     "0x%x (lab 01: a zeroed frame reads as zeros): staying on the boot page tables\n", top,
+                     pml4[i].Long, i * (ULONG)sizeof(MMPTE));
+            return;
+        }
     NTSTATUS status = STATUS_SUCCESS;
     for (ULONG64 pa = 0; pa < MM_PHYSICAL_MAP_SIZE && NT_SUCCESS(status); pa += MM_LARGE_PAGE_SIZE)
         status = MmMapPage(pml4, MM_PHYSICAL_MAP_BASE + pa, pa >> PAGE_SHIFT, MM_PROTECT_WRITE, MM_MAP_LARGE);

@@ -26,8 +26,14 @@ static BOOLEAN KtInRanges(const MM_PHYSICAL_RANGE *Ranges, ULONG Count, PFN_NUMB
 
 BOOLEAN KtPfnIsAllocatable(PFN_NUMBER Pfn)
 {
-    PFN_NUMBER first, pages;
-    KtPfnDatabaseRange(&first, &pages);
+    /* called for every entry of every audit: the database's range is cached */
+    static PMMPFN cachedDatabase;
+    static PFN_NUMBER cachedHighest, first, pages;
+    if (cachedDatabase != MmPfnDatabase || cachedHighest != MmHighestPhysicalPage) {
+        KtPfnDatabaseRange(&first, &pages);
+        cachedDatabase = MmPfnDatabase;
+        cachedHighest = MmHighestPhysicalPage;
+    }
     return KtInRanges(KtAuditBoot->Usable, KtAuditBoot->UsableCount, Pfn) &&
            !KtInRanges(KtAuditBoot->Reserved, KtAuditBoot->ReservedCount, Pfn) && !(Pfn >= first && Pfn < first + pages);
 }
