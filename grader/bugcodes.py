@@ -164,6 +164,22 @@ def decode(code: int, params: list[int], *, where=None, root: str = ROOT) -> lis
         out.append(f"P1 0x{p[0] & 0xFFFFFFFF:08X} ({status_name(p[0], root)}): the status that stopped the boot")
     elif code == c("MANUALLY_INITIATED_CRASH"):
         out.append("P1..P4: the values the test passed to KeBugCheckEx")
+    elif code == c("SPIN_LOCK_ALREADY_OWNED"):
+        out += [f"P1 0x{p[0]:016X}: the spin lock, acquired by the processor that already owns it",
+                f"P2 0x{p[1]:016X}: its lock word (who holds it)"]
+    elif code == c("SPIN_LOCK_NOT_OWNED"):
+        out += [f"P1 0x{p[0]:016X}: the spin lock, released by a caller that does not hold it",
+                f"P2 0x{p[1]:016X}: its lock word"]
+    elif code == c("TRAP_CAUSE_UNKNOWN"):
+        out += [f"P1 0x{p[0]:X}: the interrupt vector, which has no connected interrupt object",
+                f"P2 {_irql(p[1])}: the IRQL it interrupted",
+                f"P3 0x{p[2]:016X}: the interrupted instruction" + (f" {where(p[2])}" if where and where(p[2]) else "")]
+    elif code == c("INVALID_SOFTWARE_INTERRUPT"):
+        out.append(f"P1 {_irql(p[0])}: a software interrupt was requested at this level (only APC and DISPATCH exist)")
+    elif code == c("ATTEMPTED_SWITCH_FROM_DPC"):
+        out.append(f"P1 0x{p[0]:016X}: the thread (a terminated thread was switched to again)")
+    elif code == c("HAL_INITIALIZATION_FAILED"):
+        out.append("the HAL could not set up the interrupt controller or the clock (see the lines before the STOP)")
     return out
 
 

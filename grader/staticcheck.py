@@ -76,7 +76,8 @@ _PRIV = [
     ("ljmp lcall retf retfq lret lretq", "a far transfer"),
 ]
 PRIVILEGED = {mn: why for names, why in _PRIV for mn in names.split()}
-LAB_INTRINSICS = {2: {"invlpg"}}    # lab number -> privileged mnemonics its contract needs
+LAB_INTRINSICS = {2: {"invlpg"},       # lab number -> privileged mnemonics its contract needs
+                  4: {"cli", "sti", "popf", "popfq"}}   # lab 04 masks interrupts (_disable, __writeeflags)
 COMPILER_HELPERS = {"memcpy", "memset", "memmove", "memcmp"}
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -317,11 +318,13 @@ def check_ast(ast, rel: str) -> tuple[list[str], set[str]]:
         return node is not None and node.coord is not None and node.coord.file == rel
 
     def fn_value(expr) -> bool:
-        """expr is a function designator, a function pointer variable, &function or 0."""
+        """expr is a function designator, a function pointer variable or member, &function or 0."""
         if isinstance(expr, c_ast.UnaryOp) and expr.op == "&":
             expr = expr.expr
         if isinstance(expr, c_ast.ID):
             return expr.name in functions or expr.name in funcptrs
+        if isinstance(expr, c_ast.StructRef):       # dpc->DeferredRoutine: a member declared as one
+            return expr.field.name in funcptrs
         if isinstance(expr, c_ast.Constant):
             return expr.value in ("0", "0L", "0UL", "0ULL")
         if isinstance(expr, c_ast.Cast):
