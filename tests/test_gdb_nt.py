@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.skipif(not has_solutions(), reason="needs the instruct
 
 NTLAB_PY = os.path.join(ROOT, "tools", "gdb", "ntlab.py")
 BAD_OUTPUT = ("Traceback", "Python Exception", "internal error", "Error occurred in Python")
-COMMANDS = {"help", "pte", "vtop", "pfn", "pool", "poolused", "stack", "bugcheck", "attach"}
+COMMANDS = {"help", "pte", "vtop", "pfn", "pool", "poolused", "stack", "bugcheck", "attach", "irql", "dpcs", "timers"}
 
 
 def _iso(sol: str) -> str:
@@ -85,9 +85,11 @@ def sections(text: str) -> dict[str, str]:
     return out
 
 
-def run_snapshot(build: str, seed, commands: list[tuple[str, str]]) -> tuple[dict, dict, str]:
-    """Boots gdb.snapshot stopped for GDB; runs (marker, command) pairs, where a command
-    'continue' moves to the next stop point. Returns (sections, KTEST VALUEs, serial)."""
+def run_snapshot(build: str, seed, commands: list[tuple[str, str]], ktest: str = "gdb.snapshot",
+                 first_stop: int = 2) -> tuple[dict, dict, str]:
+    """Boots ktest (gdb.snapshot, or gdb.dpc for lab 04) stopped for GDB at its first_stop-th
+    call of KtGdbSnapshotPoint; runs (marker, command) pairs, where a command 'continue'
+    moves to the next stop point. Returns (sections, KTEST VALUEs, serial)."""
     import sys
     sys.path.insert(0, ROOT)
     from grader import qemu as q
@@ -95,13 +97,13 @@ def run_snapshot(build: str, seed, commands: list[tuple[str, str]]) -> tuple[dic
     with tempfile.TemporaryDirectory() as tmp:
         serial = os.path.join(tmp, "serial.txt")
         stub, target = gdbstub(tmp)
-        cmd = q.qemu_command(iso, "gdb.snapshot", seed) + stub
+        cmd = q.qemu_command(iso, ktest, seed) + stub
         with open(serial, "wb") as f:
             qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.DEVNULL,
                                     start_new_session=True)
         _wait_for(os.path.join(tmp, "gdb.sock"), qemu)
         try:
-            gcmds = ["hbreak KtGdbSnapshotPoint", "continue", "continue"]
+            gcmds = ["hbreak KtGdbSnapshotPoint"] + ["continue"] * first_stop
             for marker, c in commands:
                 gcmds += [f"echo @@{marker}\\n", c]
             gcmds += ["delete", "continue"]
@@ -115,7 +117,7 @@ def run_snapshot(build: str, seed, commands: list[tuple[str, str]]) -> tuple[dic
             serial_text = f.read()
     values = {}
     for line in serial_text.splitlines():
-        m = re.match(r"^KTEST VALUE gdb\.snapshot (\S+) ?(.*)$", line.strip())
+        m = re.match(rf"^KTEST VALUE {re.escape(ktest)} (\S+) ?(.*)$", line.strip())
         if m:
             values.setdefault(m.group(1), []).append(m.group(2))
     return sections(text), values, text + "\n--- serial ---\n" + serial_text
@@ -195,7 +197,14 @@ def test_nt_commands_match_the_kernel(reference, seed):
         assert m and m.group(1).split() == nums, (row, s["poolused"])
 
     # nt stack: the frame-pointer walk names the same functions as the kernel's own walk.
+    # The kernel's own table leaves out the test harness (tools/mksyms.py HARNESS: KtpRun,
+    # KtRunTests...), so its walk says '?' where GDB, with the full debug information, names them.
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("mksyms", os.path.join(ROOT, "tools", "mksyms.py"))
+    mksyms = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mksyms)
     names = re.findall(r"^[0-9a-f]{2} [0-9a-f]{16}  [0-9a-f]{16}  (\w+)\+", s["stack"], re.M)
+    names = ["?" if mksyms.HARNESS.match(n) else n for n in names]
     assert names == v["stack"][0].split(","), s["stack"]
     assert re.search(r"KtTestGdbSnapshot\+0x[0-9a-f]+  \[kernel/ktest/gdb_tests\.c:\d+\]", s["stack"]), s["stack"]
     assert "No STOP has happened" in s["bugcheck"]
@@ -207,6 +216,65 @@ def test_nt_commands_match_the_kernel(reference, seed):
     assert "corrupt: Flink" in s["pfn_corrupt"], s["pfn_corrupt"]
 
 
+@pytest.mark.parametrize("seed", [SEED, "7"])
+def test_lab04_commands_match_the_kernel(reference, seed):
+    """nt irql, nt dpcs, nt timers at the stop of gdb.dpc (kernel/ktest/gdb_dpc_tests.c):
+    DISPATCH_LEVEL, seeded DPCs queued, seeded timers set; then a corrupt DPC and timer."""
+    s, v, text = run_snapshot(reference, seed, [
+        ("irql", "nt irql"), ("dpcs", "nt dpcs"), ("timers", "nt timers"), ("next", "continue"),
+        ("dpcs_corrupt", "nt dpcs"), ("timers_corrupt", "nt timers"),
+    ], ktest="gdb.dpc", first_stop=1)
+    _no_traceback(text)
+    assert "KTEST END gdb.dpc PASS" in text, text
+
+    # nt irql: CR8 named, and the DISPATCH_LEVEL request the queued DPCs made.
+    level, pending = v["irql"][0].split()
+    assert level == "2" and f"Current IRQL (CR8): {level} DISPATCH_LEVEL" in s["irql"], s["irql"]
+    assert re.search(rf"SoftwareInterruptPending {int(pending, 16):#x}: DISPATCH_LEVEL$", s["irql"], re.M), s["irql"]
+    assert "corrupt" not in s["irql"], s["irql"]
+
+    # nt dpcs: the queue in the kernel's order, every field, the routine by name.
+    names = {0: "Low", 1: "Medium", 2: "High"}
+    rows = re.findall(r"^\s+(\d+)  ([0-9a-f]{16})  (\w+)\s+(\S+)\s+([0-9a-f]{16})  ([0-9a-f]{16})  ([0-9a-f]{16})$",
+                      s["dpcs"], re.M)
+    want = []
+    for i, row in enumerate(v["dpc"]):
+        addr, routine, imp, ctx, a1, a2 = row.split()
+        assert int(routine, 16) == int(v["routine"][0], 16)
+        want.append((str(i), f"{int(addr, 16):016x}", names[int(imp)], "KtGdbDpcRoutine+0x0",
+                     *(f"{int(x, 16):016x}" for x in (ctx, a1, a2))))
+    assert rows == want, s["dpcs"] + "\n" + "\n".join(v["dpc"])
+    assert f"DpcQueueDepth {v['depth'][0]}, " in s["dpcs"] and "corrupt" not in s["dpcs"], s["dpcs"]
+
+    # nt timers: each of the test's timers on the list of its hand, with due time, period, DPC.
+    hand = int(v["hand"][0])
+    assert f"hand {hand} (KeTickCount" in s["timers"] and "corrupt" not in s["timers"], s["timers"]
+    lists = {}
+    current = None
+    for line in s["timers"].splitlines():
+        m = re.match(r"^List (\d+)", line)
+        if m:
+            current = int(m.group(1))
+        m = re.match(r"^  KTIMER ([0-9a-f]{16})  due (0x[0-9a-f]+) .*period (-?\d+) ms  DPC ([0-9a-f]{16}) \((\S+)\)",
+                     line)
+        if m:
+            lists[int(m.group(1), 16)] = (current, int(m.group(2), 16), int(m.group(3)), int(m.group(4), 16),
+                                          m.group(5))
+    for row in v["timer"]:
+        addr, index, due, period, dpc = row.split()
+        assert lists.get(int(addr, 16)) == (int(index), int(due, 16), int(period), int(dpc, 16),
+                                            "KtGdbDpcRoutine+0x0"), (row, s["timers"])
+
+    # Phase 5: the corrupt DPC and timer are called corrupt, with the address.
+    bad = int(v["corrupt_dpc"][0], 16)
+    assert re.search(rf"{bad:016x} .*<- corrupt: Type 90 is not DpcObject", s["dpcs_corrupt"]), s["dpcs_corrupt"]
+    assert f"corrupt: KPRCB.DpcListHead: the KDPC {bad:016x} has Blink 5a5a5a5a5a5a5a58" in s["dpcs_corrupt"], \
+        s["dpcs_corrupt"]
+    timer, wrong = v["corrupt_timer"][0].split()
+    assert re.search(rf"KTIMER {int(timer, 16):016x} .*<- corrupt: Hand {wrong} is not \d+", s["timers_corrupt"]), \
+        s["timers_corrupt"]
+
+
 def test_nt_commands_on_a_stubbed_kernel(stubs):
     """Every command on a kernel whose labs are stubs (phase 0: nothing built yet), and bad
     arguments: a clear message each, never a traceback."""
@@ -214,7 +282,8 @@ def test_nt_commands_on_a_stubbed_kernel(stubs):
             ("pfn", "nt pfn 100"), ("pool", "nt pool fffffa8000000010"), ("poolused", "nt poolused"),
             ("stack", "nt stack"), ("bugcheck", "nt bugcheck"), ("noncanon", "nt pte 0x0000900000000000"),
             ("badexpr", "nt pfn NoSuchSymbol+1"), ("noarg", "nt pool"), ("unknown", "nt frobnicate"),
-            ("badtag", "nt poolused ZZZZ"), ("badstack", "nt stack 0x1234")]
+            ("badtag", "nt poolused ZZZZ"), ("badstack", "nt stack 0x1234"),
+            ("irql", "nt irql"), ("dpcs", "nt dpcs"), ("timers", "nt timers")]
     import sys
     sys.path.insert(0, ROOT)
     from grader import qemu as q
@@ -251,6 +320,9 @@ def test_nt_commands_on_a_stubbed_kernel(stubs):
     assert "nt frobnicate" in s["unknown"] or "no command 'frobnicate'" in s["unknown"], s["unknown"]
     assert "no tag 'ZZZZ'" in s["badtag"], s["badtag"]
     assert "nt stack: cannot read" in s["badstack"], s["badstack"]
+    assert "Current IRQL (CR8): 0 PASSIVE_LEVEL" in s["irql"], s["irql"]
+    assert "DpcQueueDepth 0, DpcCount 0, 0 queued" in s["dpcs"] and "corrupt" not in s["dpcs"], s["dpcs"]
+    assert "0 timers set" in s["timers"] and "corrupt" not in s["timers"], s["timers"]
 
 
 def _stop_line(text: str) -> tuple[int, list[int]]:
