@@ -37,7 +37,11 @@ static BOOLEAN KiClockInterrupt(PKINTERRUPT Interrupt, PVOID Context)
         if (thread->Quantum <= 0)
             prcb->QuantumEnd = TRUE;
     }
-    prcb->SoftwareInterruptPending |= SWINT_DISPATCH;
+    /* DISPATCH is requested only for what the clock itself needs done there (quantum end;
+     * the idle thread looking for work). A DPC is delivered because KeInsertQueueDpc (lab 04)
+     * requested it, never because a tick happened to fall in between. */
+    if (prcb->QuantumEnd || thread == prcb->IdleThread)
+        prcb->SoftwareInterruptPending |= SWINT_DISPATCH;
     KtWatchdogTick(prcb->InterruptTrapFrame);
     return TRUE;
 }
