@@ -26,8 +26,12 @@ def status():
 
 
 def untimed(output: bytes) -> list[bytes]:
-    """The transcript without pool.bench's timings (the one ungraded test whose output varies)."""
-    return [ln for ln in output.splitlines() if b"pool.bench" not in ln]
+    """The transcript without the ungraded tests' timings and scheduling counts (the benchmarks,
+    the framework's thread tests, what the loader left dirty): they follow where the clock's
+    ticks fall, and the firmware and loader run a different number of instructions on each
+    path before the kernel starts. The graded tests' lines must match exactly."""
+    return [ln for ln in output.splitlines()
+            if b"bench" not in ln and not ln.startswith((b"KTEST VALUE ke.", b"KTEST VALUE mm.poisoned"))]
 
 
 def test_same_transcript_on_every_path(status, monkeypatch):
