@@ -287,6 +287,8 @@ static BOOLEAN KtPfnAllocateInner(PKTEST_CONTEXT Context, ULONG Flags, PFN_NUMBE
     BOOLEAN zeroed = (Flags & MM_ALLOCATE_ZEROED) != 0;
     PFN_NUMBER want = zeroed ? (zeroHead != MM_EMPTY_LIST ? zeroHead : freeHead)
                              : (freeHead != MM_EMPTY_LIST ? freeHead : zeroHead);
+    MMLISTS from = want == zeroHead ? ZeroedPageList : FreePageList;
+    PFN_NUMBER total = MmPageListHeads[from].Total;
     NTSTATUS status = MmAllocatePhysicalPage(Flags, &got);
     if (!KtRequireImplemented(Context, status, "MmAllocatePhysicalPage", "lab 01"))
         return FALSE;
@@ -305,6 +307,11 @@ static BOOLEAN KtPfnAllocateInner(PKTEST_CONTEXT Context, ULONG Flags, PFN_NUMBE
         return FALSE;
     if (!KtCheck(Context, MmAvailablePages == available - 1, "available_count",
                  "%s: MmAvailablePages went %llu -> %llu on one allocation", What, available, MmAvailablePages))
+        return FALSE;
+    if (!KtCheck(Context, MmPageListHeads[from].Total == total - 1, "list_total",
+                 "%s: taking frame 0x%llx off the %s list moved its Total %llu -> %llu (contract: the list's Total "
+                 "counts the frames on it)", What, got, from == ZeroedPageList ? "zeroed" : "free", total,
+                 MmPageListHeads[from].Total))
         return FALSE;
     *Pfn = got;
     return TRUE;
