@@ -186,7 +186,6 @@ typedef struct _KPRCB {
     /* Software interrupts requested: bit (1 << APC_LEVEL), bit (1 << DISPATCH_LEVEL). */
     volatile ULONG SoftwareInterruptPending;
     volatile BOOLEAN QuantumEnd;  /* the clock found the running thread's quantum used up */
-    volatile BOOLEAN TimerRequest;/* the clock asks for timer expiration at DISPATCH_LEVEL */
     /* DPC queue (lab 04). */
     LIST_ENTRY DpcListHead;
     volatile ULONG DpcQueueDepth;

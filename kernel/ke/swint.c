@@ -2,9 +2,9 @@
  * delivered when IRQL drops below their level (KeLowerIrql, interrupt exit), the highest
  * first, each at its own IRQL with interrupts enabled. Deterministic: no self-IPI.
  *
- * The DISPATCH_LEVEL interrupt (KiDispatchInterrupt) drains the DPC queue, expires
- * timers, handles quantum end (lab 04 and 05 hooks), then switches to the thread chosen
- * to run next. */
+ * The DISPATCH_LEVEL interrupt (KiDispatchInterrupt) drains the DPC queue (timers expire
+ * through the clock's expiration DPC), handles quantum end (lab 04 and 05 hooks), then
+ * switches to the thread chosen to run next. */
 #include "bugcodes.h"
 #include "ki.h"
 
@@ -54,10 +54,6 @@ VOID KiDispatchInterrupt(VOID)
     PKPRCB prcb = KeGetCurrentPrcb();
     if (prcb->DpcQueueDepth || !IsListEmpty(&prcb->DpcListHead))
         KiRetireDpcList(prcb);
-    if (prcb->TimerRequest) {
-        prcb->TimerRequest = FALSE;
-        KiTimerExpiration(prcb, KeQueryInterruptTime());
-    }
     if (prcb->QuantumEnd) {
         prcb->QuantumEnd = FALSE;
         KiQuantumEnd();
