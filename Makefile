@@ -63,7 +63,7 @@ NASMFLAGS := -f elf64
 CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
           -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer -fno-optimize-sibling-calls \
           -fno-asynchronous-unwind-tables -fcf-protection=none $(OPT) -g -Wall -Wextra -Werror \
-          -Ikernel/include -Ilabs/01-pfn/tests -Ilabs/02-paging/tests -Ilabs/03-pool/tests -Ilabs/04-irql-dpc/tests -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
+          -Ikernel/include $(patsubst %,-I%,$(sort $(wildcard labs/*/tests))) -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
 # No host path in objects or messages (kept out of $(B)/flags: the same objects in any folder).
 PREFIX_MAP := -ffile-prefix-map=$(CURDIR)/=
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/linker.ld
