@@ -3,6 +3,11 @@ core image the grader boots; `iso` for the CD image) under a file lock, and let 
 (xdist workers, a second grade on the same tree) wait for that build and read its status from
 <build_dir>/build.status.
 
+A new selection starts from the objects of the selections already built in the same tree
+(seed_from_siblings): every object under obj/ is compiled the same way in every selection (the
+selection's name has its own generated source), so a selection's build links the others'
+objects instead of compiling the whole kernel again; make still decides what is stale.
+
 Submissions (grader/submit.py) build less: framework_objects() builds the framework's objects
 once per tree and pipeline run, and seed_tree() copies only those into a submission's fresh
 tree, so its build compiles the student's files alone and links.
@@ -131,6 +136,10 @@ def build(sol: str, root: str = selection.ROOT, *, no_build: bool | None = None,
             except FileNotFoundError:
                 pass
             log_path = os.path.join(bdir, LOG_FILE)
+            try:
+                seed_from_siblings(bdir)
+            except OSError:
+                pass                        # a copy that failed: make compiles what is missing
             cmd = make_command(sol, target)
             try:
                 with open(log_path, "wb") as log:
@@ -291,3 +300,94 @@ def seed_tree(root: str, dest: str, sol: str = FRAMEWORK_SOL) -> tuple[int, int]
         finally:
             fcntl.flock(lf, fcntl.LOCK_UN)
     return copied, skipped
+
+
+# ---------------------------------------------------------------- one tree, many selections
+
+def _sibling_objects(folder: str) -> dict[str, float]:
+    """{path under folder: mtime} of its objects newer than its flags (older ones are stale
+    there too: their flags changed since)."""
+    try:
+        flags_time = os.stat(os.path.join(folder, "flags")).st_mtime_ns
+    except OSError:
+        return {}
+    out = {}
+    for dirpath, _dirs, files in os.walk(os.path.join(folder, "obj")):
+        for name in files:
+            if name.endswith(".o") and os.path.isfile(os.path.join(dirpath, name[:-2] + ".d")):
+                full = os.path.join(dirpath, name)
+                t = os.stat(full).st_mtime_ns
+                if t > flags_time:
+                    out[os.path.relpath(full, folder)] = t
+    return out
+
+
+def seed_from_siblings(bdir: str) -> int:
+    """Copy into the selection folder bdir (its lock held) the objects it lacks from the other
+    selections' folders of the same tree (build/*/) that were compiled with the same flags, dates
+    kept, each with its dependency file (its target renamed): make then keeps an object exactly
+    when it would have kept it in the folder it came from (newer than every source and header
+    it names, and than the flags), and compiles the rest. The newest copy of each object wins;
+    nothing is overwritten. Returns the number of objects copied."""
+    import shutil
+    parent = os.path.dirname(bdir.rstrip(os.sep))
+    mine = os.path.basename(bdir.rstrip(os.sep))
+    try:
+        siblings = sorted(n for n in os.listdir(parent) if n != mine and
+                          os.path.isfile(os.path.join(parent, n, "flags")) and
+                          os.path.isdir(os.path.join(parent, n, "obj")))
+    except OSError:
+        return 0
+    if not siblings:
+        return 0
+    flags = {n: _read_text(os.path.join(parent, n, "flags")) for n in siblings}
+    own = os.path.join(bdir, "flags")
+    if os.path.isfile(own):
+        want = _read_text(own)
+    else:   # the flags most siblings were built with (make rewrites them if this build's differ)
+        want = max(set(flags.values()), key=lambda f: sum(1 for v in flags.values() if v == f))
+    siblings = [n for n in siblings if flags[n] == want and want]
+    best: dict[str, tuple[int, str]] = {}
+    locks = []
+    copied = 0
+    try:
+        for n in siblings:      # no sibling's build writes while we read; a busy one is skipped
+            lf = _open_lock(os.path.join(parent, n) + ".lock")   # (never wait: it may wait for us)
+            try:
+                fcntl.flock(lf, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                lf.close()
+                continue
+            locks.append(lf)
+            for rel, t in _sibling_objects(os.path.join(parent, n)).items():
+                if not os.path.exists(os.path.join(bdir, rel)) and (rel not in best or t > best[rel][0]):
+                    best[rel] = (t, n)
+        if not best:
+            return 0
+        used = sorted({n for _t, n in best.values()})
+        if not os.path.isfile(own):
+            os.makedirs(bdir, exist_ok=True)
+            oldest = min(os.stat(os.path.join(parent, n, "flags")).st_mtime_ns for n in used)
+            with open(own, "w", encoding="utf-8") as f:
+                f.write(want)
+            os.utime(own, ns=(oldest, oldest))          # older than every object copied
+        for rel, (t, n) in sorted(best.items()):
+            src = os.path.join(parent, n, rel)
+            dst = os.path.join(bdir, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            dep = _read_text(src[:-2] + ".d")
+            prefix = f"build/{n}/"
+            if not dep.startswith(prefix):
+                continue                            # not a dependency file of ours: compile it
+            tmp = dst + f".seed{os.getpid()}"
+            shutil.copyfile(src, tmp)
+            os.utime(tmp, ns=(t, t))
+            with open(dst[:-2] + ".d", "w", encoding="utf-8") as f:
+                f.write(f"build/{mine}/" + dep[len(prefix):])
+            os.replace(tmp, dst)
+            copied += 1
+    finally:
+        for lf in locks:
+            fcntl.flock(lf, fcntl.LOCK_UN)
+            lf.close()
+    return copied

@@ -8,11 +8,17 @@ nothing (speed is measured here, not in a timed test that could flake).
      firmware (SeaBIOS, to GRUB's first instruction), loader (GRUB, to the kernel's first
      instruction), kernel (to QEMU's exit), grader (judging the transcript). The stage
      boundaries are GDB breakpoints, so these boots are a little slower than plain ones;
-  2. every checkpoint from QEMU start to verdict on each path (median / max of --boots);
+  2. checkpoints from QEMU start to verdict on each path (median / max of --boots): the first
+     checkpoint of each lab by default, every checkpoint with --full;
   3. a whole grade (pytest -n <cores>) on the ISO path and on the default path: wall time and
-     the slowest checkpoint.
+     the slowest checkpoint (--grades runs per path).
 
-    make bench                     (or: /usr/bin/python3 tests/bench_grade.py [--boots N] [--sol all])
+The default is quick (about a minute on 2 idle cores); --full is the long run (every
+checkpoint on every path, 3 boots each, 2 grades per path: several minutes). The machine's
+load changes every figure: compare the paths of one run, not figures of different runs.
+
+    make bench                     quick   (/usr/bin/python3 tests/bench_grade.py [--sol all])
+    make bench FULL=1              long    (/usr/bin/python3 tests/bench_grade.py --full)
 """
 import argparse
 import os
@@ -57,11 +63,12 @@ def staged_boot(path: str, status, cp, seed: int) -> dict:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         first = proc.stdout.read(1)
         t1 = time.monotonic()
+        head, t_begin = _until_first_test(proc.stdout)
         rest = proc.stdout.read()
         proc.wait()
         t2 = time.monotonic()
-        out.update(restore=t1 - t0, kernel=t2 - t1)
-        output, status_code = first + rest, proc.returncode
+        out.update(restore=t1 - t0, kernel=t2 - t1, init=t_begin - t1)
+        output, status_code = first + head + rest, proc.returncode
     else:
         cmd = q.qemu_command(image, cp.ktests, seed, cp.memory, auth=key.fw_cfg_value())
         d = tempfile.mkdtemp(prefix="ntlab-bench-")
@@ -87,7 +94,8 @@ def staged_boot(path: str, status, cp, seed: int) -> dict:
             t3 = time.monotonic()
             gdb.ask(b"z1,%x,1" % entry)
             gdb.send(b"c")
-            output = proc.stdout.read()
+            head, t_begin = _until_first_test(proc.stdout)
+            output = head + proc.stdout.read()
             proc.wait()
             t4 = time.monotonic()
         finally:
@@ -95,7 +103,7 @@ def staged_boot(path: str, status, cp, seed: int) -> dict:
                 proc.kill()
                 proc.wait()
             shutil.rmtree(d, ignore_errors=True)
-        out.update(start=t1 - t0, firmware=t2 - t1, loader=t3 - t2, kernel=t4 - t3)
+        out.update(start=t1 - t0, firmware=t2 - t1, loader=t3 - t2, kernel=t4 - t3, init=t_begin - t3)
         status_code = proc.returncode
     t5 = time.monotonic()
     verdict = v.judge(output, status_code, False, False, cp, sol=status.sol, seed=seed, timeout=cp.timeout,
@@ -103,6 +111,18 @@ def staged_boot(path: str, status, cp, seed: int) -> dict:
     out["grader"] = time.monotonic() - t5
     out["passed"] = verdict.passed
     return out
+
+
+def _until_first_test(stream) -> tuple[bytes, float]:
+    """Read serial lines up to the first KTEST BEGIN: (what was read, when it was seen; the end
+    of the output if there is none). The kernel's start (memory poisoning, the PFN database,
+    the address space, the clock) is the part of the kernel stage before that line."""
+    got = b""
+    while True:
+        line = stream.readline()
+        got += line
+        if not line or line.startswith(b"KTEST BEGIN") or b" KTEST BEGIN" in line:
+            return got, time.monotonic()
 
 
 def qemu_start() -> float:
@@ -147,10 +167,16 @@ def whole_grade(sol: str, mode: str, jobs: int) -> tuple[float, float, str, str]
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--boots", type=int, default=3, help="boots per checkpoint and path (default 3)")
+    ap.add_argument("--full", action="store_true",
+                    help="the long run: every checkpoint, 3 boots each, 2 grades per path")
+    ap.add_argument("--boots", type=int, default=None, help="boots per checkpoint and path (default 3; quick: 2)")
     ap.add_argument("--sol", default="all", help="selection to measure (default all)")
-    ap.add_argument("--grades", type=int, default=2, help="whole grades per path (default 2)")
+    ap.add_argument("--grades", type=int, default=None, help="whole grades per path (default 2; quick: 1)")
     args = ap.parse_args()
+    if args.boots is None:
+        args.boots = 3 if args.full else 2
+    if args.grades is None:
+        args.grades = 2 if args.full else 1
     os.environ.pop("NTLAB_BOOT", None)
 
     status = build.build(args.sol, ROOT, target="images")
@@ -173,21 +199,24 @@ def main() -> int:
         return 1
     probe = cps[0]
     print(f"\nstages of one boot of {probe.id}, median of {args.boots} (seconds; GDB marks the boundaries):")
-    print(f"  {'path':<9} {'QEMU start':>10} {'firmware':>9} {'loader':>8} {'kernel':>8} {'grader':>8} {'total':>8}")
+    print(f"  {'path':<9} {'QEMU start':>10} {'firmware':>9} {'loader':>8} {'kernel':>8} {'grader':>8} {'total':>8}"
+          f"   (kernel = its start to the first test + the tests)")
     start_alone = _median([qemu_start() for _ in range(args.boots)])
     for path in PATHS:
         runs = [staged_boot(path, status, probe, 100 + i) for i in range(args.boots)]
         med = {k: _median([r[k] for r in runs]) for k in runs[0] if k != "passed"}
+        init = med.pop("init")
+        split = f"   kernel: start {init:.3f} + tests {med['kernel'] - init:.3f}"
         if path == "snapshot":
             start, fw, ld = start_alone, 0.0, 0.0
             restore = med["restore"] - start_alone
             total = med["restore"] + med["kernel"] + med["grader"]
             print(f"  {path:<9} {start:10.3f} {'(saved)':>9} {'(saved)':>8} {med['kernel']:8.3f} {med['grader']:8.3f}"
-                  f" {total:8.3f}   + restore {max(0.0, restore):.3f}")
+                  f" {total:8.3f}   + restore {max(0.0, restore):.3f};{split}")
         else:
             total = sum(med.values())
             print(f"  {path:<9} {med['start']:10.3f} {med['firmware']:9.3f} {med['loader']:8.3f} {med['kernel']:8.3f}"
-                  f" {med['grader']:8.3f} {total:8.3f}")
+                  f" {med['grader']:8.3f} {total:8.3f}  {split}")
         if not all(r["passed"] for r in runs):
             print(f"  ({path}: {probe.id} did not pass; figures not meaningful)")
     save = bs.save_boot_state(q.base_command(status.core), bs.elf_entry(status.elf),
@@ -196,11 +225,13 @@ def main() -> int:
     print(f"  once per build and memory size: saving the state takes {sum(save.values()):.3f} s "
           f"(QEMU start {save['start']:.3f}, firmware + loader {save['loader']:.3f}, save {save['save']:.3f})")
 
-    # 2. every checkpoint, QEMU start to verdict
-    print(f"\nevery checkpoint, QEMU start to verdict, {args.boots} boots each (median / max, seconds):")
+    # 2. checkpoints, QEMU start to verdict
+    sample = cps if args.full else [lab.checkpoints[0] for lab in labs if lab.checkpoints]
+    print(f"\n{'every checkpoint' if args.full else 'the first checkpoint of each lab (--full: every one)'}, "
+          f"QEMU start to verdict, {args.boots} boots each (median / max, seconds):")
     print(f"  {'checkpoint':<30}" + "".join(f"{p:>16}" for p in PATHS))
     medians = {p: [] for p in PATHS}
-    for cp in cps:
+    for cp in sample:
         row = []
         for path in PATHS:
             times = []
@@ -216,6 +247,8 @@ def main() -> int:
             row.append(f"{_median(times):7.3f} / {max(times):6.3f}")
         print(f"  {cp.id:<30}" + "".join(f"{r:>16}" for r in row))
     print(f"  {'median over checkpoints':<30}" + "".join(f"{_median(medians[p]):16.3f}" for p in PATHS))
+    print(f"  {'speed-up over the ISO':<30}" + "".join(f"{_median(medians['iso']) / _median(medians[p]):15.1f}x"
+                                                        for p in PATHS))
 
     # 3. whole grades
     jobs = os.cpu_count() or 2

@@ -2,12 +2,19 @@
 handin, grades K copies (default 4) with `python3 -m grader batch -j 2`, and prints
 submissions per minute and seconds per submission.
 
+With --baseline REV the pipeline of that commit (e.g. the commit before a speed change) grades
+the same submissions in the same run, alternating with this tree's (--rounds each), so the
+two figures share the machine's load: on a shared machine compare them with each other, not
+with the figures of another run.
+
   /usr/bin/python3 tests/bench_submit.py [-k 4] [-j 2] [--per-submission-jobs 1]
+                                         [--baseline REV] [--rounds 1]
 """
 import argparse
 import csv
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,11 +42,45 @@ def reference_handin(dest: str) -> str:
     return out
 
 
+def baseline_tree(rev: str, dest: str) -> str:
+    """The files of commit rev in dest, committed there as a repository of their own (the
+    pipeline grades a committed tree), without touching this repository's worktrees."""
+    archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", rev], capture_output=True, check=True)
+    os.makedirs(dest)
+    subprocess.run(["tar", "-x", "-C", dest], input=archive.stdout, check=True)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@ntlab",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@ntlab"}
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-q", "-m", f"baseline {rev}"]):
+        subprocess.run(cmd, cwd=dest, check=True, env=env, stdout=subprocess.DEVNULL)
+    return dest
+
+
+def grade_batch(tree: str, subs: str, out: str, args) -> tuple[float, int, int]:
+    """(wall seconds, submissions with full marks, submissions) of one batch run in tree."""
+    # the framework build (build/none) is warm, as an instructor's tree is after `make grade`
+    subprocess.run(["make", "--no-print-directory", "SOL=none", "images"], cwd=tree, check=True,
+                   stdout=subprocess.DEVNULL)
+    start = time.monotonic()
+    proc = subprocess.run(["/usr/bin/python3", "-m", "grader", "batch", subs, "--out", out, "-j", str(args.j),
+                           "--per-submission-jobs", str(args.per_submission_jobs)], cwd=tree,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        print(proc.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"bench_submit: batch in {tree} failed with status {proc.returncode}")
+    with open(os.path.join(out, "grades.csv")) as f:
+        rows = list(csv.DictReader(f))
+    full = sum(1 for r in rows if r["status"] == "graded" and r["total"] == r["max"])
+    return elapsed, full, len(rows)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("-k", type=int, default=4, help="copies of the reference submission (default 4)")
     p.add_argument("-j", type=int, default=2, help="submissions graded at once (default 2)")
     p.add_argument("--per-submission-jobs", type=int, default=1, help="QEMU boots at once per submission")
+    p.add_argument("--baseline", default=None, help="also grade with the pipeline of this commit (e.g. 66d0106)")
+    p.add_argument("--rounds", type=int, default=1, help="batches per tree, alternating (default 1)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = p.parse_args()
     if not os.path.isdir(os.path.join(ROOT, "solutions")):
@@ -52,28 +93,33 @@ def main() -> int:
         os.makedirs(subs)
         for i in range(args.k):
             shutil.copy(tarball, os.path.join(subs, f"student{i:03d}.tar.gz"))
-        # warm the framework build cache (build/none) once, as an instructor would
-        subprocess.run(["make", "--no-print-directory", "SOL=none", "iso"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        out = os.path.join(scratch, "out")
-        start = time.monotonic()
-        proc = subprocess.run(["/usr/bin/python3", "-m", "grader", "batch", subs, "--out", out, "-j", str(args.j),
-                               "--per-submission-jobs", str(args.per_submission_jobs)], cwd=ROOT)
-        elapsed = time.monotonic() - start
-        if proc.returncode != 0:
-            print(f"bench_submit: batch failed with status {proc.returncode}", file=sys.stderr)
-            return 1
-        with open(os.path.join(out, "grades.csv")) as f:
-            rows = list(csv.DictReader(f))
-        full = sum(1 for r in rows if r["status"] == "graded" and r["total"] == r["max"])
+        trees = [("this tree", ROOT)]
+        if args.baseline:
+            trees.append((f"baseline {args.baseline}", baseline_tree(args.baseline, os.path.join(scratch, "baseline"))))
+        runs: dict[str, list[tuple[float, int, int]]] = {name: [] for name, _ in trees}
+        load = [os.getloadavg()[0]]
+        for r in range(args.rounds):
+            for name, tree in (trees if r % 2 == 0 else trees[::-1]):
+                out = os.path.join(scratch, f"out-{len(runs[name])}-{name.split()[0]}")
+                runs[name].append(grade_batch(tree, subs, out, args))
+                load.append(os.getloadavg()[0])
         print(f"bench_submit: {args.k} reference submissions, batch -j {args.j} "
-              f"(x{args.per_submission_jobs} boots each), {os.cpu_count()} CPUs, "
-              f"load average {os.getloadavg()[0]:.1f}")
-        print(f"  full marks:               {full}/{args.k}")
-        print(f"  wall time:                {elapsed:.1f} s")
-        print(f"  submissions per minute:   {args.k / elapsed * 60:.2f}")
-        print(f"  seconds per submission:   {elapsed / args.k:.1f}")
-        return 0 if full == args.k else 1
+              f"(x{args.per_submission_jobs} boots each), {os.cpu_count()} CPUs, load average "
+              f"{min(load):.1f}-{max(load):.1f} (other work on the machine slows every figure)")
+        print(f"  {'pipeline':<22} {'full marks':>10} {'wall s':>16} {'per minute':>11} {'s/submission':>13}")
+        ok = True
+        for name, _ in trees:
+            walls = [w for w, _, _ in runs[name]]
+            full = sum(f for _, f, _ in runs[name])
+            total = sum(n for _, _, n in runs[name])
+            med = statistics.median(walls)
+            print(f"  {name:<22} {f'{full}/{total}':>10} {' '.join(f'{w:.1f}' for w in walls):>16} "
+                  f"{args.k / med * 60:11.2f} {med / args.k:13.1f}")
+            ok = ok and full == total
+        if args.baseline:
+            a, b = (statistics.median([w for w, _, _ in runs[n]]) for n, _ in trees)
+            print(f"  this tree grades {b / a:.2f}x as many submissions a minute as {args.baseline}")
+        return 0 if ok else 1
     finally:
         if args.keep:
             print(f"bench_submit: kept {scratch}")
