@@ -7,8 +7,16 @@ the same submissions in the same run, alternating with this tree's (--rounds eac
 two figures share the machine's load: on a shared machine compare them with each other, not
 with the figures of another run.
 
+--profile grades one reference submission stage by stage instead and prints each stage's wall
+time and CPU time (its processes' user + system time): unpacking, the pristine tree, the static
+check and compile, the framework objects, the link and images, the boots. CPU time is counted
+only for processes this one waits for, which bubblewrap's namespaces hide, so the profile runs
+without the sandbox (NTLAB_SANDBOX=none, --unconfined): the same work, not isolated. CPU time
+depends much less on the machine's load than wall time.
+
   /usr/bin/python3 tests/bench_submit.py [-k 4] [-j 2] [--per-submission-jobs 1]
                                          [--baseline REV] [--rounds 1]
+  /usr/bin/python3 tests/bench_submit.py --profile [--runs 2]
 """
 import argparse
 import csv
@@ -74,6 +82,58 @@ def grade_batch(tree: str, subs: str, out: str, args) -> tuple[float, int, int]:
     return elapsed, full, len(rows)
 
 
+def profile(tarball: str, scratch: str, runs: int) -> int:
+    """Grade the reference submission `runs` times in this process, unconfined, timing each stage."""
+    import resource
+    os.environ["NTLAB_SANDBOX"] = "none"
+    from grader import build, sandbox, submit
+
+    def cpu() -> float:
+        c, s = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+        return c.ru_utime + c.ru_stime + s.ru_utime + s.ru_stime
+
+    stages: list[tuple[str, float, float]] = []
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            c, t = cpu(), time.monotonic()
+            try:
+                return fn(*a, **k)
+            finally:
+                stages.append((name(a) if callable(name) else name, time.monotonic() - t, cpu() - c))
+        return wrapper
+
+    def which(a):
+        argv = a[1]
+        if "unpack" in argv:
+            return "unpack (sandboxed python)"
+        if any("staticcheck" in x for x in argv):
+            return "static check + compile student files"
+        if argv[:1] == ["make"]:
+            return "link + images (make)"
+        return "boots (pytest + QEMU, -n 0)"
+    sandbox.Sandbox.run = timed(which, sandbox.Sandbox.run)
+    submit.make_pristine_tree = timed("pristine tree", submit.make_pristine_tree)
+    build.seed_tree = timed("framework objects (seed_tree)", build.seed_tree)
+    print(f"bench_submit --profile: one reference submission, {runs} run(s), unconfined (see --help); "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    for r in range(runs):
+        stages.clear()
+        c, t = cpu(), time.monotonic()
+        data = submit.grade_submission(tarball, os.path.join(scratch, f"profile-{r}"), seed=7, jobs=1,
+                                       unconfined=True, keep_work=False)
+        wall, total = time.monotonic() - t, cpu() - c
+        top = sum(x.get("max_score", 0) for x in data.get("tests", []))
+        print(f"  run {r + 1}: {data.get('score', 0)}/{top} in {wall:.1f} s wall, {total:.1f} s CPU")
+        print(f"    {'stage':<40} {'wall s':>7} {'CPU s':>7} {'CPU %':>6}")
+        for name, w, c2 in stages:
+            print(f"    {name:<40} {w:7.2f} {c2:7.2f} {100 * c2 / total if total else 0:5.0f}%")
+        rest = total - sum(c2 for _, _, c2 in stages)
+        print(f"    {'(the pipeline itself, outside the stages)':<40} {'':>7} {rest:7.2f}")
+    print("  one submission's CPU time bounds the throughput: 2 cores give at most 120 / CPU s submissions a minute")
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("-k", type=int, default=4, help="copies of the reference submission (default 4)")
@@ -81,6 +141,8 @@ def main() -> int:
     p.add_argument("--per-submission-jobs", type=int, default=1, help="QEMU boots at once per submission")
     p.add_argument("--baseline", default=None, help="also grade with the pipeline of this commit (e.g. 66d0106)")
     p.add_argument("--rounds", type=int, default=1, help="batches per tree, alternating (default 1)")
+    p.add_argument("--profile", action="store_true", help="time one submission stage by stage (unconfined)")
+    p.add_argument("--runs", type=int, default=2, help="--profile: submissions graded (default 2)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = p.parse_args()
     if not os.path.isdir(os.path.join(ROOT, "solutions")):
@@ -89,6 +151,11 @@ def main() -> int:
     scratch = tempfile.mkdtemp(prefix="ntlab-bench-")
     try:
         tarball = reference_handin(scratch)
+        if args.profile:
+            os.chmod(scratch, 0o755)            # unconfined as root: the work runs as nobody
+            subprocess.run(["make", "--no-print-directory", "SOL=none", "images"], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
+            return profile(tarball, scratch, args.runs)
         subs = os.path.join(scratch, "submissions")
         os.makedirs(subs)
         for i in range(args.k):
