@@ -257,6 +257,37 @@ def _student_object(rel: str) -> bool:
     return len(parts) == 4 and parts[0] == "obj" and parts[1] in ("labs", "solutions")
 
 
+def _same_sources(root: str, dest: str, deps: list[str] | None) -> bool:
+    """True if every file of a dependency list is byte for byte the same in dest as in root."""
+    return bool(deps) and all(_hash(os.path.join(root, d)) is not None and
+                              _hash(os.path.join(root, d)) == _hash(os.path.join(dest, d)) for d in deps)
+
+
+def stub_symbols(root: str, dest: str, rels, symbols) -> dict[str, list[str]]:
+    """{student file: sorted symbols(object)} for the stubs (labs/NN-name/<file>.c) whose object in
+    root's framework build was compiled from sources all the same in dest (the pristine tree);
+    the others are left out (the caller compiles those stubs itself)."""
+    cache = framework_objects(root)
+    out: dict[str, list[str]] = {}
+    if cache is None:
+        return out
+    _bdir, lock = paths(FRAMEWORK_SOL, root)
+    with _open_lock(lock) as lf:
+        fcntl.flock(lf, fcntl.LOCK_SH)
+        try:
+            for rel in rels:
+                obj = os.path.join(cache, "obj", rel[:-2] + ".o")
+                if not _same_sources(root, dest, _dependencies(obj[:-2] + ".d")):
+                    continue
+                try:
+                    out[rel] = sorted(symbols(obj))
+                except Exception:       # an unreadable object: the stub is compiled instead
+                    continue
+        finally:
+            fcntl.flock(lf, fcntl.LOCK_UN)
+    return out
+
+
 def seed_tree(root: str, dest: str, sol: str = FRAMEWORK_SOL) -> tuple[int, int]:
     """Copy into dest/build/<sol> the framework objects of root's build that are valid for dest:
     never a student file's object, and only objects every one of whose sources and headers
@@ -287,9 +318,7 @@ def seed_tree(root: str, dest: str, sol: str = FRAMEWORK_SOL) -> tuple[int, int]
                     obj = os.path.join(dirpath, name)
                     rel = os.path.relpath(obj, cache)
                     deps = _dependencies(obj[:-2] + ".d")
-                    if _student_object(rel) or not deps or not all(
-                            _hash(os.path.join(root, d)) is not None
-                            and _hash(os.path.join(root, d)) == _hash(os.path.join(dest, d)) for d in deps):
+                    if _student_object(rel) or not _same_sources(root, dest, deps):
                         skipped += 1
                         continue
                     out = os.path.join(target, rel)

@@ -804,19 +804,12 @@ def _cflags_key(tree: str, where) -> str:
     return h.hexdigest()
 
 
-def _stub_definitions(tree: str, chosen) -> dict[str, list[str]]:
-    """The global names each stub defines, from the pristine tree's cached build (the
-    framework's own objects); a file without one is compiled from its stub in the sandbox."""
-    out = {}
-    for rel in chosen:
-        obj = os.path.join(tree, "build", "none", "obj", rel[:-2] + ".o")
-        src = os.path.join(tree, rel)
-        try:
-            if os.path.getmtime(obj) >= os.path.getmtime(src):
-                out[rel] = sorted(staticcheck.object_symbols(obj)[0])
-        except (OSError, Exception):
-            continue
-    return out
+def _stub_definitions(root: str, tree: str, chosen) -> dict[str, list[str]]:
+    """The global names each stub defines, read from the stub's object in the framework build
+    (build/none of root, made once per tree and pipeline run: framework_build.framework_objects)
+    when every source and header it was compiled from is byte for byte the pristine tree's; a
+    file without one is compiled from its stub in the sandbox."""
+    return framework_build.stub_symbols(root, tree, chosen, lambda obj: staticcheck.object_symbols(obj)[0])
 
 
 def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs: int = 2, root: str = ROOT,
@@ -905,7 +898,7 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
         stubs = _compile_tree(tree, ctree, chosen)
         cflags_key = _cflags_key(tree, unconfined and ctree)
         spec = {"files": {rel: int(rel.split("/")[1][:2]) for rel in chosen}, "stubs": stubs,
-                "objdir": "build/none/obj", "allowed_defs": _stub_definitions(tree, chosen),
+                "objdir": "build/none/obj", "allowed_defs": _stub_definitions(root, tree, chosen),
                 "cflags": _CFLAGS.get(cflags_key)}
         os.makedirs(os.path.join(ctree, "build"), exist_ok=True)
         write_json_atomic(os.path.join(ctree, "build", "spec.json"), spec)
