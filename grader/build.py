@@ -294,7 +294,8 @@ def seed_tree(root: str, dest: str, sol: str = FRAMEWORK_SOL) -> tuple[int, int]
     (their .d file) is byte for byte the same in dest as in root. The copies are dated now, so
     make keeps them and compiles only the rest (the student's files) before linking. Objects
     come only from root's own build (made by framework_objects(), never by a submission), so no
-    submission's object reaches another's build. Returns (objects copied, objects left out)."""
+    submission's object reaches another's build. Returns (framework objects copied, framework
+objects left out: compiled again)."""
     cache = framework_objects(root)
     if cache is None:
         return 0, 0
@@ -317,8 +318,10 @@ def seed_tree(root: str, dest: str, sol: str = FRAMEWORK_SOL) -> tuple[int, int]
                         continue
                     obj = os.path.join(dirpath, name)
                     rel = os.path.relpath(obj, cache)
+                    if _student_object(rel):
+                        continue                # never copied, not counted: the student's own
                     deps = _dependencies(obj[:-2] + ".d")
-                    if _student_object(rel) or not _same_sources(root, dest, deps):
+                    if not _same_sources(root, dest, deps):
                         skipped += 1
                         continue
                     out = os.path.join(target, rel)

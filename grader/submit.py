@@ -961,7 +961,7 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
             keep.append(obj)
         # The framework's objects, built once per tree (SOL=none only: another selection's flags differ).
         seeded, left = framework_build.seed_tree(root, tree) if sol == "none" else (0, 0)
-        log(f"framework objects reused: {seeded}; compiled for this submission: {left}"
+        log(f"framework objects reused: {seeded}; compiled again: {left}; the student's: {len(keep)}"
             if seeded else "framework objects: none to reuse (everything is compiled)")
         sb = Sandbox(tree, unconfined=unconfined)
         env = {"NTLAB_BUILD_LOCKED": "1"}
