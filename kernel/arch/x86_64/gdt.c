@@ -17,8 +17,8 @@ typedef struct __attribute__((packed)) _KTSS64 {
     USHORT IoMapBase;
 } KTSS64;
 
-__attribute__((aligned(16))) UCHAR KiDoubleFaultStack[16384];
-UCHAR *const KiDoubleFaultStackTop = KiDoubleFaultStack + sizeof(KiDoubleFaultStack);
+extern UCHAR KiDoubleFaultStack[], KiDoubleFaultStackEnd[]; /* boot.asm, above a guard page */
+UCHAR *const KiDoubleFaultStackTop = KiDoubleFaultStackEnd;
 static KTSS64 KiTss;
 static ULONG64 KiGdt[10] __attribute__((aligned(16)));
 
