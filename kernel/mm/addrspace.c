@@ -4,7 +4,7 @@
  * walk before CR3 switches to them; a stubbed or broken lab 02 keeps the boot tables. */
 #include "arch.h"
 #include "ke.h"
-#include "mm.h"
+#include "mi.h"
 #include "rtl.h"
 
 PMMPTE MmKernelPml4;

@@ -1,7 +1,7 @@
 /* gdt.c - the GDT in NT's x64 layout and the TSS (IST1 is the double-fault stack).
  *   0x10 kernel code, 0x18 kernel data, 0x20 user 32-bit code, 0x28 user data,
  *   0x30 user 64-bit code, 0x40 TSS. */
-#include "ke.h"
+#include "../../ke/ki.h"
 
 #define KGDT64_R0_CODE 0x10
 #define KGDT64_R0_DATA 0x18
