@@ -67,7 +67,7 @@ def tag_counts_expected(seed: int) -> dict[str, list[int]]:
 
 POOL_PAGE_UNITS = PAGE_SIZE // 16
 POOL_MIN_BLOCK_UNITS = 2
-EDGE_SIZES = (1, 16, 17, POOL_SMALL_LIMIT - 16, POOL_SMALL_LIMIT)
+EDGE_SIZES = (0, 1, 16, 17, POOL_SMALL_LIMIT - 16, POOL_SMALL_LIMIT)  # KtEdgeSizes in pool_tests.c
 LAYOUT_SLOTS = 256
 
 

@@ -155,7 +155,9 @@ static BOOLEAN KtAuditPage(PKTEST_CONTEXT Context, PCSTR Label, ULONG Type, ULON
             units + h->BlockSize > POOL_PAGE_UNITS) {
             KtFail(Context, "block_sizes", "%s: %s pool page %p: the block at offset 0x%x has BlockSize %u, which %s",
                    Label, KtPoolName(Type), (PVOID)Page, offset, h->BlockSize,
-                   h->BlockSize < POOL_MIN_BLOCK_UNITS ? "is too small (a header never set?)"
+                   h->BlockSize < POOL_MIN_BLOCK_UNITS ? "is below POOL_MIN_BLOCK_UNITS (2): a block takes max(POOL_MIN_BLOCK_UNITS, "
+                                                         "ceil((bytes + 16) / 16)) units, also for 0 bytes (or a header "
+                                                         "never set?)"
                    : h->BlockSize > POOL_MAX_BLOCK_UNITS ? "is more than POOL_MAX_BLOCK_UNITS (a header never set?)"
                                                          : "runs past the end of the page");
             return FALSE;

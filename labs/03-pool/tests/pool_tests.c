@@ -90,9 +90,10 @@ static BOOLEAN KtFreeSlot(PKTEST_CONTEXT Context, KT_LIVE *Live)
     return KtCheck(Context, status == STATUS_SUCCESS, "free", "ExpFreePool returned 0x%08X", (ULONG)status);
 }
 
-/* Sizes every storm allocates on every seed, in both pools: the smallest block, the
- * edges of the 2- and 3-unit blocks, and the largest small block. */
-static const SIZE_T KtEdgeSizes[] = {1, 16, 17, POOL_SMALL_LIMIT - 16, POOL_SMALL_LIMIT};
+/* Sizes every storm allocates on every seed, in both pools: no bytes at all (still the
+ * 2-unit minimum), the smallest block, the edges of the 2- and 3-unit blocks, and the
+ * largest small block. */
+static const SIZE_T KtEdgeSizes[] = {0, 1, 16, 17, POOL_SMALL_LIMIT - 16, POOL_SMALL_LIMIT};
 
 /* Reports the block layout of every small-block pool page, for grader/models/lab03.py:
  * `layout <type> <blocks>` starts a page, `layout_more <blocks>` continues it; a block is
