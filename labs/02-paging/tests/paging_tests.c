@@ -354,6 +354,14 @@ KTEST("paging.tlb", KtTestPagingTlb)
                          "returned 0x%08X", (ULONG64)va, frames[k], (ULONG)status))
                 return;
             seen[k] = KtReadVa(va + offset);
+            ULONG64 pa = 0;
+            status = MmTranslateAddress(pml4, va + offset, &pa);
+            if (!KtCheck(Context, status == STATUS_SUCCESS && pa == (frames[k] << PAGE_SHIFT) + offset, "translate_large",
+                         "MmTranslateAddress(0x%016llx) inside a 2 MiB page on frame 0x%llx returned 0x%08X and 0x%llx, "
+                         "expected 0x%llx (a PD entry with LargePage 1 maps 2 MiB: its frame's address plus Va's low 21 "
+                         "bits; there is no table below it)", (ULONG64)va + offset, frames[k], (ULONG)status, pa,
+                         (frames[k] << PAGE_SHIFT) + offset))
+                return;
             PFN_NUMBER old = ~0ULL;
             status = MmUnmapPage(pml4, va + KtRandomRange(Context, 0, MM_LARGE_PAGE_SIZE - 1), &old);
             if (!KtCheck(Context, status == STATUS_SUCCESS && old == frames[k], "unmap_large",
