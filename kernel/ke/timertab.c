@@ -4,6 +4,7 @@
 #include "bugcodes.h"
 #include "kespin.h"
 #include "ketimer.h"
+#include "ki.h"
 
 KTIMER_TABLE_ENTRY KiTimerTableListHead[TIMER_TABLE_SIZE];
 

@@ -3,6 +3,7 @@
  * and the bugchecks of MmFreePhysicalPage: a reserved frame, a frame on the zeroed list,
  * a frame number past MmHighestPhysicalPage. */
 #include "bugcodes.h"
+#include "../../../kernel/mm/mi.h" /* MiPoisonWord: the made-up memory is dirty */
 #include "pfn_audit.h"
 #include "rtl.h"
 
