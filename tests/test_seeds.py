@@ -5,7 +5,8 @@ seeds, so a failure here is reproducible with `make grade SOL=all SEED=<seed>`.
 Every seed must also catch every bug (TESTING.md 5): with NTLAB_SEED_SWEEP_MUTANTS=1 the
 mutation cases of labs 00-04 (tests/test_mutations.py) are run on each of the seeds below
 too (the checkpoints each case names, booted alone), and each must be killed on every one.
-NTLAB_SEED_SWEEP_LABS=2,3 limits the sweep to some labs. It builds once per mutant and takes
+NTLAB_SEED_SWEEP_LABS=2,3 limits the sweep to some labs, NTLAB_SEED_SWEEP_AFTER=<case id> to the
+cases listed after that one in tests/test_mutations.py. It builds once per mutant and takes
 about 20 minutes on 2 cores for all labs, so it is opt-in."""
 import os
 import sys
@@ -31,7 +32,10 @@ def _sweep_cases():
     from test_mutations import CASES
     labs = os.environ.get("NTLAB_SEED_SWEEP_LABS", "")
     wanted = {int(x) for x in labs.split(",") if x.strip()} if labs.strip() else {0, 1, 2, 3, 4}
-    return [c for c in CASES if c[1] in wanted]
+    after = os.environ.get("NTLAB_SEED_SWEEP_AFTER", "")
+    ids = [c[0] for c in CASES]
+    start = ids.index(after) + 1 if after in ids else 0
+    return [c for c in CASES[start:] if c[1] in wanted]
 
 
 @pytest.mark.skipif(os.environ.get("NTLAB_SEED_SWEEP_MUTANTS", "") in ("", "0"),
