@@ -401,6 +401,7 @@ KTEST("paging.owner_nx", KtTestPagingOwnerNx)
         {FALSE, MM_PROTECT_WRITE},
         {FALSE, MM_PROTECT_EXECUTE},
         {FALSE, 0},
+        {TRUE, MM_PROTECT_WRITE}, /* a user address mapped for the system only: the leaf has Owner 0 */
     };
     ULONG_PTR vas[ARRAYSIZE(cases)];
     for (ULONG c = 0; c < ARRAYSIZE(cases); c++) {
@@ -420,11 +421,12 @@ KTEST("paging.owner_nx", KtTestPagingOwnerNx)
             BOOLEAN leaf = level == MM_LEVEL_PT;
             BOOLEAN wantWrite = leaf ? (cases[c].Protect & MM_PROTECT_WRITE) != 0 : TRUE;
             BOOLEAN wantNx = leaf ? (cases[c].Protect & MM_PROTECT_EXECUTE) == 0 : FALSE;
-            if (e.Hard.Owner != cases[c].User || e.Hard.Write != wantWrite || e.Hard.NoExecute != wantNx) {
+            BOOLEAN wantOwner = leaf ? (cases[c].Protect & MM_PROTECT_USER) != 0 : cases[c].User;
+            if (e.Hard.Owner != wantOwner || e.Hard.Write != wantWrite || e.Hard.NoExecute != wantNx) {
                 KtFail(Context, "bits", "%s address 0x%016llx, protect 0x%x: the level-%u entry has Owner %u Write %u "
                        "NoExecute %u, expected %u %u %u%s", cases[c].User ? "user" : "system", (ULONG64)vas[c],
                        cases[c].Protect, level, (ULONG)e.Hard.Owner, (ULONG)e.Hard.Write, (ULONG)e.Hard.NoExecute,
-                       cases[c].User, wantWrite, wantNx,
+                       wantOwner, wantWrite, wantNx,
                        leaf ? "" : " (tables above the leaf: Owner for user addresses only, Write 1, NoExecute 0)");
                 return;
             }
