@@ -89,3 +89,17 @@ def test_lab03_stop_models():
     assert seeds, "some other seed must give another IRQL"
     r = judge("lab03_free_nonpaged_seed1.txt", 37, fn, seed=seeds[0])
     assert r.kind == v.FAILED_CHECK and "P2 = the IRQL of the free: the seed gives" in r.summary
+
+
+def test_lab03_layout_model():
+    pl = cp(("pool.layout",), "page_layout", 3, model="lab03")
+    assert judge("lab03_layout_seed1.txt", 33, pl, seed=1).passed
+    vals = values("lab03_layout_seed1.txt")
+    assert lab03.judge("page_layout", 1, vals) == []
+    # one block freed where the model keeps it allocated: the page differs, and the message says how
+    bad = [(t, k, val.replace(" 3c ", " f3c ", 1)) if i == 0 else (t, k, val) for i, (t, k, val) in enumerate(vals)]
+    msgs = lab03.judge("page_layout", 1, bad)
+    assert msgs and "nonpaged pool" in msgs[0] and "the first block of the smallest list that fits" in msgs[0]
+    assert "f3c" in msgs[0]
+    assert lab03.judge("page_layout", 2, vals)   # another seed, another storm
+    assert lab03.judge("page_layout", 1, []) == []   # no report: the test's own failing check speaks

@@ -5,6 +5,12 @@ operation by operation, which blocks are allocated with which tag in which pool;
 kernel reports the allocations and frees its tag table counted for every tag and pool
 (`KTEST VALUE pool.tags tag_counts <tag> <allocs np> <frees np> <allocs p> <frees p>`),
 and this model checks them against the operations the seed makes.
+page_layout: the seeded storm of pool.layout decides every allocation and free; the contract
+of ExpAllocatePool/ExpFreePool decides where each block goes (the first block of the
+smallest list that fits, split at the front, freed and split-off blocks at the tail of
+their list, neighbours merged, an empty page given back). The kernel reports the blocks of
+every pool page after the storm (`layout <type> <blocks>`, `layout_more <blocks>`; a block
+is its BlockSize in hex, f-prefixed when free) and this model checks the set of pages.
 paged_above_apc: the IRQL and the size the test announces for the STOP parameters are the
 seeded ones. (The hidden checkpoints' models are in solutions/03-pool/hidden/models/lab03.py.)
 """
@@ -59,6 +65,125 @@ def tag_counts_expected(seed: int) -> dict[str, list[int]]:
     return counts
 
 
+POOL_PAGE_UNITS = PAGE_SIZE // 16
+POOL_MIN_BLOCK_UNITS = 2
+EDGE_SIZES = (0, 1, 16, 17, POOL_SMALL_LIMIT - 16, POOL_SMALL_LIMIT)  # KtEdgeSizes in pool_tests.c
+LAYOUT_SLOTS = 256
+
+
+class _Pool:
+    """One pool as the contract defines it: pages of 16-byte units, FIFO free lists by size."""
+
+    def __init__(self):
+        self.pages: list[list[list]] = []  # each page: blocks [units, free], in address order
+        self.lists: dict[int, list] = {u: [] for u in range(POOL_PAGE_UNITS)}
+
+    def _index(self, page, block) -> int:
+        return next(i for i, b in enumerate(page) if b is block)
+
+    def allocate(self, nbytes: int):
+        units = max(POOL_MIN_BLOCK_UNITS, (nbytes + 16 + 15) // 16)
+        for size in range(units, POOL_PAGE_UNITS):
+            if self.lists[size]:
+                page, block = self.lists[size].pop(0)
+                rest = block[0] - units
+                block[1] = False
+                if rest >= POOL_MIN_BLOCK_UNITS:
+                    block[0] = units
+                    tail = [rest, True]
+                    page.insert(self._index(page, block) + 1, tail)
+                    self.lists[rest].append((page, tail))
+                return page, block
+        page = [[units, False], [POOL_PAGE_UNITS - units, True]]
+        self.pages.append(page)
+        self.lists[POOL_PAGE_UNITS - units].append((page, page[1]))
+        return page, page[0]
+
+    def _unlist(self, page, block):
+        entries = self.lists[block[0]]
+        entries.pop(next(i for i, (_, b) in enumerate(entries) if b is block))
+
+    def free(self, page, block):
+        i = self._index(page, block)
+        block[1] = True
+        if i + 1 < len(page) and page[i + 1][1]:
+            nxt = page.pop(i + 1)
+            self._unlist(page, nxt)
+            block[0] += nxt[0]
+        if i > 0 and page[i - 1][1]:
+            prev = page[i - 1]
+            self._unlist(page, prev)
+            prev[0] += block[0]
+            page.pop(i)
+            block = prev
+        if block[0] == POOL_PAGE_UNITS:
+            self.pages.remove(page)
+            return
+        self.lists[block[0]].append((page, block))
+
+    def layout(self) -> list[str]:
+        return sorted(" ".join(("f" if free else "") + f"{units:x}" for units, free in page) for page in self.pages)
+
+
+def layout_expected(seed: int) -> list[list[str]]:
+    """[nonpaged pages, paged pages] after the storm of pool.layout, each page as its blocks."""
+    rng = KtRng(seed, "pool.layout")
+    pools = [_Pool(), _Pool()]
+    live: list = [None] * LAYOUT_SLOTS
+    ops = rng.range(900, 1300)
+    for op in range(ops):
+        s = rng.range(0, LAYOUT_SLOTS - 1)
+        if op < 2 * len(EDGE_SIZES):
+            s = LAYOUT_SLOTS - 1 - op
+            ptype, size = op & 1, EDGE_SIZES[op // 2]
+        elif live[s] is not None:
+            ptype, page, block = live[s]
+            pools[ptype].free(page, block)
+            live[s] = None
+            continue
+        else:
+            size = _random_size(rng, False)
+            ptype = rng.range(0, 1)
+        rng.range(0, len(TAGS) - 1)  # the tag
+        rng.range(1, 255)  # the fill byte
+        page, block = pools[ptype].allocate(size)
+        live[s] = (ptype, page, block)
+    return [p.layout() for p in pools]
+
+
+def _judge_layout(seed, values) -> list[str]:
+    seen: list[list[str]] = [[], []]
+    current = None
+    for t, k, v in values:
+        if t != "pool.layout" or k not in ("layout", "layout_more"):
+            continue
+        f = v.split()
+        if k == "layout":
+            if not f or f[0] not in ("0", "1"):
+                return [f"pool.layout: cannot read the record {v!r}"]
+            current = [int(f[0])] + f[1:]
+            seen[current[0]].append(current)
+        elif current is not None:
+            current.extend(f)
+    if not any(seen):
+        return []  # the test stopped before its report: its failing check says why
+    want = layout_expected(seed)
+    out = []
+    for ptype, name in ((0, "nonpaged"), (1, "paged")):
+        got = sorted(" ".join(p[1:]) for p in seen[ptype])
+        if got == want[ptype]:
+            continue
+        missing = [p for p in want[ptype] if p not in got]
+        extra = [p for p in got if p not in want[ptype]]
+        out.append(f"ExpAllocatePool/ExpFreePool: after the seeded storm the {name} pool should hold "
+                   f"{len(want[ptype])} pages, it holds {len(got)}; the blocks go where the contract puts them "
+                   f"(the first block of the smallest list that fits, split at the front, freed and split-off "
+                   f"blocks at the tail of their list, free neighbours merged, an empty page given back). "
+                   f"A page the model expects (BlockSize in hex, f = free): [{missing[0] if missing else '-'}]; "
+                   f"a page the kernel has instead: [{extra[0] if extra else '-'}]")
+    return out
+
+
 def _values(values, test, key):
     return [v for t, k, v in values if t == test and k == key]
 
@@ -105,6 +230,8 @@ def _judge_stop(test, seed, values, want_irql_size) -> list[str]:
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:
     if checkpoint == "tag_accounting":
         return _judge_tags(seed, values)
+    if checkpoint == "page_layout":
+        return _judge_layout(seed, values)
     if checkpoint == "paged_above_apc":
         rng = KtRng(seed, "pool.paged_at_dispatch")
         return _judge_stop("pool.paged_at_dispatch", seed, values, (DISPATCH_LEVEL, rng.range(1, 5000)))

@@ -62,6 +62,22 @@ static NTSTATUS MiMapImageRange(PMMPTE Pml4, ULONG_PTR Start, ULONG_PTR End, ULO
     return STATUS_SUCCESS;
 }
 
+/* The table entries on the way to a translation let the leaf decide: Write 1, NoExecute
+ * 0 (lab 02's MiWalkPageTables); else the kernel would fault on its own data. */
+static BOOLEAN MiTablesWritable(const MI_TRANSLATION *T, ULONG_PTR Va)
+{
+    for (ULONG level = MM_LEVEL_PML4; level > T->Level; level--)
+        if (!T->Entries[level].Hard.Write || T->Entries[level].Hard.NoExecute) {
+            RtlFormatString(MmKernelAddressSpaceProblem, sizeof(MmKernelAddressSpaceProblem),
+                            "level-%u table entry on the way to %p with Write %u NoExecute %u, expected Write 1 "
+                            "NoExecute 0 (MiWalkPageTables: the leaf entry decides the access)", level, (PVOID)Va,
+                            (ULONG)T->Entries[level].Hard.Write, (ULONG)T->Entries[level].Hard.NoExecute);
+            DbgPrint("mm: the new page tables map the %s\n", MmKernelAddressSpaceProblem);
+            return FALSE;
+        }
+    return TRUE;
+}
+
 /* Checks that the new tables map what the kernel needs before switching to them. */
 static BOOLEAN MiVerifyKernelSpace(PMMPTE Pml4)
 {
@@ -78,6 +94,8 @@ static BOOLEAN MiVerifyKernelSpace(PMMPTE Pml4)
         }
         BOOLEAN text = va < (ULONG_PTR)KiRodataStart, data = va >= (ULONG_PTR)KiDataStart;
         MMPTE e = t.Entries[t.Level];
+        if (t.Valid && !MiTablesWritable(&t, va))
+            return FALSE;
         if (!t.Valid || t.Physical != va - MM_KERNEL_VMA || e.Hard.NoExecute == text || e.Hard.Write != data ||
             e.Hard.Owner) {
             RtlFormatString(MmKernelAddressSpaceProblem, sizeof(MmKernelAddressSpaceProblem),
@@ -92,6 +110,8 @@ static BOOLEAN MiVerifyKernelSpace(PMMPTE Pml4)
     }
     for (ULONG64 pa = 0; pa < MM_PHYSICAL_MAP_SIZE; pa += MM_LARGE_PAGE_SIZE / 4) {
         MiInspectTranslation(Pml4, MM_PHYSICAL_MAP_BASE + pa + 0x123, &t);
+        if (t.Valid && !MiTablesWritable(&t, MM_PHYSICAL_MAP_BASE + pa + 0x123))
+            return FALSE;
         if (!t.Valid || t.Physical != pa + 0x123 || !t.Entries[t.Level].Hard.Write) {
             RtlFormatString(MmKernelAddressSpaceProblem, sizeof(MmKernelAddressSpaceProblem),
                             "physical map at %p: valid %u physical 0x%llx, expected 0x%llx, writable",

@@ -4,10 +4,14 @@
  * entry or to clear a link is caught instead of being rescued by QEMU's zeroed RAM.
  *
  * The pattern of frame p is one 64-bit word repeated over the page:
- *     MiPoisonWord(seed, p) = splitmix64(seed ^ 0x504F49534F4E) ^ (p << 12), bit 0 set
+ *     MiPoisonWord(seed, p) = splitmix64(seed ^ 0x504F49534F4E) ^ (p << 12), bits 0 and 7 set
  * Bit 0 set makes a poisoned page-table entry read as present (a table that was not
  * zeroed then maps garbage, which the checks see), and the frame number in bits 12+
- * makes it point at a different frame in every page. The seed is the run's (the
+ * makes it point at a different frame in every page. Bit 7 set makes it a large page
+ * in a PDPT or PD, so a walker meets a garbage entry as a mapping it must not descend
+ * (STATUS_CONFLICTING_ADDRESSES, a verdict), on every seed alike: with bit 7 clear on
+ * some seeds, a walk through a garbage entry would follow its random frame number out
+ * of the physical map and fault during boot, on those seeds only. The seed is the run's (the
  * `seed=` option of the loader command line, as the ktest runner reads it), so a
  * failure on dirty memory repeats with the same SEED.
  *
@@ -25,7 +29,7 @@ ULONG64 MmPoisonSeed;
 ULONG64 MiPoisonWord(PFN_NUMBER Pfn)
 {
     ULONG64 state = MmPoisonSeed ^ 0x504F49534F4EULL;
-    return (RtlSplitMix64(&state) ^ (Pfn << PAGE_SHIFT)) | 1;
+    return (RtlSplitMix64(&state) ^ (Pfn << PAGE_SHIFT)) | 0x81;
 }
 
 static VOID MiPoisonFrame(PFN_NUMBER Pfn)

@@ -36,10 +36,11 @@ static VOID ExpInsertFreeBlock(PPOOL_DESCRIPTOR Pool, PPOOL_HEADER Header, ULONG
  *  - Small (NumberOfBytes <= POOL_SMALL_LIMIT): the block takes
  *    units = max(POOL_MIN_BLOCK_UNITS, ceil((NumberOfBytes + 16) / 16)). Take a
  *    free block of at least that many units from the descriptor's ListHeads (the
- *    smallest size that has one); if it has POOL_MIN_BLOCK_UNITS or more to spare,
- *    split it: the front becomes the allocation, the rest a free block on its list.
+ *    first block, Flink, of the smallest size that has one); if it has
+ *    POOL_MIN_BLOCK_UNITS or more to spare, split it: the front becomes the
+ *    allocation, the rest a free block at the tail of its list.
  *    With no free block big enough, get a page (MiAllocatePoolPages(PoolType, 1)),
- *    put the block at its start and the rest of the page on a free list.
+ *    put the block at its start and the rest of the page at the tail of its list.
  *    The block's header: BlockSize, PreviousSize (0 at the start of a page, and the
  *    next block's PreviousSize kept right), PoolType + 1, Tag. *Block = the byte
  *    after the header (16-byte aligned). Count it with ExpInsertPoolTracker(Tag,
@@ -142,7 +143,7 @@ NTSTATUS ExpAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, PV
  *    coalesce: merge it with the next block and with the previous block when they
  *    are free (taking them off their lists). If the merged block is the whole page,
  *    give the page back (MiFreePoolPages, one less in TotalPages); otherwise put it
- *    on the list of its size
+ *    at the tail of the list of its size (the free lists are FIFO)
  *    and fix the following block's PreviousSize. No two free blocks may ever be
  *    neighbours.
  *  - Return STATUS_SUCCESS.

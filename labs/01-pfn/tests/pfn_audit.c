@@ -42,9 +42,19 @@ BOOLEAN KtPfnReady(PKTEST_CONTEXT Context)
 {
     if (!KtRequireImplemented(Context, MmPfnDatabaseStatus, "MiInitializePfnDatabase", "lab 01"))
         return FALSE;
-    return KtCheck(Context, NT_SUCCESS(MmPfnDatabaseStatus) && MmPfnDatabase != NULL, "database",
-                   "MiInitializePfnDatabase returned 0x%08X, MmPfnDatabase %p", (ULONG)MmPfnDatabaseStatus,
-                   MmPfnDatabase);
+    if (!KtCheck(Context, NT_SUCCESS(MmPfnDatabaseStatus) && MmPfnDatabase != NULL, "database",
+                 "MiInitializePfnDatabase returned 0x%08X, MmPfnDatabase %p", (ULONG)MmPfnDatabaseStatus,
+                 MmPfnDatabase))
+        return FALSE;
+    if (MmPfnDatabaseReady)
+        return TRUE;
+    /* the boot found the page lists broken (its mm: line) and allocated nothing: name the field */
+    ULONG before = Context->Failures;
+    KtPfnAudit(Context, "right after MiInitializePfnDatabase (the boot found its page lists broken)");
+    if (Context->Failures == before)
+        KtFail(Context, "database", "the boot found the page lists broken right after MiInitializePfnDatabase (see "
+               "its mm: line): MiInsertPageInList must keep Flink, Blink, the head and Total consistent");
+    return FALSE;
 }
 
 PCSTR KtPfnLocationName(ULONG Location);

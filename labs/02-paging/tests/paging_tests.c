@@ -226,6 +226,37 @@ KTEST("paging.free_tables", KtTestPagingFreeTables)
             }
         }
     }
+    /* Every seed: at each level, a table whose only other entry lies in its upper half (and
+     * then in its lower half) is not empty when one page goes; every entry counts. */
+    for (ULONG level = MM_LEVEL_PT; level <= MM_LEVEL_PDPT; level++) {
+        ULONG shift = PAGE_SHIFT + 9 * (level - 1);
+        ULONG_PTR tableBase = KtRandomVa(Context, TRUE) & ~((1ULL << (shift + 9)) - 1);
+        for (ULONG order = 0; order < 2; order++) {
+            ULONG lowIndex = (ULONG)KtRandomRange(Context, 0, 255), highIndex = (ULONG)KtRandomRange(Context, 256, 511);
+            ULONG_PTR low = tableBase + ((ULONG64)lowIndex << shift), high = tableBase + ((ULONG64)highIndex << shift);
+            ULONG_PTR gone = order ? high : low, kept = order ? low : high;
+            PFN_NUMBER pfn = 0;
+            ULONG64 pa = 0;
+            if (!KtCheck(Context, MmMapPage(pml4, gone, 0x2000, MM_PROTECT_USER, 0) == STATUS_SUCCESS &&
+                         MmMapPage(pml4, kept, 0x2001, MM_PROTECT_USER, 0) == STATUS_SUCCESS, "map",
+                         "MmMapPage of 0x%016llx and 0x%016llx failed", (ULONG64)gone, (ULONG64)kept) ||
+                !KtCheck(Context, MmUnmapPage(pml4, gone, &pfn) == STATUS_SUCCESS && pfn == 0x2000, "unmap",
+                         "MmUnmapPage(0x%016llx) failed", (ULONG64)gone))
+                return;
+            if (!KtCheck(Context, MmTranslateAddress(pml4, kept, &pa) == STATUS_SUCCESS && pa == 0x2001000ULL,
+                         "table_with_entry_kept", "MmUnmapPage(0x%016llx) freed the level-%u table that still maps "
+                         "0x%016llx (its entry %u, in the %s half of the table): a table is empty only when none of its "
+                         "512 entries is valid", (ULONG64)gone, level, (ULONG64)kept, order ? lowIndex : highIndex,
+                         order ? "lower" : "upper") ||
+                !KtCheckTableTree(Context, pml4, MM_LEVEL_PML4, 0) ||
+                !KtCheck(Context, MmUnmapPage(pml4, kept, &pfn) == STATUS_SUCCESS && pfn == 0x2001, "unmap",
+                         "MmUnmapPage(0x%016llx) failed", (ULONG64)kept) ||
+                !KtCheck(Context, MmAvailablePages == before - 1, "tables_freed", "MmUnmapPage: after mapping and "
+                         "unmapping two pages under one level-%u table, %lld frames are still taken (expected none)",
+                         level, (LONG64)(before - 1 - MmAvailablePages)))
+                return;
+        }
+    }
     BOOLEAN empty = TRUE;
     for (ULONG i = 0; i < MM_PTES_PER_TABLE; i++)
         empty &= !pml4[i].Hard.Valid;
@@ -302,40 +333,54 @@ KTEST("paging.tlb", KtTestPagingTlb)
     }
     MmFreePhysicalPage(a);
     MmFreePhysicalPage(b);
-    /* The same for a 2 MiB page: frames 0 and 512 (the first two 2 MiB of RAM, read-only) */
+    /* The same for a 2 MiB page: frames 0 and 512 (the first two 2 MiB of RAM, read-only), in
+     * several rounds at seeded addresses (one round can lose its stale entry to an unrelated
+     * eviction; every round keeping it fresh would be luck on every seed) */
     PFN_NUMBER frames[2] = {0, MM_LARGE_PAGE_PFNS};
-    ULONG64 offset = 0;
-    for (ULONG tries = 0; tries < 64; tries++) {
-        offset = KtRandomRange(Context, 0, MM_LARGE_PAGE_SIZE / 8 - 1) * 8;
-        if (*(volatile ULONG64 *)MmPhysicalToVirtual(offset) != *(volatile ULONG64 *)MmPhysicalToVirtual(MM_LARGE_PAGE_SIZE + offset))
-            break;
-    }
-    ULONG_PTR va = MM_SYSTEM_PTE_START + KtRandomRange(Context, 0, 511) * MM_LARGE_PAGE_SIZE;
     PFN_NUMBER available = MmAvailablePages;
-    ULONG64 seen[2];
-    for (ULONG k = 0; k < 2; k++) {
-        NTSTATUS status = MmMapPage(pml4, va, frames[k], 0, MM_MAP_LARGE);
-        if (!KtCheck(Context, status == STATUS_SUCCESS, "map_large", "MmMapPage(0x%016llx, large, frame 0x%llx) "
-                     "returned 0x%08X", (ULONG64)va, frames[k], (ULONG)status))
-            return;
-        seen[k] = KtReadVa(va + offset);
-        PFN_NUMBER old = ~0ULL;
-        status = MmUnmapPage(pml4, va + KtRandomRange(Context, 0, MM_LARGE_PAGE_SIZE - 1), &old);
-        if (!KtCheck(Context, status == STATUS_SUCCESS && old == frames[k], "unmap_large",
-                     "MmUnmapPage inside the 2 MiB page at 0x%016llx returned 0x%08X and frame 0x%llx (expected 0x%llx)",
-                     (ULONG64)va, (ULONG)status, old, frames[k]))
+    for (ULONG round = 0; round < 4; round++) {
+        ULONG64 offset = 0;
+        for (ULONG tries = 0; tries < 64; tries++) {
+            offset = KtRandomRange(Context, 0, MM_LARGE_PAGE_SIZE / 8 - 1) * 8;
+            if (*(volatile ULONG64 *)MmPhysicalToVirtual(offset) !=
+                *(volatile ULONG64 *)MmPhysicalToVirtual(MM_LARGE_PAGE_SIZE + offset))
+                break;
+        }
+        ULONG_PTR va = MM_SYSTEM_PTE_START + KtRandomRange(Context, 0, 511) * MM_LARGE_PAGE_SIZE;
+        ULONG64 seen[2];
+        for (ULONG k = 0; k < 2; k++) {
+            NTSTATUS status = MmMapPage(pml4, va, frames[k], 0, MM_MAP_LARGE);
+            if (!KtCheck(Context, status == STATUS_SUCCESS, "map_large", "MmMapPage(0x%016llx, large, frame 0x%llx) "
+                         "returned 0x%08X", (ULONG64)va, frames[k], (ULONG)status))
+                return;
+            seen[k] = KtReadVa(va + offset);
+            ULONG64 pa = 0;
+            status = MmTranslateAddress(pml4, va + offset, &pa);
+            if (!KtCheck(Context, status == STATUS_SUCCESS && pa == (frames[k] << PAGE_SHIFT) + offset, "translate_large",
+                         "MmTranslateAddress(0x%016llx) inside a 2 MiB page on frame 0x%llx returned 0x%08X and 0x%llx, "
+                         "expected 0x%llx (a PD entry with LargePage 1 maps 2 MiB: its frame's address plus Va's low 21 "
+                         "bits; there is no table below it)", (ULONG64)va + offset, frames[k], (ULONG)status, pa,
+                         (frames[k] << PAGE_SHIFT) + offset))
+                return;
+            PFN_NUMBER old = ~0ULL;
+            status = MmUnmapPage(pml4, va + KtRandomRange(Context, 0, MM_LARGE_PAGE_SIZE - 1), &old);
+            if (!KtCheck(Context, status == STATUS_SUCCESS && old == frames[k], "unmap_large",
+                         "MmUnmapPage inside the 2 MiB page at 0x%016llx returned 0x%08X and frame 0x%llx (expected "
+                         "0x%llx)", (ULONG64)va, (ULONG)status, old, frames[k]))
+                return;
+        }
+        ULONG64 want[2] = {*(volatile ULONG64 *)MmPhysicalToVirtual(offset),
+                           *(volatile ULONG64 *)MmPhysicalToVirtual(MM_LARGE_PAGE_SIZE + offset)};
+        if (!KtCheck(Context, seen[0] == want[0] && seen[1] == want[1], "tlb_flush_large",
+                     "0x%016llx read 0x%llx through a 2 MiB page on frame 0 and 0x%llx after remapping it to frame "
+                     "0x200 (expected 0x%llx, 0x%llx)%s", (ULONG64)va + offset, seen[0], seen[1], want[0], want[1],
+                     seen[1] == want[0] && want[0] != want[1] ? ": the old 2 MiB translation was still in the TLB "
+                                                                "(invlpg after unmapping a large page too)" : ""))
             return;
     }
-    ULONG64 want[2] = {*(volatile ULONG64 *)MmPhysicalToVirtual(offset),
-                       *(volatile ULONG64 *)MmPhysicalToVirtual(MM_LARGE_PAGE_SIZE + offset)};
-    KtCheck(Context, seen[0] == want[0] && seen[1] == want[1], "tlb_flush_large",
-            "0x%016llx read 0x%llx through a 2 MiB page on frame 0 and 0x%llx after remapping it to frame 0x200 "
-            "(expected 0x%llx, 0x%llx)%s", (ULONG64)va + offset, seen[0], seen[1], want[0], want[1],
-            seen[1] == want[0] && want[0] != want[1] ? ": the old 2 MiB translation was still in the TLB (invlpg after "
-                                                       "unmapping a large page too)" : "");
     KtCheck(Context, MmAvailablePages == available, "large_tables_freed",
-            "mapping and unmapping a 2 MiB page in the system PTE region twice kept %lld frames (the tables it "
-            "needed are freed when the large page goes)", (LONG64)(available - MmAvailablePages));
+            "mapping and unmapping a 2 MiB page in the system PTE region twice a round kept %lld frames (the tables "
+            "it needed are freed when the large page goes)", (LONG64)(available - MmAvailablePages));
 }
 
 /* Owner (user/supervisor), write and no-execute bits, at every level. */
@@ -356,6 +401,7 @@ KTEST("paging.owner_nx", KtTestPagingOwnerNx)
         {FALSE, MM_PROTECT_WRITE},
         {FALSE, MM_PROTECT_EXECUTE},
         {FALSE, 0},
+        {TRUE, MM_PROTECT_WRITE}, /* a user address mapped for the system only: the leaf has Owner 0 */
     };
     ULONG_PTR vas[ARRAYSIZE(cases)];
     for (ULONG c = 0; c < ARRAYSIZE(cases); c++) {
@@ -375,11 +421,12 @@ KTEST("paging.owner_nx", KtTestPagingOwnerNx)
             BOOLEAN leaf = level == MM_LEVEL_PT;
             BOOLEAN wantWrite = leaf ? (cases[c].Protect & MM_PROTECT_WRITE) != 0 : TRUE;
             BOOLEAN wantNx = leaf ? (cases[c].Protect & MM_PROTECT_EXECUTE) == 0 : FALSE;
-            if (e.Hard.Owner != cases[c].User || e.Hard.Write != wantWrite || e.Hard.NoExecute != wantNx) {
+            BOOLEAN wantOwner = leaf ? (cases[c].Protect & MM_PROTECT_USER) != 0 : cases[c].User;
+            if (e.Hard.Owner != wantOwner || e.Hard.Write != wantWrite || e.Hard.NoExecute != wantNx) {
                 KtFail(Context, "bits", "%s address 0x%016llx, protect 0x%x: the level-%u entry has Owner %u Write %u "
                        "NoExecute %u, expected %u %u %u%s", cases[c].User ? "user" : "system", (ULONG64)vas[c],
                        cases[c].Protect, level, (ULONG)e.Hard.Owner, (ULONG)e.Hard.Write, (ULONG)e.Hard.NoExecute,
-                       cases[c].User, wantWrite, wantNx,
+                       wantOwner, wantWrite, wantNx,
                        leaf ? "" : " (tables above the leaf: Owner for user addresses only, Write 1, NoExecute 0)");
                 return;
             }

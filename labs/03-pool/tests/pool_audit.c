@@ -16,6 +16,16 @@ BOOLEAN KtPoolReady(PKTEST_CONTEXT Context)
                  "a first 24-byte allocation returned 0x%08X%s", (ULONG)status,
                  MmKernelPml4 ? "" : " (the kernel has no address space of its own: labs 01 and 02 come first)"))
         return FALSE;
+    /* checked before the free: a header that reads as free would make it a double free */
+    const POOL_HEADER *header = (const POOL_HEADER *)block - 1;
+    if (!KtCheck(Context, header->PoolType == NonPagedPool + 1 && header->PoolTag == POOL_TAG('K', 't', 'R', 'd') &&
+                 header->PreviousSize == 0 && header->BlockSize == KtUnitsFor(24), "first_header",
+                 "a first 24-byte nonpaged block, at the start of a fresh page, has a header with PoolType %u, tag "
+                 "0x%08x, PreviousSize %u, BlockSize %u; expected PoolType 1 (the pool type + 1: 0 marks a free "
+                 "block), tag 0x%08x, PreviousSize 0 (the first block of a page; the page is not zeroed) and "
+                 "BlockSize %u", header->PoolType, header->PoolTag, header->PreviousSize, header->BlockSize,
+                 POOL_TAG('K', 't', 'R', 'd'), KtUnitsFor(24)))
+        return FALSE;
     status = KtFreePool(block, POOL_TAG('K', 't', 'R', 'd'));
     if (!KtRequireImplemented(Context, status, "ExpFreePool", "lab 03"))
         return FALSE;
@@ -155,7 +165,9 @@ static BOOLEAN KtAuditPage(PKTEST_CONTEXT Context, PCSTR Label, ULONG Type, ULON
             units + h->BlockSize > POOL_PAGE_UNITS) {
             KtFail(Context, "block_sizes", "%s: %s pool page %p: the block at offset 0x%x has BlockSize %u, which %s",
                    Label, KtPoolName(Type), (PVOID)Page, offset, h->BlockSize,
-                   h->BlockSize < POOL_MIN_BLOCK_UNITS ? "is too small (a header never set?)"
+                   h->BlockSize < POOL_MIN_BLOCK_UNITS ? "is below POOL_MIN_BLOCK_UNITS (2): a block takes max(POOL_MIN_BLOCK_UNITS, "
+                                                         "ceil((bytes + 16) / 16)) units, also for 0 bytes (or a header "
+                                                         "never set?)"
                    : h->BlockSize > POOL_MAX_BLOCK_UNITS ? "is more than POOL_MAX_BLOCK_UNITS (a header never set?)"
                                                          : "runs past the end of the page");
             return FALSE;

@@ -3,6 +3,7 @@
  * and the bugchecks of MmFreePhysicalPage: a reserved frame, a frame on the zeroed list,
  * a frame number past MmHighestPhysicalPage. */
 #include "bugcodes.h"
+#include "../../../kernel/mm/mi.h" /* MiPoisonWord: the made-up memory is dirty */
 #include "pfn_audit.h"
 #include "rtl.h"
 
@@ -293,9 +294,24 @@ KTEST("pfn.layout", KtTestPfnLayout)
     KtSaveGlobals(&saved);
 
     KtBuildLayout(Context, base);
+    /* the made-up memory is dirty, as real memory is (poison.c's pattern) */
+    for (PFN_NUMBER p = base; p < base + KT_LAYOUT_FRAMES; p++) {
+        PULONG64 words = MiPfnToVirtual(p);
+        for (ULONG i = 0; i < PAGE_SIZE / 8; i++)
+            words[i] = MiPoisonWord(p);
+    }
     KtFreshGlobals();
     status = MiInitializePfnDatabase(&KtLayout);
     KtAuditBoot = &KtLayout;
+    if (status == STATUS_SUCCESS && MmPfnDatabase != NULL)
+        for (PFN_NUMBER p = 0; p <= MmHighestPhysicalPage; p++)
+            if (MI_PFN_ELEMENT(p)->Spare != 0 || MI_PFN_ELEMENT(p)->PteAddress != 0) {
+                KtFail(Context, "unused_fields", "MiInitializePfnDatabase on a made-up layout left frame 0x%llx "
+                       "with Spare 0x%x and PteAddress 0x%llx: the database lies in memory that held something "
+                       "else, so every field of every entry is set, the two that lab 01 does not use to 0",
+                       p, MI_PFN_ELEMENT(p)->Spare, MI_PFN_ELEMENT(p)->PteAddress);
+                break;
+            }
     BOOLEAN ok = status == STATUS_SUCCESS && MmPfnDatabase != NULL &&
                  ((ULONG64)MmPfnDatabase & (PAGE_SIZE - 1)) == 0;
     KtValue(Context, "layout_ok", "status 0x%08X highest 0x%llx usable %llu available %llu", (ULONG)status,
