@@ -87,11 +87,18 @@ KTEST("sched.preempt", KtTestSchedPreempt)
     KPRIORITY low = (KPRIORITY)KtRandomRange(Context, 2, 7);
     KtPreemptHigh = (KPRIORITY)KtRandomRange(Context, 10, 14);
     KPRIORITY raise = (KPRIORITY)KtRandomRange(Context, 9, 15);
-    PKTHREAD l, h, inner[2] = {NULL, NULL};
-    if (!KtCreateThreadAt(Context, "low", KtTraceThread, (PVOID)'L', low, &l))
+    PKTHREAD l, h, p, inner[2] = {NULL, NULL};
+    /* A peer of the test's priority waits behind it; the test, preempted below, keeps its
+     * turn (the head of its queue) and runs again before the peer. */
+    if (!KtCreateThreadAt(Context, "peer", KtTraceThread, (PVOID)'P', KT_RUNNER_PRIORITY, &p))
         return;
+    if (!KtCreateThreadAt(Context, "low", KtTraceThread, (PVOID)'L', low, &l)) {
+        KtJoinThread(Context, p);
+        return;
+    }
     if (KtLab05Stubbed(Context)) {
         KtJoinThread(Context, l);
+        KtJoinThread(Context, p);
         return;
     }
     KtCheck(Context, KtSchedTrace.Length == 0 && l->State == Ready, "no_preempt_lower",
@@ -103,7 +110,8 @@ KTEST("sched.preempt", KtTestSchedPreempt)
     /* H preempted the test at once; H's own higher thread preempted H; the one below H ran
      * when H ended, still before the test. */
     KtTraceCheck(Context, &KtSchedTrace, "preempt", "1234", "preempt_higher",
-                 "a thread readied above the running thread runs at once (preemption); below it, it waits");
+                 "a thread readied above the running thread runs at once (preemption); below it, it waits; the "
+                 "preempted thread keeps its turn at the head of its queue (before the equal-priority peer P)");
     KtCheck(Context, l->State == Ready, "no_preempt_lower", "the low thread (priority %d) is %s while the test "
             "(priority 8) runs, expected Ready", low, KeThreadStateName(l->State));
     KtAuditReadyQueues(Context, "preemptions");
@@ -115,6 +123,7 @@ KTEST("sched.preempt", KtTestSchedPreempt)
                  "KeSetPriorityThread raising a ready thread above the running one preempts it");
     KtJoinThread(Context, l);
     KtJoinThread(Context, h);
+    KtJoinThread(Context, p);
     for (ULONG i = 0; i < 2; i++)
         if (inner[i])
             KtJoinThread(Context, inner[i]);
@@ -206,12 +215,15 @@ static VOID KtBoostThread(PVOID Argument)
     KtBoost.Seen[KtBoost.Count++] = self->Priority;
     ULONG64 start = KeTickCount;
     volatile KPRIORITY *priority = &self->Priority; /* changed by the clock's quantum end */
+    ULONG64 atBase = 0;
     while (KtBoost.Count < ARRAYSIZE(KtBoost.Seen) && KeTickCount - start < 100) {
         KPRIORITY p = *priority;
         if (p != KtBoost.Seen[KtBoost.Count - 1])
             KtBoost.Seen[KtBoost.Count++] = p;
-        if (p == self->BasePriority) /* decayed to the base: done */
-            break;
+        if (p == self->BasePriority && !atBase)
+            atBase = KeTickCount;
+        if (atBase && KeTickCount - atBase > 3 * THREAD_QUANTUM / CLOCK_QUANTUM_DECREMENT)
+            break; /* three more quanta at the base: the decay stopped there */
     }
 }
 

@@ -243,8 +243,9 @@ KTEST("wait.mutant", KtTestWaitMutant)
             "(NULL), Abandoned %u (0), wait list %s", KtMutant.Header.Type, KtMutant.Header.SignalState,
             KtMutant.OwnerThread, KtMutant.Abandoned, IsListEmpty(&KtMutant.Header.WaitListHead) ? "empty" : "not empty");
     ULONG depth = (ULONG)KtRandomRange(Context, 2, 4);
+    LARGE_INTEGER zero = {.QuadPart = 0}; /* the owner's acquisitions never block: a poll must succeed */
     for (ULONG i = 0; i < depth; i++) {
-        NTSTATUS s = KeWaitForSingleObject(&KtMutant, Executive, KernelMode, FALSE, NULL);
+        NTSTATUS s = KeWaitForSingleObject(&KtMutant, Executive, KernelMode, FALSE, &zero);
         if (!KtCheck(Context, s == STATUS_WAIT_0 && KtMutant.Header.SignalState == 1 - (LONG)(i + 1) &&
                      KtMutant.OwnerThread == self && KtOwnsMutant(self), "recursive_acquire",
                      "acquisition %u by the same thread returned 0x%X (0): SignalState %d (expected %d), OwnerThread "
