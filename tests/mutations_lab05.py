@@ -16,7 +16,7 @@ CASES = [
      "    Prcb->ReadySummary |= 1U << Thread->Priority;\n}", "}",
      {"priority_order": "ReadySummary"}),
     ("ready-always-at-head", 5, S,
-     "    if (AtHead)\n        InsertHeadList", "    if (TRUE)\n        InsertHeadList",
+     "    if (AtHead)\n        InsertHeadList", "    if (AtHead || TRUE)\n        InsertHeadList",
      {"priority_order": "first in first out", "round_robin": "round_robin"}),
     ("ready-never-preempts", 5, S,
      "if (Thread != current && current->State == Running && Thread->Priority > current->Priority &&",
@@ -157,4 +157,18 @@ CASES = [
      "        if (!IsListEmpty",
      "        Mutant->MutantListEntry.Flink = Mutant->MutantListEntry.Blink = NULL;\n        if (!IsListEmpty",
      {"mutant": "released_free"}),
+]
+
+CASES += [
+    ("wait-count-unchecked", 5, W,
+     "    if (Count > MAXIMUM_WAIT_OBJECTS || (!WaitBlockArray && Count > THREAD_WAIT_OBJECTS))",
+     "    if (Count > MAXIMUM_WAIT_OBJECTS)",
+     {"too_many_objects": "MAXIMUM_WAIT_OBJECTS_EXCEEDED"}),
+]
+
+CASES += [
+    ("ready-preempts-equal", 5, S,
+     "current->State == Running && Thread->Priority > current->Priority &&",
+     "current->State == Running && Thread->Priority >= current->Priority &&",
+     {"preemption": "no_preempt_equal"}),
 ]

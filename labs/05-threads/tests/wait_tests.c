@@ -43,7 +43,8 @@ static VOID KtInitEvents(PKTEST_CONTEXT Context, ULONG N)
 
 KTEST("wait.multiple", KtTestWaitMultiple)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     KtWaitContext = Context;
     /* WaitAll on (a, b), signalled in a seeded order. */
     KtInitEvents(Context, 2);
@@ -123,7 +124,8 @@ static VOID KtSemWaiter(PVOID Argument)
 
 KTEST("wait.semaphore", KtTestWaitSemaphore)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     RtlZeroMemory(&KtSemTrace, sizeof(KtSemTrace));
     LONG limit = (LONG)KtRandomRange(Context, 2, 6);
     LONG count = (LONG)KtRandomRange(Context, 0, (ULONG64)limit - 1);
@@ -230,7 +232,8 @@ static BOOLEAN KtOwnsMutant(PKTHREAD Thread)
 
 KTEST("wait.mutant", KtTestWaitMutant)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     RtlZeroMemory(&KtMutTrace, sizeof(KtMutTrace));
     PKTHREAD self = KeGetCurrentThread(), t;
     KtPoison05(Context, &KtMutant, sizeof(KtMutant));
@@ -325,7 +328,8 @@ static VOID KtShortLived(PVOID Argument)
 
 KTEST("wait.timeout", KtTestWaitTimeout)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     PKTHREAD self = KeGetCurrentThread();
     ULONG64 inc = KeTimeIncrement;
     KtPoison05(Context, &KtNever, sizeof(KtNever));
@@ -403,6 +407,8 @@ KTEST("wait.timeout", KtTestWaitTimeout)
 /* The IRQL rule: a wait that could block at DISPATCH_LEVEL bugchecks. */
 KTEST_STOP("wait.dispatch_level", KtTestWaitDispatchLevel)
 {
+    if (!KtLab05Begin(Context))
+        return;
     static KEVENT e;
     KeInitializeEvent(&e, NotificationEvent, FALSE);
     if (KtLab05Stubbed(Context))
