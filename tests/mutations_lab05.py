@@ -174,7 +174,7 @@ CASES += [
 
 CASES += [
     ("semaphore-release-no-increment", 5, SEM,
-     "        KiWaitTest(Semaphore, Increment);", "        KiWaitTest(Semaphore, IO_NO_INCREMENT);",
+     "        KiWaitTest(Semaphore, Increment);", "        KiWaitTest(Semaphore, Increment * 0);",
      {"semaphore": "semaphore_boost"}),
     ("pulse-releases-all", 5, E,
      "        Event->Header.SignalState = 1;\n        KiWaitTest(Event, Increment);\n    }\n    Event->Header.SignalState = 0;",
