@@ -5,6 +5,7 @@
 
 #include "arch.h"
 #include "ke.h"
+#include "kesched.h"
 
 #define SWINT_APC (1U << APC_LEVEL)
 #define SWINT_DISPATCH (1U << DISPATCH_LEVEL)
@@ -57,3 +58,4 @@ VOID KiSwapContext(PKTHREAD Old, PKTHREAD New);
 PKTHREAD KiFindGuardPageOwner(ULONG_PTR Va);
 /* The thread whose stack (or guard page) holds Va. */
 PKTHREAD KiFindStackOwner(ULONG_PTR Va);
+
