@@ -56,6 +56,11 @@ static VOID KiInitializeThreadObject(PKTHREAD Thread, PCSTR Name, KPRIORITY Prio
     InitializeListHead(&Thread->Header.WaitListHead);
     InitializeListHead(&Thread->ApcState.ApcListHead[KernelMode]);
     InitializeListHead(&Thread->ApcState.ApcListHead[UserMode]);
+    InitializeListHead(&Thread->MutantListHead);
+    /* The timer of its waits' timeouts: a notification timer, not set (lab 04's
+     * KeInitializeTimerEx is student code; a stubbed lab 04 must not break threads). */
+    Thread->Timer.Header.Type = TimerNotificationObject;
+    InitializeListHead(&Thread->Timer.Header.WaitListHead);
     Thread->Priority = Thread->BasePriority = Priority;
     Thread->Quantum = THREAD_QUANTUM;
     Thread->ThreadId = KiNextThreadId++;
