@@ -7,6 +7,13 @@ at APC_LEVEL. A special APC goes after the special ones already queued, ahead of
 normal one; a normal one at the tail; so the delivery runs the special APCs in the order
 they were queued, then the normal ones in the order they were queued. The kernel reports
 `kinds` (N/S per APC) and `delivered` (the ids whose KernelRoutine ran, in order).
+resource_shared_exclusive: resource.shared_exclusive (after one draw that poisons the
+resource) draws n in [4, 7] modes (0 exclusive, 1 shared, n-1 exclusive, the rest seeded)
+and queues waiter 0..n-1 on a resource the test owns exclusively. Its release hands the
+resource to every shared waiter at once; each releases at once, and the last shared release
+hands it to the first exclusive waiter, whose release hands it to the next: so the grant
+order is the shared waiters in queue order, then the exclusive ones in queue order. The
+kernel reports `modes` (X/S) and `granted` (ids in the order they owned it).
 """
 from __future__ import annotations
 
@@ -65,7 +72,47 @@ def _judge_apc_order(seed, values) -> list[str]:
     return []
 
 
-_JUDGES = {"apc_order": _judge_apc_order}
+def resource_modes(seed: int) -> list[bool]:
+    """resource.shared_exclusive phase B: TRUE for an exclusive waiter, in queue order."""
+    rng = KtRng(seed, "resource.shared_exclusive")
+    rng.random()                      # KtPoison of the resource
+    n = rng.range(4, 7)
+    x = [bool(rng.random() & 1) for _ in range(n)]
+    x[0], x[1], x[n - 1] = True, False, True
+    return x
+
+
+def resource_grant_expected(seed: int) -> list[int]:
+    x = resource_modes(seed)
+    return [i for i, e in enumerate(x) if not e] + [i for i, e in enumerate(x) if e]
+
+
+def _judge_resource(seed, values) -> list[str]:
+    x = resource_modes(seed)
+    modes = "".join("X" if e else "S" for e in x)
+    seen_modes = _values(values, "resource.shared_exclusive", "modes")
+    if seen_modes != [modes]:
+        return [f"resource.shared_exclusive: the seeded modes are {modes}, the test reported {seen_modes}"]
+    granted = _values(values, "resource.shared_exclusive", "granted")
+    if len(granted) != 1:
+        return [f"resource.shared_exclusive: expected one KTEST VALUE granted record, seen {len(granted)}"]
+    try:
+        seen = [int(v) for v in granted[0].split(",")] if granted[0] != "none" else []
+    except ValueError:
+        return [f"resource.shared_exclusive: the granted record {granted[0]!r} is not a list of waiter ids"]
+    want = resource_grant_expected(seed)
+    if seen != want:
+        def tl(order):
+            return " ".join(f"{i}{'X' if 0 <= i < len(x) and x[i] else 'S'}" for i in order)
+        return ["the release of an exclusive owner grants every shared waiter at once (in queue order), the last "
+                "shared release the first exclusive waiter, each exclusive release the next (X exclusive, S shared):\n"
+                f"    queued   : {tl(range(len(x)))}\n"
+                f"    expected : {tl(want)}\n"
+                f"    seen     : {tl(seen)}"]
+    return []
+
+
+_JUDGES = {"apc_order": _judge_apc_order, "resource_shared_exclusive": _judge_resource}
 
 
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:
