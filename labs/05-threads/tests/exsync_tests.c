@@ -105,8 +105,9 @@ KTEST("exsync.fast_mutex", KtExFastMutex)
     for (ULONG i = 0; i < k; i++)
         KtJoinThread(Context, KtExThread[i]);
     KtExCheckOrder(Context, "a fast mutex", k, APC_LEVEL);
-    KtCheck(Context, m->Count == FM_LOCK_FREE && m->Owner == NULL, "release",
-            "after every release: Count %d (1), Owner %p (NULL)", m->Count, m->Owner);
+    KtCheck(Context, m->Count == FM_LOCK_FREE && m->Owner == NULL && m->Gate.Header.SignalState == 0, "release",
+            "after every release: Count %d (1), Owner %p (NULL), gate SignalState %d (0: a release signals the gate "
+            "only when a thread waits)", m->Count, m->Owner, m->Gate.Header.SignalState);
     BOOLEAN got = ExTryToAcquireFastMutex(m);
     KtCheck(Context, got && m->Owner == KeGetCurrentThread() && KeGetCurrentIrql() == APC_LEVEL, "try_free",
             "ExTryToAcquireFastMutex of a free fast mutex returned %u (1), Owner %p, IRQL %u (1)", got, m->Owner,
@@ -180,8 +181,9 @@ KTEST("exsync.guarded_mutex", KtExGuardedMutex)
     for (ULONG i = 0; i < k; i++)
         KtJoinThread(Context, KtExThread[i]);
     KtExCheckOrder(Context, "a guarded mutex", k, PASSIVE_LEVEL);
-    KtCheck(Context, m->Count == GM_LOCK_FREE && m->Owner == NULL, "release",
-            "after every release: Count %d (1), Owner %p (NULL)", m->Count, m->Owner);
+    KtCheck(Context, m->Count == GM_LOCK_FREE && m->Owner == NULL && m->Gate.Header.SignalState == 0, "release",
+            "after every release: Count %d (1), Owner %p (NULL), gate SignalState %d (0: a release signals the gate "
+            "only when a thread waits)", m->Count, m->Owner, m->Gate.Header.SignalState);
 }
 
 /* ---- Executive resources ---- */
@@ -294,6 +296,10 @@ KTEST("resource.shared_exclusive", KtResourceSharedExclusive)
             r->OwnerTable[0].OwnerCount == 2 && ExIsResourceAcquiredExclusiveLite(r), "exclusive_recursive",
             "an exclusive owner's shared acquire returned %u (1): Flag 0x%x, entry 0 %p count %u (the test, 2)", rec,
             r->Flag, r->OwnerTable[0].OwnerThread, r->OwnerTable[0].OwnerCount);
+    BOOLEAN xrec = ExAcquireResourceExclusiveLite(r, FALSE);
+    KtCheck(Context, xrec && r->OwnerTable[0].OwnerCount == 3 && r->ActiveCount == 1, "exclusive_recursive",
+            "the exclusive owner's ExAcquireResourceExclusiveLite(Wait FALSE) returned %u (1): count %u (3), "
+            "ActiveCount %d (1)", xrec, r->OwnerTable[0].OwnerCount, r->ActiveCount);
     KtExLogCount = 0;
     ULONG sw = 0, xw = 0;
     for (ULONG i = 0; i < n; i++) {
@@ -308,6 +314,10 @@ KTEST("resource.shared_exclusive", KtResourceSharedExclusive)
             break;
     }
     ExReleaseResourceLite(r);
+    ExReleaseResourceLite(r);
+    KtCheck(Context, KtExLogCount == 0 && r->OwnerTable[0].OwnerThread == self && r->OwnerTable[0].OwnerCount == 1,
+            "release_recursive", "after two of three releases by the exclusive owner: %u waiters granted (0), entry 0 "
+            "%p count %u (the test, 1)", KtExLogCount, r->OwnerTable[0].OwnerThread, r->OwnerTable[0].OwnerCount);
     ExReleaseResourceLite(r);
     for (ULONG i = 0; i < n; i++)
         if (KtExThread[i])
