@@ -24,7 +24,7 @@ CASES = [
     ("apc-special-at-head", 5, "05-threads/apc.c",
      "        InsertTailList(e, &Apc->ApcListEntry); /* just before e */",
      "        InsertHeadList(head, &Apc->ApcListEntry);",
-     {"apc_order": "queue_order", "apc_regions": "queue_order"}),
+     {"apc_order": "queue_order"}),
     ("apc-normal-at-head", 5, "05-threads/apc.c",
      "    if (Apc->NormalRoutine) {\n        InsertTailList(head, &Apc->ApcListEntry);",
      "    if (Apc->NormalRoutine) {\n        InsertHeadList(head, &Apc->ApcListEntry);",
