@@ -84,10 +84,12 @@ typedef struct _KWAIT_BLOCK {
     LIST_ENTRY WaitListEntry; /* in the object's WaitListHead */
     struct _KTHREAD *Thread;
     PVOID Object;
-    USHORT WaitKey;           /* index of the object in a WaitAny/WaitAll */
-    UCHAR WaitType;           /* WaitAll 0, WaitAny 1 */
+    struct _KWAIT_BLOCK *NextWaitBlock; /* the ring of one wait's blocks (lab 05) */
+    USHORT WaitKey;           /* index of the object in a WaitAny/WaitAll; STATUS_TIMEOUT for the timeout's */
+    UCHAR WaitType;           /* WaitAll 0, WaitAny 1, WaitFramework 2 (a gate or join: not lab 05's) */
     UCHAR BlockState;
 } KWAIT_BLOCK, *PKWAIT_BLOCK;
+#define WaitFramework 2
 
 typedef struct _KAPC_STATE {
     LIST_ENTRY ApcListHead[2]; /* [KernelMode], [UserMode] */
