@@ -12,6 +12,7 @@
 #pragma once
 
 #include "kedpc.h" /* KiRequestSoftwareInterrupt */
+#include "kewait.h" /* KiUnwaitThread: an APC wakes a waiting thread */
 
 struct _KAPC;
 typedef VOID (*PKNORMAL_ROUTINE)(PVOID NormalContext, PVOID SystemArgument1, PVOID SystemArgument2);

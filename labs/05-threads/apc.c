@@ -36,9 +36,12 @@ VOID KeInitializeApc(PKAPC Apc, PKTHREAD Thread, KAPC_ENVIRONMENT Environment, P
  * a special APC (NormalRoutine NULL) after the special APCs already queued and ahead of
  * every normal one, a normal APC at the tail. It sets the thread's
  * ApcState.KernelApcPending, and when the thread is the caller, requests the APC_LEVEL
- * software interrupt, so that the APC runs as soon as the IRQL is below APC_LEVEL (at once
- * when the caller is at PASSIVE_LEVEL, unless a region holds it off). Increment is the
- * priority boost of a wait the APC ends (unused while no wait is ended here).
+    KiSignalApc(thread);
+    if (thread != KeGetCurrentThread() && thread->State == Waiting && thread->WaitIrql == PASSIVE_LEVEL &&
+        (!Apc->NormalRoutine || (thread->KernelApcDisable == 0 && !thread->ApcState.KernelApcInProgress)))
+        KiUnwaitThread(thread, STATUS_KERNEL_APC, Increment);
+    KeLowerIrql(old);
+    return TRUE;
  * IRQL: <= DISPATCH_LEVEL; the queue is changed at DISPATCH_LEVEL (raise, then restore),
  * so neither the clock nor a DPC sees it half linked.
  */

@@ -423,3 +423,81 @@ KTEST("apc.nesting", KtApcNesting)
             "the APC queued to a new thread: %u routine calls, on thread %p (expected 1, on %p: it runs when that "
             "thread runs)", KtApcLogCount, KtApcLogCount ? KtApcLog[0].Thread : NULL, t);
 }
+
+/* An APC queued to a thread that waits at PASSIVE_LEVEL (alertable or not) runs on that
+ * thread; the wait goes on and returns STATUS_WAIT_0 once the event is set, never
+ * STATUS_KERNEL_APC (whether the APC ran inside the wait is reported, special_ran_in_wait:
+ * the wait loop must lower to WaitIrql between its rounds for that). A normal APC to a waiter inside a critical region does not wake
+ * it (it runs when the region ends). */
+static KEVENT KtApcEvent;
+static volatile NTSTATUS KtWaitResult[2];
+static volatile BOOLEAN KtWaitReturned[2];
+static volatile BOOLEAN KtWaiterCritical;
+static VOID KtApcWaiter(PVOID Argument)
+{
+    ULONG id = (ULONG)(ULONG_PTR)Argument;
+    if (id == 1)
+        KeEnterCriticalRegion();
+    KtWaitResult[id] = KeWaitForSingleObject(&KtApcEvent, Executive, KernelMode, id == 0, NULL);
+    KtWaitReturned[id] = TRUE;
+    if (id == 1)
+        KeLeaveCriticalRegion();
+}
+
+KTEST("apc.wait", KtApcWait)
+{
+    KtApcReset();
+    KtSetBudget(Context, 3000);
+    if (!KtInitApc(Context, 0, KeGetCurrentThread(), FALSE))
+        return;
+    KeInitializeEvent(&KtApcEvent, NotificationEvent, FALSE);
+    if (KtApcStubbed(Context))
+        return;
+    PKTHREAD w[2];
+    for (ULONG i = 0; i < 2; i++) {
+        KtWaitReturned[i] = FALSE;
+        if (!KtCreateThread(Context, i ? "critical waiter" : "alertable waiter", KtApcWaiter, (PVOID)(ULONG_PTR)i, &w[i]))
+            return;
+    }
+    for (ULONG round = 0; round < 100 && (w[0]->State != Waiting || w[1]->State != Waiting); round++)
+        KeYieldProcessor();
+    if (!KtCheck(Context, w[0]->State == Waiting && w[1]->State == Waiting, "waiters", "the two waiters did not block "
+                 "on the event"))
+        return;
+    /* A special APC to the alertable waiter, a normal one to the waiter in a critical region. */
+    KtInitApc(Context, 1, w[0], FALSE);
+    KtInitApc(Context, 2, w[1], TRUE);
+    KtInsertApc(Context, 1, TRUE);
+    KtInsertApc(Context, 2, TRUE);
+    for (ULONG round = 0; round < 20; round++)
+        KeYieldProcessor();
+    ULONG ranSpecial = 0, ranNormal = 0;
+    for (ULONG k = 0; k < KtApcLogCount && k < ARRAYSIZE(KtApcLog); k++) {
+        if (KtApcLog[k].Id == 1 && KtApcLog[k].Thread == w[0])
+            ranSpecial++;
+        if (KtApcLog[k].Id == 2)
+            ranNormal++;
+    }
+    KtValue(Context, "special_ran_in_wait", "%u", ranSpecial);
+    KtCheck(Context, ranNormal == 0, "critical_waiter", "a normal APC queued to a waiter in a critical region ran "
+            "(%u routine calls) while the region was active", ranNormal);
+    KtCheck(Context, !KtWaitReturned[0] && !KtWaitReturned[1] && w[0]->State == Waiting && w[1]->State == Waiting,
+            "wait_goes_on", "after the APCs the waits returned (%u, %u) or the waiters are no longer Waiting (%s, %s): "
+            "a kernel APC does not end a wait", KtWaitReturned[0], KtWaitReturned[1], KeThreadStateName(w[0]->State),
+            KeThreadStateName(w[1]->State));
+    KeSetEvent(&KtApcEvent, 0, FALSE);
+    KtJoinThread(Context, w[0]);
+    KtJoinThread(Context, w[1]);
+    KtCheck(Context, KtWaitResult[0] == STATUS_WAIT_0 && KtWaitResult[1] == STATUS_WAIT_0, "wait_status",
+            "the waits returned 0x%08X and 0x%08X, expected STATUS_WAIT_0 (never STATUS_KERNEL_APC)",
+            (ULONG)KtWaitResult[0], (ULONG)KtWaitResult[1]);
+    ranNormal = ranSpecial = 0;
+    for (ULONG k = 0; k < KtApcLogCount && k < ARRAYSIZE(KtApcLog); k++) {
+        ranNormal += KtApcLog[k].Id == 2 && KtApcLog[k].Thread == w[1];
+        ranSpecial += KtApcLog[k].Id == 1 && KtApcLog[k].Thread == w[0];
+    }
+    KtCheck(Context, ranSpecial == 1, "waiter_apc", "the special APC queued to a waiting thread ran %u times on it "
+            "(expected once, on that thread)", ranSpecial);
+    KtCheck(Context, ranNormal == 2, "critical_waiter", "the normal APC of the waiter in a critical region: %u routine "
+            "calls on it after the region ended (expected 2: its kernel and normal routines)", ranNormal);
+}
