@@ -36,12 +36,13 @@ VOID KeInitializeApc(PKAPC Apc, PKTHREAD Thread, KAPC_ENVIRONMENT Environment, P
  * a special APC (NormalRoutine NULL) after the special APCs already queued and ahead of
  * every normal one, a normal APC at the tail. It sets the thread's
  * ApcState.KernelApcPending, and when the thread is the caller, requests the APC_LEVEL
-    KiSignalApc(thread);
-    if (thread != KeGetCurrentThread() && thread->State == Waiting && thread->WaitIrql == PASSIVE_LEVEL &&
-        (!Apc->NormalRoutine || (thread->KernelApcDisable == 0 && !thread->ApcState.KernelApcInProgress)))
-        KiUnwaitThread(thread, STATUS_KERNEL_APC, Increment);
-    KeLowerIrql(old);
-    return TRUE;
+ * software interrupt, so that the APC runs as soon as the IRQL is below APC_LEVEL (at once
+ * when the caller is at PASSIVE_LEVEL, unless a region holds it off). When the thread is
+ * another one, Waiting in a wait called at PASSIVE_LEVEL (WaitIrql), and the APC can be
+ * delivered to it (a special APC, or a normal one with no critical region active and no
+ * normal APC in progress on it), its wait is interrupted so that the APC runs:
+ * KiUnwaitThread(thread, STATUS_KERNEL_APC, Increment) - the wait runs the APC and waits
+ * again, its caller never sees STATUS_KERNEL_APC. Increment is that wake's priority boost.
  * IRQL: <= DISPATCH_LEVEL; the queue is changed at DISPATCH_LEVEL (raise, then restore),
  * so neither the clock nor a DPC sees it half linked.
  */

@@ -8,6 +8,27 @@
 #include "kesched.h"
 
 /*
+ * Helpers you will want (static, yours to write; the reference has these):
+ *  - signalled(Object, Thread): a mutant is signalled when free (SignalState > 0) or
+ *    owned by Thread (recursive acquisition); every other object when SignalState > 0.
+ *  - satisfy(Object, Thread), the consumption of a satisfied wait, by type:
+ *      synchronization event, synchronization timer: SignalState 0 (auto-reset);
+ *      notification event, notification timer, thread: nothing (they stay signalled);
+ *      semaphore: SignalState one less;
+ *      mutant: SignalState one less; when it was free, Thread becomes OwnerThread and
+ *      the mutant goes on Thread->MutantListHead; if it was Abandoned, the flag is
+ *      cleared and the wait's status gets STATUS_ABANDONED_WAIT_0 added.
+ *  - the wait itself, shared by the three Ke* waits below (at DISPATCH_LEVEL): satisfied
+ *    now -> consume and return; a zero timeout -> STATUS_TIMEOUT; otherwise fill the
+ *    blocks (Thread, Object, WaitKey = index, WaitType, the NextWaitBlock ring), put
+ *    each at the tail of its object's wait list, set the thread's Timer for a timeout
+ *    (KeSetTimer; one already due is an immediate STATUS_TIMEOUT) with the timer block
+ *    (WaitKey STATUS_TIMEOUT, WaitAny) on the timer's wait list, make the thread Waiting
+ *    (WaitReason, WaitMode, Alertable, WaitIrql, WaitBlockList) and call KiSwapThread;
+ *    the status is then in Thread->WaitStatus (STATUS_KERNEL_APC: wait again).
+ */
+
+/*
  * KiUnwaitThread - end Thread's wait with WaitStatus (see kewait.h).
  * Contract: DISPATCH_LEVEL; does nothing unless Thread is Waiting on wait blocks
  * (WaitBlockList not NULL).
