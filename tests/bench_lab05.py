@@ -48,7 +48,7 @@ def main() -> int:
     for what, label, bg in (("wait", "set+wait (satisfied)", "threads blocked on other events"),
                             ("select", "ready+select", "threads ready")):
         small, large = med(f"{what}_small"), med(f"{what}_large")
-        print(f"  {label:20} per second: {small:>12,.0f} with 1 of {bg}, {large:>12,.0f} with 50 "
+        print(f"  {label:20} per second: {small:>12,.0f} with 1, {large:>12,.0f} with 50 {bg} "
               f"(ratio {small / large if large else float('inf'):.2f})")
     return 0
 
