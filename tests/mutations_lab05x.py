@@ -198,7 +198,7 @@ CASES = [
     ("res-release-unowned-ignored", 5, "05-threads/resource.c",
      "    if (!mine || mine->OwnerCount == 0)\n        KeBugCheckEx(RESOURCE_NOT_OWNED, (ULONG_PTR)Resource, (ULONG_PTR)self, 0, 0);",
      "    if (!mine || mine->OwnerCount == 0) {\n        KiReleaseFrameworkLock(&Resource->SpinLock, old);\n        return;\n    }",
-     {"resource_not_owned": "0xE3"}),
+     {"resource_not_owned": "RESOURCE_NOT_OWNED"}),
     ("wk-lifo", 5, "05-threads/worker.c",
      "    InsertTailList(&queue->WorkerQueue, &WorkItem->List);",
      "    InsertHeadList(&queue->WorkerQueue, &WorkItem->List);",
@@ -225,5 +225,5 @@ CASES = [
      "            PLIST_ENTRY e = queue->WorkerQueue.Flink;\n            RemoveEntryList(e);\n"
      "            KiReleaseFrameworkLock(&queue->Lock, old);\n            KIRQL raised;\n"
      "            KeRaiseIrql(APC_LEVEL, &raised);",
-     {"worker_queue": "0xE1"}),
+     {"worker_queue": "WORKER_RETURNED_AT_BAD_IRQL"}),
 ]

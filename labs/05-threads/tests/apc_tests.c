@@ -372,10 +372,12 @@ KTEST("apc.nesting", KtApcNesting)
         if (!KtApcLog[k].Normal && KtApcLog[k].Id == 1)
             k1 = k;
     }
-    KtCheck(Context, KtApcLogCount == 4 && n0 == 1 && k1 == 2, "no_nesting",
-            "a normal APC queued from another's NormalRoutine: %u routine calls, its KernelRoutine at call #%u "
-            "(expected 4 calls: K0 N0 K1 N1, so K1 at #2, after N0 returned: KernelApcInProgress holds it off)",
-            KtApcLogCount, k1);
+    KtCheck(Context, KtApcLogCount == 4 && n0 == 1 && k1 == 2 && !KtApcLog[2].InProgress && KtApcLog[2].Irql == APC_LEVEL,
+            "no_nesting",
+            "a normal APC queued from another's NormalRoutine: %u routine calls, its KernelRoutine at call #%u with "
+            "KernelApcInProgress %u (expected 4 calls: K0 N0 K1 N1, K1 at #2 after N0 returned, KernelApcInProgress 0: "
+            "a normal APC in progress holds the next one off; it must not run inside the first's NormalRoutine)",
+            KtApcLogCount, k1, KtApcLogCount > 2 ? KtApcLog[2].InProgress : 0);
 
     /* Removal: first, middle, last; then an unqueued one. */
     KtApcReset();

@@ -34,8 +34,16 @@ static BOOLEAN KtExUntilWaiting(PKTEST_CONTEXT Context, PCSTR What, ULONG Count)
 }
 
 static FAST_MUTEX KtFastMutex;
+static volatile BOOLEAN KtTryResult;
+static volatile KIRQL KtTryIrql;
 static VOID KtFastMutexThread(PVOID Argument)
 {
+    if (Argument == NULL) { /* the first waiter tries first, from PASSIVE_LEVEL, while the test owns it */
+        KtTryResult = ExTryToAcquireFastMutex(&KtFastMutex);
+        KtTryIrql = KeGetCurrentIrql();
+        if (KtTryResult)
+            ExReleaseFastMutex(&KtFastMutex);
+    }
     ExAcquireFastMutex(&KtFastMutex);
     ULONG n = KtExLogCount++;
     KtExLog[n] = (ULONG)(ULONG_PTR)Argument;
@@ -104,6 +112,9 @@ KTEST("exsync.fast_mutex", KtExFastMutex)
             "after ExReleaseFastMutex: IRQL %u, expected the acquirer's PASSIVE_LEVEL (0)", KeGetCurrentIrql());
     for (ULONG i = 0; i < k; i++)
         KtJoinThread(Context, KtExThread[i]);
+    KtCheck(Context, !KtTryResult && KtTryIrql == PASSIVE_LEVEL, "try_owned",
+            "ExTryToAcquireFastMutex from PASSIVE_LEVEL of a mutex another thread owns returned %u (0) and left the "
+            "IRQL at %u (0: a failed try changes nothing)", KtTryResult, KtTryIrql);
     KtExCheckOrder(Context, "a fast mutex", k, APC_LEVEL);
     KtCheck(Context, m->Count == FM_LOCK_FREE && m->Owner == NULL && m->Gate.Header.SignalState == 0, "release",
             "after every release: Count %d (1), Owner %p (NULL), gate SignalState %d (0: a release signals the gate "
@@ -250,11 +261,12 @@ KTEST("resource.shared_exclusive", KtResourceSharedExclusive)
             "exclusive_waits", "an exclusive request on a resource owned shared: NumberOfExclusiveWaiters %u (1), "
             "ContentionCount %u (1), ActiveCount %d (1)", r->NumberOfExclusiveWaiters, r->ContentionCount,
             r->ActiveCount);
-    if (!KtCreateThread(Context, "shared after", KtResourceThread, (PVOID)1, &KtExThread[1]) ||
-        !KtExUntilWaiting(Context, "a shared request behind an exclusive waiter", 2)) {
+    if (!KtCreateThread(Context, "shared after", KtResourceThread, (PVOID)1, &KtExThread[1])) {
         KeLeaveCriticalRegion();
         return;
     }
+    for (ULONG round = 0; round < 200 && KtExThread[1]->State != Waiting && KtExThread[1]->State != Terminated; round++)
+        KeYieldProcessor();
     KtCheck(Context, r->NumberOfSharedWaiters == 1 && r->ActiveCount == 1 && KtExLogCount == 0, "exclusive_not_starved",
             "a shared request made while an exclusive request waits must wait behind it: NumberOfSharedWaiters %u "
             "(1), ActiveCount %d (1: only the test), %u acquired", r->NumberOfSharedWaiters, r->ActiveCount,
