@@ -198,7 +198,7 @@ CASES = [
     ("res-release-unowned-ignored", 5, "05-threads/resource.c",
      "    if (!mine || mine->OwnerCount == 0)\n        KeBugCheckEx(RESOURCE_NOT_OWNED, (ULONG_PTR)Resource, (ULONG_PTR)self, 0, 0);",
      "    if (!mine || mine->OwnerCount == 0) {\n        KiReleaseFrameworkLock(&Resource->SpinLock, old);\n        return;\n    }",
-     {"resource_not_owned": "RESOURCE_NOT_OWNED"}),
+     {"resource_not_owned": "does not own the resource"}),
     ("wk-lifo", 5, "05-threads/worker.c",
      "    InsertTailList(&queue->WorkerQueue, &WorkItem->List);",
      "    InsertHeadList(&queue->WorkerQueue, &WorkItem->List);",
