@@ -66,13 +66,28 @@ def _summary(t: int, current: int) -> str:
 
 
 def _wait_blocks(t: int, data: bytes, lay: core.Layout, problems: list[str]) -> list[tuple[int, bytes]]:
-    """The thread's wait blocks: WaitBlockList and, for a multi-object wait, the others of the
+    """The thread's wait blocks: the ring from WaitBlockList by NextWaitBlock (a gate's or a
+    join's block points at itself); without that field, WaitBlockList and the others of the
     thread's WaitBlock array that name an object and link to the same thread."""
     wlay = core.layout("KWAIT_BLOCK")
     first = lay.get(data, "WaitBlockList")
     if not first:
         return []
     blocks = []
+    if "NextWaitBlock" in wlay.fields:  # lab 05's waits link their blocks in a ring
+        wb = first
+        while len(blocks) <= 64:
+            b = core.read(wb, wlay.size, f"the KWAIT_BLOCK at {wb:016x}")
+            if wlay.get(b, "Thread") != t:
+                problems.append(f"the wait block {wb:016x} of the ring names thread {wlay.get(b, 'Thread'):016x}")
+                break
+            blocks.append((wb, b))
+            wb = wlay.get(b, "NextWaitBlock")
+            if wb in (0, first):
+                break
+        else:
+            problems.append(f"the wait block ring from {first:016x} has more than 64 blocks; the walk stopped")
+        return blocks
     base = t + lay.offset("WaitBlock")
     count = lay.array_len("WaitBlock")
     inside = base <= first < base + count * wlay.size
