@@ -188,6 +188,12 @@ def decode(code: int, params: list[int], *, where=None, root: str = ROOT) -> lis
     elif code == c("THREAD_NOT_MUTEX_OWNER"):
         out += [f"P1 0x{p[0]:016X}: the thread releasing the mutex", f"P2 0x{p[1]:016X}: the mutex",
                 f"P3 0x{p[2]:016X}: its owner"]
+    elif code == c("RESOURCE_NOT_OWNED"):  # lab 05
+        out += [f"P1 0x{p[0]:016X}: the ERESOURCE being released",
+                f"P2 0x{p[1]:016X}: the thread releasing it, which does not own it"]
+    elif code == c("WORKER_RETURNED_AT_BAD_IRQL"):  # lab 05
+        out += [f"P1 {_code(p[0], where)}: the work routine", f"P2 {p[1]}: the IRQL it returned at (0 expected)",
+                f"P3 0x{p[2]:016X}: the WORK_QUEUE_ITEM", f"P4 0x{p[3]:016X}: its parameter"]
     elif code == c("HAL_INITIALIZATION_FAILED"):
         out.append("the HAL could not set up the interrupt controller or the clock (see the lines before the STOP)")
     return out

@@ -15,6 +15,11 @@
 #define INVALID_SOFTWARE_INTERRUPT       0x00000007
 #define ATTEMPTED_SWITCH_FROM_DPC        0x000000B8
 #define HAL_INITIALIZATION_FAILED        0x0000005C
+/* Lab 05 (executive resources): released by a thread that does not own it. */
+#define RESOURCE_NOT_OWNED               0x000000E3
+/* Lab 05 (system worker threads): a work routine returned at an IRQL other than PASSIVE_LEVEL
+ * (p1 the routine, p2 the IRQL, p3 the work item, p4 its parameter). */
+#define WORKER_RETURNED_AT_BAD_IRQL      0x000000E1
 /* UNEXPECTED_KERNEL_MODE_TRAP parameter 1 */
 #define EXCEPTION_DOUBLE_FAULT           0x8
 

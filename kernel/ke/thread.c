@@ -155,6 +155,9 @@ VOID KiSwitchTo(PKTHREAD New)
     prcb->CurrentThread = New;
     prcb->ContextSwitches++;
     KiSwapContext(old, New);
+    /* Back on old: as NT, kernel APCs queued to it meanwhile get the APC interrupt (lab 05). */
+    if (old->ApcState.KernelApcPending)
+        prcb->SoftwareInterruptPending |= SWINT_APC;
     __restoreflags(flags);
 }
 
@@ -174,6 +177,8 @@ VOID KiSwapThread(VOID)
  * interrupts disabled, as KiSwapContext left it. */
 VOID KiStartThread(PKSTART_ROUTINE StartRoutine, PVOID StartContext)
 {
+    if (KeGetCurrentThread()->ApcState.KernelApcPending) /* APCs queued before it first ran */
+        KeGetCurrentPrcb()->SoftwareInterruptPending |= SWINT_APC;
     _enable();
     KeLowerIrql(PASSIVE_LEVEL);
     StartRoutine(StartContext);

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Benchmark of lab 05: boots the (ungraded) ktest lab05.bench and prints, in guest time
+(HPET): context switches per second of an event ping-pong between two threads; set+wait
+pairs per second on a synchronization event with 1 and with 50 threads blocked on other
+events; KiReadyThread+KiSelectNextThread pairs per second with 1 and with 50 threads on the
+ready queues; and each ratio (NT's waits touch only the object's wait list and the ready
+summary bitmap makes the selection O(1): the ratios should stay near 1). The framework has
+64 thread slots, so the backgrounds grow 50x.
+
+    /usr/bin/python3 tests/bench_lab05.py [--sol all] [--seeds 3]
+"""
+import argparse
+import os
+import statistics
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from grader import build, qemu, transcript  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sol", default="all")
+    ap.add_argument("--seeds", type=int, default=3)
+    args = ap.parse_args()
+    status = build.build(args.sol, ROOT)
+    if not status.ok:
+        print(f"build failed: {status.message}")
+        return 1
+    rows = []
+    for seed in range(1, args.seeds + 1):
+        run = qemu.run_qemu(qemu.qemu_command(status.iso, ["lab05.bench"], seed), 300)
+        t = transcript.parse(run.output)
+        values = t.test("lab05.bench").values if t.test("lab05.bench") else {}
+        if "select_large" not in values:
+            print(f"seed {seed}: no figures (exit {run.exit_status}):\n{run.output.decode(errors='replace')[-1500:]}")
+            return 1
+        rows.append({k: int(v) for k, v in values.items() if v.isdigit()})
+
+    def med(key):
+        return statistics.median(r[key] for r in rows)
+
+    print(f"lab 05 benchmark (SOL={args.sol}, {args.seeds} seeds, guest time from the HPET)")
+    print(f"  context switches per second (event ping-pong, {rows[0]['pings']} round trips, "
+          f"{rows[0]['switches']} switches): {med('switch_rate'):>12,.0f}")
+    for what, label, bg in (("wait", "set+wait (satisfied)", "threads blocked on other events"),
+                            ("select", "ready+select", "threads ready")):
+        small, large = med(f"{what}_small"), med(f"{what}_large")
+        print(f"  {label:20} per second: {small:>12,.0f} with 1, {large:>12,.0f} with 50 {bg} "
+              f"(ratio {small / large if large else float('inf'):.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
