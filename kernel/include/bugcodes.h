@@ -30,3 +30,6 @@
 #define BAD_POOL_CALLER_ALLOCATE_IRQL    0x08 /* p2 IRQL, p3 pool type, p4 size */
 #define BAD_POOL_CALLER_FREE_IRQL        0x09 /* p2 IRQL, p3 pool type, p4 address */
 #define BAD_POOL_CALLER_WRONG_TAG        0x0A /* p2 address, p3 the allocator's tag, p4 the tag given */
+/* Lab 06 (the object manager). */
+#define REFERENCE_BY_POINTER             0x00000018
+#define INVALID_KERNEL_HANDLE            0x00000093
