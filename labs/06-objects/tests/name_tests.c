@@ -56,6 +56,7 @@ KTEST("name.lookup", KtTestNameLookup)
     if (!KtObSetup(Context))
         return;
     POBJECT_DIRECTORY bno = KtFindByPath("\\BaseNamedObjects");
+    LONG entriesBefore = KtPoolOutstanding(OB_DIRECTORY_ENTRY_TAG);
     ULONG n = (ULONG)KtRandomRange(Context, 8, KT_NAMES);
     PVOID bodies[KT_NAMES] = {0};
     HANDLE handles[KT_NAMES] = {0};
@@ -207,4 +208,8 @@ out:
                          "after the last handle of temporary %s closed it was deleted %u times (once) and is %s in "
                          "the namespace", names[i], KtObDeletesById[100 + i], KtFindByPath(names[i]) ? "still" : "not"))
                 break;
+    if (!KtObStubbed(Context))
+        KtCheck(Context, KtPoolOutstanding(OB_DIRECTORY_ENTRY_TAG) == entriesBefore, "entry_freed", "%d directory "
+                "entries (tag ObDi) are allocated after every name left, expected %d: ObpDeleteDirectoryEntry frees "
+                "the entry", KtPoolOutstanding(OB_DIRECTORY_ENTRY_TAG), entriesBefore);
 }

@@ -100,17 +100,20 @@ KTEST("object.create_errors", KtTestObjectCreateErrors)
         return;
     LONG tagBefore = KtPoolOutstanding(KtObType->TypeInfo.PoolTag);
     LONG objectsBefore = KtObType->TotalNumberOfObjects;
-    CHAR longName[OB_MAX_NAME + 8];
-    ULONG len = (ULONG)KtRandomRange(Context, OB_MAX_NAME, OB_MAX_NAME + 7);
+    CHAR longName[OB_MAX_NAME + 8], exactName[OB_MAX_NAME + 1];
+    ULONG len = (ULONG)KtRandomRange(Context, OB_MAX_NAME + 1, OB_MAX_NAME + 7);
     for (ULONG i = 0; i < len; i++)
         longName[i] = (CHAR)('a' + i % 26);
     longName[len] = 0;
+    RtlCopyMemory(exactName, longName, OB_MAX_NAME);
+    exactName[OB_MAX_NAME] = 0;
     CHAR fits[OB_MAX_NAME];
     for (ULONG i = 0; i < OB_MAX_NAME - 1; i++)
         fits[i] = (CHAR)('A' + i % 26);
     fits[OB_MAX_NAME - 1] = 0;
-    STRING longString, empty = {0, 0, fits}, fitString;
+    STRING longString, exactString, empty = {0, 0, fits}, fitString;
     RtlInitString(&longString, longName);
+    RtlInitString(&exactString, exactName);
     RtlInitString(&fitString, fits);
     struct {
         PSTRING Name;
@@ -121,13 +124,16 @@ KTEST("object.create_errors", KtTestObjectCreateErrors)
         {NULL, 0x1, STATUS_INVALID_PARAMETER, "attributes outside OBJ_VALID_ATTRIBUTES"},
         {NULL, 0x10000, STATUS_INVALID_PARAMETER, "attributes outside OBJ_VALID_ATTRIBUTES"},
         {&empty, 0, STATUS_INVALID_PARAMETER, "an empty name"},
-        {&longString, 0, STATUS_OBJECT_NAME_INVALID, "a name of OB_MAX_NAME bytes or more"},
+        {&exactString, 0, STATUS_OBJECT_NAME_INVALID, "a name of exactly OB_MAX_NAME bytes"},
+        {&longString, 0, STATUS_OBJECT_NAME_INVALID, "a name longer than OB_MAX_NAME bytes"},
+        {NULL, 0, STATUS_INVALID_PARAMETER, "a NULL type"},
     };
     for (ULONG c = 0; c < ARRAYSIZE(cases); c++) {
         OBJECT_ATTRIBUTES oa;
         InitializeObjectAttributes(&oa, cases[c].Name, cases[c].Attributes, NULL);
         PVOID body = (PVOID)0x1;
-        NTSTATUS status = ObCreateObject(KernelMode, KtObType, &oa, sizeof(KT_OB_BODY), &body);
+        NTSTATUS status = ObCreateObject(KernelMode, c == ARRAYSIZE(cases) - 1 ? NULL : KtObType, &oa,
+                                         sizeof(KT_OB_BODY), &body);
         if (!KtRequireImplemented(Context, status, "ObCreateObject", "lab 06") ||
             !KtCheck(Context, status == cases[c].Expected && body == NULL, "create_errors", "ObCreateObject with %s "
                      "returned 0x%08x and object %p, expected 0x%08x and NULL", cases[c].Why, (ULONG)status, body,
