@@ -236,4 +236,16 @@ CASES = [
      "", {"name_lookup": "trailing backslash"}),
     ("name-relative-ignored", 6, N, "    if (RootDirectoryHandle) {", "    if (FALSE) {",
      {"name_lookup": "relative_name"}),
+    # ---- hidden checkpoints ----
+    ("close-bad-kernel-handle-quietly", 6, B,
+     "            KeBugCheckEx(INVALID_KERNEL_HANDLE, (ULONG_PTR)Handle, 1, 0, 0);\n", "",
+     {"invalid_kernel_handle": "invalid_kernel_handle"}),
+    ("close-protected-kernel-handle-quietly", 6, B,
+     "            KeBugCheckEx(INVALID_KERNEL_HANDLE, (ULONG_PTR)Handle, 0, 0, 0);\n", "",
+     {"protected_kernel_handle": "invalid_kernel_handle"}),
+    ("open-failure-kept", 6, B, "        if (!NT_SUCCESS(status)) {\n            __atomic_sub_fetch(&h->HandleCount",
+     "        if (FALSE) {\n            __atomic_sub_fetch(&h->HandleCount", {"open_method_fails": "open_fails"}),
+    ("openif-any-type", 6, N,
+     "                if (type != OBJECT_TO_OBJECT_HEADER(InsertObject)->Type)\n"
+     "                    return STATUS_OBJECT_TYPE_MISMATCH;\n", "", {"open_method_fails": "openif_type"}),
 ]
