@@ -11,7 +11,7 @@ VOID KtGdbSnapshotPoint(ULONG Phase);
 
 #define KT_GDB_HANDLES 6
 
-KTEST("gdb.ob", KtTestGdbOb)
+KTEST_OB("gdb.ob", KtTestGdbOb)
 {
     if (!KtObSetup(Context))
         return;
