@@ -130,6 +130,13 @@ BOOLEAN KtObSetup(PKTEST_CONTEXT Context)
         if (!KtObCreate(Context, KtObType, 0, "\\KtProbe", OBJ_PERMANENT, &probe[0]) ||
             !KtObCreate(Context, KtObType, 0, NULL, 0, &probe[1]))
             return FALSE;
+        ObReferenceObject(probe[1]);
+        ObDereferenceObject(probe[1]);
+        if (KtObStubbed(Context) ||
+            !KtCheck(Context, KtObDeletesById[0] == 0, "delete_last", "a new object referenced once more and "
+                     "dereferenced once (one reference left) was deleted: the delete method runs only when the last "
+                     "reference goes"))
+            return FALSE;
         ObDereferenceObject(probe[0]);
         ObDereferenceObject(probe[1]);
         if (KtObStubbed(Context) ||
