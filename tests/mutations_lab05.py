@@ -1,0 +1,185 @@
+"""Lab 05 mutation cases (picked up by tests/test_mutations.py): plausible student bugs, one
+or more per contract clause of labs/05-threads (sched.c, wait.c, event.c, semaphore.c,
+mutant.c), each with the checkpoints that must fail and the words their failure must show
+(the clause or the check named after it). Same form as CASES there:
+(id, lab, file under solutions/, old text, new text, {checkpoint: words})."""
+
+S = "05-threads/sched.c"
+W = "05-threads/wait.c"
+E = "05-threads/event.c"
+SEM = "05-threads/semaphore.c"
+M = "05-threads/mutant.c"
+
+CASES = [
+    # ---- KiReadyThread ----
+    ("ready-no-summary-bit", 5, S,
+     "    Prcb->ReadySummary |= 1U << Thread->Priority;\n}", "}",
+     {"priority_order": "ReadySummary"}),
+    ("ready-always-at-head", 5, S,
+     "    if (AtHead)\n        InsertHeadList", "    if (AtHead || TRUE)\n        InsertHeadList",
+     {"priority_order": "first in first out", "round_robin": "round_robin"}),
+    ("ready-never-preempts", 5, S,
+     "if (Thread != current && current->State == Running && Thread->Priority > current->Priority &&",
+     "if (FALSE && Thread != current && current->State == Running && Thread->Priority > current->Priority &&",
+     {"preemption": "preemption"}),
+    ("ready-preempted-at-tail", 5, S,
+     "    BOOLEAN atHead = Thread->Preempted;", "    BOOLEAN atHead = FALSE;",
+     {"preemption": "preempt"}),
+    # ---- KiSelectNextThread ----
+    ("select-lowest-priority", 5, S,
+     "return Prcb->ReadySummary ? 31 - __builtin_clz(Prcb->ReadySummary) : -1;",
+     "return Prcb->ReadySummary ? __builtin_ctz(Prcb->ReadySummary) : -1;",
+     {"priority_order": "highest"}),
+    ("select-keeps-summary-bit", 5, S,
+     "        Prcb->ReadySummary &= ~(1U << Thread->Priority);\n", "        Prcb->ReadySummary &= ~0U;\n",
+     {"priority_order": "ready_queues"}),
+    # ---- KiQuantumEnd ----
+    ("quantum-end-no-round-robin", 5, S,
+     "    if (prcb->NextThread || KiHighestReadyPriority(prcb) < current->Priority)",
+     "    if (prcb->NextThread || KiHighestReadyPriority(prcb) <= current->Priority)",
+     {"round_robin": "quantum_end"}),
+    ("quantum-end-readies-at-head", 5, S,
+     "    KiInsertReadyThread(prcb, current, FALSE);\n    prcb->NextThread = next;",
+     "    KiInsertReadyThread(prcb, current, TRUE);\n    prcb->NextThread = next;",
+     {"round_robin": "round_robin"}),
+    ("quantum-end-no-decay", 5, S,
+     "        current->Priority--;\n", "",
+     {"boost_decay": "boost_decay"}),
+    ("decay-below-base", 5, S,
+     "current->Priority < LOW_REALTIME_PRIORITY && current->Priority > current->BasePriority)",
+     "current->Priority < LOW_REALTIME_PRIORITY && current->Priority > 1)",
+     {"boost_decay": "down to base"}),
+    # ---- KeSetPriorityThread ----
+    ("set-priority-keeps-base", 5, S,
+     "    } else {\n        Thread->Priority = Thread->BasePriority = Priority;",
+     "    } else {\n        Thread->Priority = Priority;",
+     {"priority_order": "set_priority"}),
+    ("set-priority-no-requeue", 5, S,
+     "        KiRemoveReadyThread(prcb, Thread);\n        Thread->Priority = Thread->BasePriority = Priority;\n"
+     "        Thread->PriorityDecrement = 0;\n        Thread->Preempted = FALSE;\n        KiReadyThread(Thread);",
+     "        Thread->Priority = Thread->BasePriority = Priority;",
+     {"preemption": "set_priority_preempts"}),
+    # ---- waits ----
+    ("waitany-highest-index", 5, W,
+     "            for (ULONG i = 0; i < Count; i++)\n                if (KiIsObjectSignalled(Object[i], thread))",
+     "            for (ULONG i = Count; i-- > 0;)\n                if (KiIsObjectSignalled(Object[i], thread))",
+     {"wait_multiple": "waitany_lowest"}),
+    ("waitall-satisfied-by-one", 5, W,
+     "        if (wb->WaitType == WaitAny) {\n            status = (NTSTATUS)wb->WaitKey;",
+     "        if (TRUE) {\n            status = (NTSTATUS)wb->WaitKey;",
+     {"wait_multiple": "waitall_consumes_nothing"}),
+    ("unwait-unlinks-one-block", 5, W,
+     "        wb = wb->NextWaitBlock;\n    } while (wb && wb != first);",
+     "        wb = wb->NextWaitBlock;\n    } while (0);",
+     {"wait_multiple": "wait_list"}),
+    ("unwait-no-boost", 5, W,
+     "            Thread->Priority = boosted;\n", "",
+     {"sync_event": "boost", "boost_decay": "boost"}),
+    ("boost-no-cap", 5, W,
+     "        if (boosted >= LOW_REALTIME_PRIORITY)\n            boosted = LOW_REALTIME_PRIORITY - 1;\n", "",
+     {"boost_decay": "boost_cap"}),
+    ("boost-realtime", 5, W,
+     "if (Increment > 0 && Thread->Priority < LOW_REALTIME_PRIORITY) {\n        KPRIORITY boosted = Thread->BasePriority + Increment;\n"
+     "        if (boosted >= LOW_REALTIME_PRIORITY)\n            boosted = LOW_REALTIME_PRIORITY - 1;",
+     "if (Increment > 0) {\n        KPRIORITY boosted = Thread->BasePriority + Increment;",
+     {"boost_decay": "no_realtime_boost"}),
+    ("unwait-keeps-timer", 5, W,
+     "    if (Thread->Timer.Inserted)\n        KeCancelTimer(&Thread->Timer);\n", "",
+     {"timeouts": "timer_cancelled"}),
+    ("wait-list-lifo", 5, W,
+     "            InsertTailList(&((PDISPATCHER_HEADER)wb->Object)->WaitListHead, &wb->WaitListEntry);",
+     "            InsertHeadList(&((PDISPATCHER_HEADER)wb->Object)->WaitListHead, &wb->WaitListEntry);",
+     {"sync_event": "wait order", "semaphore": "wait order"}),
+    ("wait-at-dispatch-allowed", 5, W,
+     "    if (Irql >= DISPATCH_LEVEL && !(Timeout && Timeout->QuadPart == 0))",
+     "    if (Irql > DISPATCH_LEVEL && !(Timeout && Timeout->QuadPart == 0))",
+     {"wait_at_dispatch": "IRQL_NOT_LESS_OR_EQUAL"}),
+    ("poll-at-dispatch-bugchecks", 5, W,
+     "    if (Irql >= DISPATCH_LEVEL && !(Timeout && Timeout->QuadPart == 0))",
+     "    if (Irql >= DISPATCH_LEVEL && (Timeout || !Timeout))",
+     {"timeouts": "IRQL_NOT_LESS_OR_EQUAL"}),
+    ("timeout-ignored", 5, W,
+     "        if (Timeout) {\n            PKWAIT_BLOCK tb", "        if (FALSE) {\n            PKWAIT_BLOCK tb",
+     {"timeouts": "hang"}),
+    # ---- events ----
+    ("sync-event-not-reset", 5, W,
+     "    case EventSynchronizationObject:\n    case TimerSynchronizationObject:\n        Object->SignalState = 0;\n        break;\n",
+     "    case TimerSynchronizationObject:\n        Object->SignalState = 0;\n        break;\n",
+     {"sync_event": "one_per_set"}),
+    ("notification-consumed", 5, W,
+     "    case EventSynchronizationObject:\n    case TimerSynchronizationObject:",
+     "    case EventSynchronizationObject:\n    case EventNotificationObject:\n    case TimerSynchronizationObject:",
+     {"notification_event": "releases_all"}),
+    ("pulse-stays-signalled", 5, E,
+     "    }\n    Event->Header.SignalState = 0;\n    KeLowerIrql(oldIrql);", "    }\n    KeLowerIrql(oldIrql);",
+     {"notification_event": "pulse_resets"}),
+    ("set-returns-new-state", 5, E,
+     "        KiWaitTest(Event, Increment);\n    KeLowerIrql(oldIrql);\n    return previous;",
+     "        KiWaitTest(Event, Increment);\n    KeLowerIrql(oldIrql);\n    return Event->Header.SignalState;",
+     {"notification_event": "set_previous"}),
+    ("event-init-no-wait-list", 5, E,
+     "    InitializeListHead(&Event->Header.WaitListHead);\n", "",
+     {"sync_event": "initialize"}),
+    # ---- semaphores ----
+    ("semaphore-limit-off-by-one", 5, SEM,
+     "if (Semaphore->Limit - previous < Adjustment) {", "if (Semaphore->Limit - previous <= Adjustment) {",
+     {"semaphore": "release_to_limit"}),
+    ("semaphore-count-before-check", 5, SEM,
+     "    LONG previous = Semaphore->Header.SignalState;\n    if (Semaphore->Limit - previous < Adjustment) {",
+     "    LONG previous = Semaphore->Header.SignalState;\n    Semaphore->Header.SignalState += Adjustment;\n"
+     "    if (Semaphore->Limit - previous < Adjustment) {",
+     {"semaphore": "limit_exceeded"}),
+    ("semaphore-wait-takes-all", 5, W,
+     "    case SemaphoreObject:\n        Object->SignalState--;", "    case SemaphoreObject:\n        Object->SignalState = 0;",
+     {"semaphore": "wait_takes_one"}),
+    # ---- mutants ----
+    ("mutant-release-any-thread", 5, M,
+     "        if (Mutant->OwnerThread != KeGetCurrentThread() || previous > 0) {",
+     "        if (previous > 0) {",
+     {"mutant": "not_owned"}),
+    ("mutant-no-recursion", 5, W,
+     "        return Object->SignalState > 0 || ((PKMUTANT)Object)->OwnerThread == Thread;",
+     "        return Object->SignalState > 0 && Thread != NULL;",
+     {"mutant": "recursive_acquire"}),
+    ("mutant-release-frees-at-once", 5, M,
+     "        Mutant->Header.SignalState = previous + 1;", "        Mutant->Header.SignalState = 1;",
+     {"mutant": "needs_every_release"}),
+    ("mutant-no-abandon", 5, M,
+     "    while (!IsListEmpty(&thread->MutantListHead)) {", "    while (FALSE) {",
+     {"mutant": "abandoned"}),
+    ("mutant-abandoned-status-lost", 5, W,
+     "                mutant->Abandoned = FALSE;\n                return STATUS_ABANDONED_WAIT_0;",
+     "                mutant->Abandoned = FALSE;",
+     {"mutant": "abandoned_wait"}),
+    ("mutant-owner-kept", 5, M,
+     "        Mutant->MutantListEntry.Flink = Mutant->MutantListEntry.Blink = NULL;\n        Mutant->OwnerThread = NULL;\n"
+     "        if (!IsListEmpty",
+     "        Mutant->MutantListEntry.Flink = Mutant->MutantListEntry.Blink = NULL;\n        if (!IsListEmpty",
+     {"mutant": "released_free"}),
+]
+
+CASES += [
+    ("wait-count-unchecked", 5, W,
+     "    if (Count > MAXIMUM_WAIT_OBJECTS || (!WaitBlockArray && Count > THREAD_WAIT_OBJECTS))",
+     "    if (Count > MAXIMUM_WAIT_OBJECTS)",
+     {"too_many_objects": "MAXIMUM_WAIT_OBJECTS_EXCEEDED"}),
+]
+
+CASES += [
+    ("ready-preempts-equal", 5, S,
+     "current->State == Running && Thread->Priority > current->Priority &&",
+     "current->State == Running && Thread->Priority >= current->Priority &&",
+     {"preemption": "no_preempt_equal"}),
+]
+
+CASES += [
+    ("semaphore-release-no-increment", 5, SEM,
+     "        KiWaitTest(Semaphore, Increment);", "        KiWaitTest(Semaphore, Increment * 0);",
+     {"semaphore": "semaphore_boost"}),
+    ("pulse-releases-all", 5, E,
+     "        Event->Header.SignalState = 1;\n        KiWaitTest(Event, Increment);\n    }\n    Event->Header.SignalState = 0;",
+     "        Event->Header.SignalState = 1;\n        while (!IsListEmpty(&Event->Header.WaitListHead)) {\n"
+     "            KiWaitTest(Event, Increment);\n            Event->Header.SignalState = 1;\n        }\n    }\n"
+     "    Event->Header.SignalState = 0;",
+     {"notification_event": "pulse_releases"}),
+]
