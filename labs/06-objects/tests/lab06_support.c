@@ -84,7 +84,8 @@ VOID KtObTeardown(PKTEST_CONTEXT Context)
 {
     static const ULONG tags[] = {POOL_TAG('K', 't', 'O', 'b'), POOL_TAG('K', 't', 'P', 'a'), HANDLE_TABLE_TAG,
                                  OB_DIRECTORY_ENTRY_TAG, POOL_TAG('D', 'i', 'r', 'e'), POOL_TAG('S', 'y', 'm', 'b'),
-                                 POOL_TAG('P', 'r', 'o', 'c'), POOL_TAG('T', 'h', 'r', 'e')};
+                                 POOL_TAG('P', 'r', 'o', 'c'), POOL_TAG('T', 'h', 'r', 'e'), POOL_TAG('E', 'v', 'e', 'n'),
+                                 POOL_TAG('S', 'e', 'm', 'a'), POOL_TAG('M', 'u', 't', 'a')};
     KeUnstackDetachProcess();
     if (KtObStubbed(Context))
         return;
