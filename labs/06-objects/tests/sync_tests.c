@@ -106,3 +106,59 @@ out:
     KeUnstackDetachProcess();
     ObDereferenceObject(p);
 }
+
+/* A system thread is an object: PsCreateSystemThread gives a kernel handle to its
+ * ETHREAD; inside the thread -2 names it; the thread object is signalled when it ends
+ * (a wait through its handle returns); its last handle deletes it (joined). */
+static volatile PVOID KtThreadSeenSelf;
+static volatile ULONG KtThreadRan;
+
+static VOID KtSystemThread(PVOID Context)
+{
+    PVOID self = NULL;
+    if (NT_SUCCESS(ObReferenceObjectByHandle(NtCurrentThread(), 0, PsThreadType, KernelMode, &self, NULL))) {
+        KtThreadSeenSelf = self;
+        ObDereferenceObject(self);
+    }
+    KtThreadRan = (ULONG)(ULONG_PTR)Context;
+}
+
+KTEST_OB("handle.thread", KtTestHandleThread)
+{
+    if (!KtObSetup(Context))
+        return;
+    KtThreadSeenSelf = NULL;
+    KtThreadRan = 0;
+    ULONG tag = (ULONG)KtRandomRange(Context, 1, 0xFFFF);
+    HANDLE h = NULL;
+    CLIENT_ID cid = {0};
+    LONG threads = PsThreadType->TotalNumberOfObjects;
+    NTSTATUS status = PsCreateSystemThread(&h, THREAD_ALL_ACCESS, NULL, NULL, &cid, KtSystemThread,
+                                           (PVOID)(ULONG_PTR)tag);
+    if (!KtCheck(Context, status == STATUS_SUCCESS && ObpIsKernelHandle(h), "create_thread", "PsCreateSystemThread "
+                 "returned 0x%08x, handle 0x%llx (expected a kernel handle)", (ULONG)status, (ULONG64)(ULONG_PTR)h))
+        return;
+    PVOID obj = NULL;
+    status = ObReferenceObjectByHandle(h, SYNCHRONIZE, PsThreadType, KernelMode, &obj, NULL);
+    if (!KtCheck(Context, status == STATUS_SUCCESS && obj, "reference_by_handle", "the thread's handle gave 0x%08x",
+                 (ULONG)status))
+        goto out;
+    status = KeWaitForSingleObject(((PETHREAD)obj)->Tcb, Executive, KernelMode, FALSE, NULL);
+    if (!KtCheck(Context, status == STATUS_WAIT_0 && KtThreadRan == tag, "thread_ran", "waiting for the thread "
+                 "returned 0x%08x; it ran with context 0x%x (expected 0x%x)", (ULONG)status, KtThreadRan, tag) ||
+        !KtCheck(Context, KtThreadSeenSelf == obj, "pseudo_thread", "inside the thread -2 named %p, expected its "
+                 "ETHREAD %p", KtThreadSeenSelf, obj) ||
+        !KtCheck(Context, cid.UniqueThread != NULL && cid.UniqueProcess == (HANDLE)PsInitialSystemProcess->UniqueProcessId,
+                 "client_id", "the CLIENT_ID is %p.%p, expected the system process's id %llu and a thread id",
+                 cid.UniqueProcess, cid.UniqueThread, (ULONG64)PsInitialSystemProcess->UniqueProcessId))
+        goto out;
+    KtObCheckCounts(Context, "the thread ended, its handle open, one reference held", obj, 2, 1);
+out:
+    if (obj)
+        ObDereferenceObject(obj);
+    if (h)
+        ObCloseHandle(h, KernelMode);
+    KtCheck(Context, PsThreadType->TotalNumberOfObjects == threads, "delete_on_last_close", "after the thread's last "
+            "handle closed %d thread objects exist, expected %d (the delete method joins the ended thread)",
+            PsThreadType->TotalNumberOfObjects, threads);
+}
