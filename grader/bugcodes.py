@@ -194,6 +194,14 @@ def decode(code: int, params: list[int], *, where=None, root: str = ROOT) -> lis
     elif code == c("WORKER_RETURNED_AT_BAD_IRQL"):  # lab 05
         out += [f"P1 {_code(p[0], where)}: the work routine", f"P2 {p[1]}: the IRQL it returned at (0 expected)",
                 f"P3 0x{p[2]:016X}: the WORK_QUEUE_ITEM", f"P4 0x{p[3]:016X}: its parameter"]
+    elif code == c("REFERENCE_BY_POINTER"):  # lab 06
+        out += [f"P1 0x{p[0]:016X}: the object's type", f"P2 0x{p[1]:016X}: the object (its body)",
+                f"P3 {p[2] - (1 << 64) if p[2] >> 63 else p[2]}: its PointerCount before the dereference",
+                f"P4 {p[3]}: its HandleCount (every handle holds a pointer reference: PointerCount >= HandleCount)"]
+    elif code == c("INVALID_KERNEL_HANDLE"):  # lab 06
+        out += [f"P1 0x{p[0]:016X}: the kernel handle kernel mode closed",
+                "P2 " + ("1: it names no entry in use in the system process's table" if p[1] == 1
+                         else "0: it is protected from close")]
     elif code == c("HAL_INITIALIZATION_FAILED"):
         out.append("the HAL could not set up the interrupt controller or the clock (see the lines before the STOP)")
     return out
