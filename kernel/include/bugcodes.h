@@ -15,6 +15,10 @@
 #define INVALID_SOFTWARE_INTERRUPT       0x00000007
 #define ATTEMPTED_SWITCH_FROM_DPC        0x000000B8
 #define HAL_INITIALIZATION_FAILED        0x0000005C
+/* Lab 07: the I/O manager. */
+#define NO_MORE_IRP_STACK_LOCATIONS      0x00000035 /* P1 the IRP */
+#define MULTIPLE_IRP_COMPLETE_REQUESTS   0x00000044 /* P1 the IRP, P2 its CurrentLocation */
+#define CANCEL_STATE_IN_COMPLETED_IRP    0x00000048 /* P1 the IRP, P2 its cancel routine */
 /* UNEXPECTED_KERNEL_MODE_TRAP parameter 1 */
 #define EXCEPTION_DOUBLE_FAULT           0x8
 
