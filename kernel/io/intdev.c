@@ -58,12 +58,14 @@ static NTSTATUS IntDevControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 
 static VOID IntDevUnload(PDRIVER_OBJECT DriverObject)
 {
-    while (DriverObject->DeviceObject != NULL) {
-        PDEVICE_OBJECT device = DriverObject->DeviceObject;
+    PDEVICE_OBJECT device = DriverObject->DeviceObject;
+    while (device != NULL) {
+        PDEVICE_OBJECT next = device->NextDevice;
         PINTDEV_EXTENSION ext = device->DeviceExtension;
         KeDisconnectInterrupt(&ext->Interrupt);
         KeRemoveQueueDpc(&ext->Dpc);
         IoDeleteDevice(device);
+        device = next;
     }
 }
 

@@ -132,12 +132,14 @@ static NTSTATUS RamDiskOpenClose(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 
 static VOID RamDiskUnload(PDRIVER_OBJECT DriverObject)
 {
-    while (DriverObject->DeviceObject != NULL) {
-        PDEVICE_OBJECT device = DriverObject->DeviceObject;
+    PDEVICE_OBJECT device = DriverObject->DeviceObject;
+    while (device != NULL) {
+        PDEVICE_OBJECT next = device->NextDevice;
         PRAMDISK_EXTENSION ext = device->DeviceExtension;
         KeRemoveQueueDpc(&ext->Dpc);
         ExFreePoolWithTag(ext->Data, RAMDISK_POOL_TAG);
         IoDeleteDevice(device);
+        device = next;
     }
 }
 
