@@ -323,6 +323,7 @@ typedef struct _FILTER_EXTENSION {
     ULONG Action;          /* FILTER_* */
     BOOLEAN OnSuccess, OnError; /* the completion routine's Invoke flags */
     LONGLONG OffsetShift;  /* added to a read's or write's ByteOffset on the way down */
+    BOOLEAN Mark;          /* its completion routine adds 1 << (16 + Level) to IoStatus.Information */
     ULONG Seen;            /* IRPs its dispatch routine saw */
     UCHAR SeenMajor[16];   /* the major function of the first 16 */
     KDPC Dpc;              /* FILTER_MORE: completes Held later */

@@ -5,8 +5,8 @@
  * return STATUS_PENDING, or take it back in its completion routine with
  * STATUS_MORE_PROCESSING_REQUIRED and complete it again later from its DPC. It may change
  * requests on the way down (OffsetShift) and counts every request it sees. Every
- * completion routine it runs is logged (IopFilterLog), and adds 1 << (16 + Level) to the
- * IRP's Information, so the caller sees which routines ran. */
+ * completion routine it runs is logged (IopFilterLog) and, when the test asks (Mark), adds
+ * 1 << (16 + Level) to the IRP's Information, so the caller sees which routines ran. */
 #include "io.h"
 #include "kedpc.h"
 
@@ -32,7 +32,8 @@ static NTSTATUS FilterCompletion(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Co
     PDEVICE_OBJECT filter = Context;
     PFILTER_EXTENSION ext = filter->DeviceExtension;
     IopFilterLogAppend(ext->Level, DeviceObject, Irp);
-    Irp->IoStatus.Information += (ULONG_PTR)1 << (16 + ext->Level);
+    if (ext->Mark)
+        Irp->IoStatus.Information += (ULONG_PTR)1 << (16 + ext->Level);
     if (ext->Action == FILTER_MORE) {
         ext->Held = Irp;
         KeInsertQueueDpc(&ext->Dpc, Irp, NULL);

@@ -74,6 +74,7 @@ static BOOLEAN KtWalkScenario(PKTEST_CONTEXT Context, ULONG S)
                                              "attaching filter %u: 0x%x", S, i + 2, st))
             return FALSE;
         devices[i + 1] = top;
+        ((PFILTER_EXTENSION)top->DeviceExtension)->Mark = TRUE;
         KtValue(Context, "filter", "s%u %u %s %u", S, i + 2, KtActionNames[p.Action[i]], p.Flags[i]);
     }
     if (!KtCheck(Context, top->StackSize == (CCHAR)(p.Filters + 1), "stack_size", "scenario %u: the top of a stack of "
@@ -150,6 +151,7 @@ KTEST("irp.more", KtTestIrpMore)
             goto out;
         if (i == at)
             more = top;
+        ((PFILTER_EXTENSION)top->DeviceExtension)->Mark = TRUE;
     }
     PIRP irp = IoAllocateIrp(top->StackSize, FALSE);
     if (KtIoStubbed(Context) || !KtCheck(Context, irp != NULL, "allocate", "IoAllocateIrp returned NULL"))
