@@ -153,11 +153,23 @@ class _Walk:
                 "top_runs": self.top_runs}
 
 
-def walk_expected(seed: int) -> list[tuple[dict, dict]]:
-    rng = KtRng(seed, "irp.walk")
+def deep_plan(rng: KtRng, s: int) -> dict:
+    """irp.walk_deep (solutions/07-io/hidden/hidden_tests.c): eight filters, all seeded."""
+    action, flags = [], []
+    for _ in range(8):
+        action.append(rng.range(0, 3))
+        flags.append(rng.range(0, 2))
+    status = STATUS_SUCCESS if rng.range(0, 1) else STATUS_END_OF_FILE
+    info = rng.range(1, 4095)
+    return {"n": 8, "action": action, "flags": flags, "info": info, "mode": PENDB if s == 0 else SYNC,
+            "status": status}
+
+
+def walk_expected(seed: int, test: str = "irp.walk") -> list[tuple[dict, dict]]:
+    rng = KtRng(seed, test)
     out = []
-    for s in range(4):
-        plan = walk_plan(rng, s)
+    for s in range(4 if test == "irp.walk" else 2):
+        plan = walk_plan(rng, s) if test == "irp.walk" else deep_plan(rng, s)
         out.append((plan, _Walk(plan).run()))
     return out
 
@@ -169,18 +181,18 @@ def _describe(plan: dict) -> str:
     return f"base {base} with 0x{plan['status']:x}, filters (level:action) {filters}"
 
 
-def _judge_walk(seed, values) -> list[str]:
+def _judge_walk(seed, values, test: str = "irp.walk") -> list[str]:
     problems = []
-    for s, (plan, want) in enumerate(walk_expected(seed)):
+    for s, (plan, want) in enumerate(walk_expected(seed, test)):
         tag = f"s{s} "
-        ret = [v[len(tag):] for v in _values(values, "irp.walk", "returned") if v.startswith(tag)]
-        ran = [tuple(int(x) for x in v[len(tag):].split()) for v in _values(values, "irp.walk", "ran")
+        ret = [v[len(tag):] for v in _values(values, test, "returned") if v.startswith(tag)]
+        ran = [tuple(int(x) for x in v[len(tag):].split()) for v in _values(values, test, "ran")
                if v.startswith(tag)]
-        early = [v[len(tag):] for v in _values(values, "irp.walk", "early") if v.startswith(tag)]
-        final = [v[len(tag):] for v in _values(values, "irp.walk", "final") if v.startswith(tag)]
+        early = [v[len(tag):] for v in _values(values, test, "early") if v.startswith(tag)]
+        final = [v[len(tag):] for v in _values(values, test, "final") if v.startswith(tag)]
         where = f"scenario {s} ({_describe(plan)})"
         if not ret:
-            problems.append(f"{where}: the kernel did not report it (KTEST VALUE irp.walk returned s{s})")
+            problems.append(f"{where}: the kernel did not report it (KTEST VALUE {test} returned s{s})")
             break
         if int(ret[0], 16) != want["returned"]:
             problems.append(f"{where}: IoCallDriver returned {ret[0]}, expected 0x{want['returned']:x} (what the top "
@@ -234,6 +246,7 @@ def _judge_cancel(seed, values) -> list[str]:
 
 _JUDGES = {
     "completion_walk": _judge_walk,
+    "walk_deep": lambda seed, values: _judge_walk(seed, values, "irp.walk_deep"),
     "cancel": _judge_cancel,
 }
 

@@ -167,8 +167,8 @@ static const char *const KtMethodNames[4] = {"METHOD_BUFFERED", "METHOD_IN_DIREC
 
 /* One device I/O control request of Method with the given lengths; the output buffer at
  * OutOffset in KtOutBuffer (guard bytes around it), Written bytes returned. */
-static BOOLEAN KtOneIoctl(PKTEST_CONTEXT Context, PDEVICE_OBJECT Device, ULONG Case, ULONG Method, ULONG InLength,
-                          ULONG OutLength, ULONG Written, ULONG OutOffset, BOOLEAN Internal)
+BOOLEAN KtOneIoctl(PKTEST_CONTEXT Context, PDEVICE_OBJECT Device, ULONG Case, ULONG Method, ULONG InLength,
+                   ULONG OutLength, ULONG Written, ULONG OutOffset, BOOLEAN Internal)
 {
     char step[96];
     RtlFormatString(step, sizeof(step), "case %u: %s, input %u bytes, output %u bytes, %u returned", Case,
@@ -288,18 +288,23 @@ static BOOLEAN KtOneIoctl(PKTEST_CONTEXT Context, PDEVICE_OBJECT Device, ULONG C
  * than input, with neither; in-direct and out-direct with the output across a page
  * boundary; neither; and a buffered read of a DO_BUFFERED_IO device (Information bytes
  * copied back, not one more). */
-KTEST("ioctl.methods", KtTestIoctlMethods)
+BOOLEAN KtCreateEcho(PKTEST_CONTEXT Context, PDEVICE_OBJECT *Device)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
     PDRIVER_OBJECT driver;
     NTSTATUS status = IopCreateDriver("KtEcho", KtEchoEntry, &driver);
     if (!KtCheck(Context, NT_SUCCESS(status), "driver", "creating the echo driver: 0x%x", status))
-        goto out;
+        return FALSE;
     KtIoTrackDriver(driver);
+    status = IoCreateDevice(driver, 0, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE, Device);
+    return KtRequireImplemented(Context, status, "IoCreateDevice", "lab 07") &&
+           KtCheck(Context, NT_SUCCESS(status), "create_device", "IoCreateDevice: 0x%x", status);
+}
+
+KTEST("ioctl.methods", KtTestIoctlMethods)
+{
+    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
     PDEVICE_OBJECT dev;
-    status = IoCreateDevice(driver, 0, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE, &dev);
-    if (!KtRequireImplemented(Context, status, "IoCreateDevice", "lab 07") ||
-        !KtCheck(Context, NT_SUCCESS(status), "create_device", "IoCreateDevice: 0x%x", status))
+    if (!KtCreateEcho(Context, &dev))
         goto out;
     dev->StackSize = (CCHAR)KtRandomRange(Context, 1, 3);
     ULONG a = (ULONG)KtRandomRange(Context, 1, 200), b = (ULONG)KtRandomRange(Context, 201, 400);

@@ -56,3 +56,25 @@ BOOLEAN KtAuditWalkedIrp(PKTEST_CONTEXT Context, PCSTR Step, PIRP Irp);
 VOID KtIoFreeIrp(PIRP Irp);
 /* Tracks a driver for KtIoCleanup. */
 VOID KtIoTrackDriver(PDRIVER_OBJECT Driver);
+
+/* A seeded completion walk (walk_tests.c): Filters filters over the base, filter i at level
+ * i + 2 with Action[i] (FILTER_*) and Flags[i] (0: its routine on success and error, 1:
+ * success only, 2: error only; FILTER_MORE always both); the base completes at once or
+ * pends (BaseMode) with Status and Information. KtWalkRun reports scenario S as
+ * `returned|early|ran|final s<S> ...` for grader/models/lab07.py and checks what the kernel
+ * can know alone; FALSE if a check failed. */
+#define KT_WALK_MAX 8
+typedef struct {
+    ULONG Filters;
+    UCHAR Action[KT_WALK_MAX];
+    UCHAR Flags[KT_WALK_MAX];
+    ULONG BaseMode;
+    NTSTATUS Status;
+    ULONG_PTR Information;
+} KT_WALK_PLAN;
+BOOLEAN KtWalkRun(PKTEST_CONTEXT Context, ULONG S, const KT_WALK_PLAN *Plan);
+
+/* One device I/O control request to the echo device (io_tests.c), checked byte for byte. */
+BOOLEAN KtCreateEcho(PKTEST_CONTEXT Context, PDEVICE_OBJECT *Device);
+BOOLEAN KtOneIoctl(PKTEST_CONTEXT Context, PDEVICE_OBJECT Device, ULONG Case, ULONG Method, ULONG InLength,
+                   ULONG OutLength, ULONG Written, ULONG OutOffset, BOOLEAN Internal);

@@ -12,16 +12,6 @@
  * originator's routine ran once, and the walk cleared every location. */
 #include "lab07_support.h"
 
-#define KT_WALK_MAX 8
-
-typedef struct {
-    ULONG Filters;
-    UCHAR Action[KT_WALK_MAX];
-    UCHAR Flags[KT_WALK_MAX]; /* 0: success and error, 1: success only, 2: error only */
-    ULONG BaseMode;
-    NTSTATUS Status;
-    ULONG_PTR Information;
-} KT_WALK_PLAN;
 
 /* The seeded plan of scenario S (mirrored by grader/models/lab07.py walk_plan). */
 static VOID KtWalkPlan(PKTEST_CONTEXT Context, ULONG S, KT_WALK_PLAN *P)
@@ -52,11 +42,9 @@ static VOID KtWalkPlan(PKTEST_CONTEXT Context, ULONG S, KT_WALK_PLAN *P)
 
 static const char *const KtActionNames[4] = {"pass", "continue", "more", "pend"};
 
-/* Runs scenario S; FALSE if a check failed (reported). */
-static BOOLEAN KtWalkScenario(PKTEST_CONTEXT Context, ULONG S)
+BOOLEAN KtWalkRun(PKTEST_CONTEXT Context, ULONG S, const KT_WALK_PLAN *Plan)
 {
-    KT_WALK_PLAN p;
-    KtWalkPlan(Context, S, &p);
+    KT_WALK_PLAN p = *Plan;
     PDRIVER_OBJECT driver, fdrv;
     PDEVICE_OBJECT base, top = NULL, devices[KT_WALK_MAX + 1];
     if (!KtCreateBase(Context, &driver, &base) || !KtCreateFilterDriver(Context, &fdrv))
@@ -122,7 +110,9 @@ KTEST("irp.walk", KtTestIrpWalk)
 {
     KtSetBudget(Context, KT_LAB07_BUDGET_MS);
     for (ULONG s = 0; s < 4; s++) {
-        BOOLEAN ok = KtWalkScenario(Context, s);
+        KT_WALK_PLAN p;
+        KtWalkPlan(Context, s, &p);
+        BOOLEAN ok = KtWalkRun(Context, s, &p);
         KtIoCleanup();
         if (!ok || KtIoStubbed(Context))
             return;
