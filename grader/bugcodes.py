@@ -156,6 +156,10 @@ def decode(code: int, params: list[int], *, where=None, root: str = ROOT) -> lis
     elif code == c("UNEXPECTED_KERNEL_MODE_TRAP"):
         out += [f"P1 {p[0]} ({VECTORS.get(p[0], 'vector')}): the trap vector",
                 f"P2 0x{p[1]:X}: its error code", f"P3 {_code(p[2], where)}: the faulting instruction (RIP)"]
+    elif code == c("IRQL_NOT_LESS_OR_EQUAL") and p[3] == 1:
+        out += ["a wait that could block, at DISPATCH_LEVEL or above (only a zero timeout may be used there):",
+                f"P1 {_irql(p[0])}: the caller's IRQL", f"P2 {_irql(p[1])}: the highest IRQL a blocking wait allows",
+                f"P3 0x{p[2]:016X}: the first object waited on (0: a delay)", "P4 1: a wait"]
     elif code in (c("IRQL_NOT_GREATER_OR_EQUAL"), c("IRQL_NOT_LESS_OR_EQUAL")):
         verb = "KeRaiseIrql to a lower IRQL" if code == c("IRQL_NOT_GREATER_OR_EQUAL") else \
             "KeLowerIrql to a higher IRQL"
@@ -178,6 +182,12 @@ def decode(code: int, params: list[int], *, where=None, root: str = ROOT) -> lis
         out.append(f"P1 {_irql(p[0])}: a software interrupt was requested at this level (only APC and DISPATCH exist)")
     elif code == c("ATTEMPTED_SWITCH_FROM_DPC"):
         out.append(f"P1 0x{p[0]:016X}: the thread (a terminated thread was switched to again)")
+    elif code == c("MAXIMUM_WAIT_OBJECTS_EXCEEDED"):
+        out.append(f"P1 {p[0]}: the object count of a wait (more than MAXIMUM_WAIT_OBJECTS, or more than "
+                   f"THREAD_WAIT_OBJECTS without a wait block array)")
+    elif code == c("THREAD_NOT_MUTEX_OWNER"):
+        out += [f"P1 0x{p[0]:016X}: the thread releasing the mutex", f"P2 0x{p[1]:016X}: the mutex",
+                f"P3 0x{p[2]:016X}: its owner"]
     elif code == c("HAL_INITIALIZATION_FAILED"):
         out.append("the HAL could not set up the interrupt controller or the clock (see the lines before the STOP)")
     return out

@@ -34,3 +34,7 @@
 #define BAD_POOL_CALLER_ALLOCATE_IRQL    0x08 /* p2 IRQL, p3 pool type, p4 size */
 #define BAD_POOL_CALLER_FREE_IRQL        0x09 /* p2 IRQL, p3 pool type, p4 address */
 #define BAD_POOL_CALLER_WRONG_TAG        0x0A /* p2 address, p3 the allocator's tag, p4 the tag given */
+
+/* Lab 05 (dispatcher objects and waits). */
+#define MAXIMUM_WAIT_OBJECTS_EXCEEDED    0x0000000C /* p1 the count */
+#define THREAD_NOT_MUTEX_OWNER           0x00000011

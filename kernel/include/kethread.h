@@ -84,10 +84,12 @@ typedef struct _KWAIT_BLOCK {
     LIST_ENTRY WaitListEntry; /* in the object's WaitListHead */
     struct _KTHREAD *Thread;
     PVOID Object;
-    USHORT WaitKey;           /* index of the object in a WaitAny/WaitAll */
-    UCHAR WaitType;           /* WaitAll 0, WaitAny 1 */
+    struct _KWAIT_BLOCK *NextWaitBlock; /* the ring of one wait's blocks (lab 05) */
+    USHORT WaitKey;           /* index of the object in a WaitAny/WaitAll; STATUS_TIMEOUT for the timeout's */
+    UCHAR WaitType;           /* WaitAll 0, WaitAny 1, WaitFramework 2 (a gate or join: not lab 05's) */
     UCHAR BlockState;
 } KWAIT_BLOCK, *PKWAIT_BLOCK;
+#define WaitFramework 2
 
 typedef struct _KAPC_STATE {
     LIST_ENTRY ApcListHead[2]; /* [KernelMode], [UserMode] */
@@ -96,6 +98,36 @@ typedef struct _KAPC_STATE {
     BOOLEAN KernelApcPending;
     BOOLEAN UserApcPending;
 } KAPC_STATE, *PKAPC_STATE;
+
+/* ---- Timers (lab 04; the rest of their API is in ketimer.h) ---- */
+#ifndef NTLAB_LARGE_INTEGER
+#define NTLAB_LARGE_INTEGER
+typedef union _LARGE_INTEGER {
+    struct {
+        ULONG LowPart;
+        LONG HighPart;
+    };
+    LONG64 QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+#endif
+
+typedef enum _TIMER_TYPE {
+    NotificationTimer = 0,
+    SynchronizationTimer = 1,
+} TIMER_TYPE;
+
+/* A timer. While set it is on the timer table's list TimerListEntry, in the entry
+ * KiTimerIndex(DueTime); Inserted says so. DueTime is an absolute interrupt time. */
+typedef struct _KTIMER {
+    DISPATCHER_HEADER Header;      /* Type: TimerNotificationObject / TimerSynchronizationObject;
+                                    * SignalState: 1 once expired, 0 when (re)set */
+    ULONG64 DueTime;               /* interrupt time (100 ns) at which it expires */
+    LIST_ENTRY TimerListEntry;     /* in KiTimerTableListHead[Hand].Entry while Inserted */
+    struct _KDPC *Dpc;             /* queued (SystemArgument1 = low, 2 = high of the expiry time) */
+    LONG Period;                   /* milliseconds; 0 = one-shot */
+    BOOLEAN Inserted;              /* on the timer table */
+    UCHAR Hand;                    /* the table entry it is on (KiTimerIndex(DueTime)) */
+} KTIMER, *PKTIMER;
 
 typedef VOID (*PKSTART_ROUTINE)(PVOID StartContext);
 
@@ -124,7 +156,15 @@ typedef struct _KTHREAD {
     KAPC_STATE ApcState;
     NTSTATUS WaitStatus;
     PKWAIT_BLOCK WaitBlockList;
-    KWAIT_BLOCK WaitBlock[THREAD_WAIT_OBJECTS + 1];
+    KWAIT_BLOCK WaitBlock[THREAD_WAIT_OBJECTS + 1]; /* [3]: the timeout's (TIMER_WAIT_BLOCK) and the framework's gate/join */
+    /* Lab 05 (kewait.h): the timer of a wait's timeout, the mutants owned, the wait's IRQL
+     * and the boost still to decay. */
+    KTIMER Timer;
+    LIST_ENTRY MutantListHead;    /* KMUTANT.MutantListEntry of every mutant it owns */
+    KIRQL WaitIrql;               /* the IRQL the wait was called at (restored when it returns) */
+    BOOLEAN WaitNext;
+    int8_t PriorityDecrement;     /* levels of boost above BasePriority still to decay */
+    BOOLEAN Preempted;            /* taken off the processor by a higher priority: head of its queue */
     LIST_ENTRY WaitListEntry;     /* the ready queue the thread is on */
     LIST_ENTRY ThreadListEntry;   /* KiThreadListHead: every thread */
     PKSTART_ROUTINE StartRoutine;

@@ -9,34 +9,8 @@
 
 #include "ke.h"
 
-#ifndef NTLAB_LARGE_INTEGER
-#define NTLAB_LARGE_INTEGER
-typedef union _LARGE_INTEGER {
-    struct {
-        ULONG LowPart;
-        LONG HighPart;
-    };
-    LONG64 QuadPart;
-} LARGE_INTEGER, *PLARGE_INTEGER;
-#endif
-
-typedef enum _TIMER_TYPE {
-    NotificationTimer = 0,
-    SynchronizationTimer = 1,
-} TIMER_TYPE;
-
-/* A timer. While set it is on the timer table's list TimerListEntry, in the entry
- * KiTimerIndex(DueTime); Inserted says so. DueTime is an absolute interrupt time. */
-typedef struct _KTIMER {
-    DISPATCHER_HEADER Header;      /* Type: TimerNotificationObject / TimerSynchronizationObject;
-                                    * SignalState: 1 once expired, 0 when (re)set */
-    ULONG64 DueTime;               /* interrupt time (100 ns) at which it expires */
-    LIST_ENTRY TimerListEntry;     /* in KiTimerTableListHead[Hand].Entry while Inserted */
-    struct _KDPC *Dpc;             /* queued (SystemArgument1 = low, 2 = high of the expiry time) */
-    LONG Period;                   /* milliseconds; 0 = one-shot */
-    BOOLEAN Inserted;              /* on the timer table */
-    UCHAR Hand;                    /* the table entry it is on (KiTimerIndex(DueTime)) */
-} KTIMER, *PKTIMER;
+/* LARGE_INTEGER, TIMER_TYPE and KTIMER itself are in kethread.h: a thread embeds a timer
+ * for the timeouts of its waits (lab 05). */
 
 /* NT's timer table: TIMER_TABLE_SIZE lists, a timer on the list of its due tick
  * (the first clock tick at or after DueTime) modulo the size, each list in ascending

@@ -1,6 +1,7 @@
 /* gate.c - the framework's own wait (a gate, like NT's KGATE): one waiter released per
  * signal, a signal without a waiter kept. Used by the framework (thread join, framework
  * ktests); it goes through the lab 05 hooks KiReadyThread and KiSelectNextThread. */
+#include "kewait.h"
 #include "ki.h"
 
 VOID KeInitializeGate(PKGATE Gate)
@@ -30,6 +31,7 @@ VOID KeSignalGate(PKGATE Gate)
 VOID KeWaitForGate(PKGATE Gate, KWAIT_REASON WaitReason)
 {
     KIRQL old = KeRaiseIrqlToDpcLevel();
+again:
     if (Gate->Header.SignalState) {
         Gate->Header.SignalState = 0;
     } else {
@@ -38,12 +40,17 @@ VOID KeWaitForGate(PKGATE Gate, KWAIT_REASON WaitReason)
         wb->Thread = t;
         wb->Object = Gate;
         wb->WaitKey = 0;
-        wb->WaitType = 1;
+        wb->WaitType = WaitFramework;
+        wb->NextWaitBlock = wb;
         InsertTailList(&Gate->Header.WaitListHead, &wb->WaitListEntry);
         t->WaitBlockList = wb;
+        t->WaitStatus = STATUS_KERNEL_APC;
         t->WaitReason = (UCHAR)WaitReason;
         t->State = Waiting;
         KiSwapThread();
+        /* Woken by a kernel APC (KiUnwaitThread, lab 05) rather than a signal: wait again. */
+        if (t->WaitStatus == STATUS_KERNEL_APC)
+            goto again;
     }
     KeLowerIrql(old);
 }

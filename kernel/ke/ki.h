@@ -4,6 +4,7 @@
 
 #include "arch.h"
 #include "ke.h"
+#include "kesched.h"
 
 #define SWINT_APC (1U << APC_LEVEL)
 #define SWINT_DISPATCH (1U << DISPATCH_LEVEL)
@@ -39,3 +40,4 @@ VOID KiSwapContext(PKTHREAD Old, PKTHREAD New);
 PKTHREAD KiFindGuardPageOwner(ULONG_PTR Va);
 /* The thread whose stack (or guard page) holds Va. */
 PKTHREAD KiFindStackOwner(ULONG_PTR Va);
+

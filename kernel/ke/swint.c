@@ -65,9 +65,12 @@ VOID KiDispatchInterrupt(VOID)
         PKTHREAD next = prcb->NextThread;
         prcb->NextThread = NULL;
         if (next != current) {
-            /* The current thread was made Ready by whoever chose next (KiQuantumEnd). */
-            if (current->State == Running && current != prcb->IdleThread)
+            /* The current thread was made Ready by whoever chose next (KiQuantumEnd), or
+             * it is still Running: preempted by a higher priority (KiReadyThread). */
+            if (current->State == Running && current != prcb->IdleThread) {
+                current->Preempted = TRUE; /* it keeps its turn: the head of its queue */
                 KiReadyThread(current);
+            }
             KiSwitchTo(next);
         } else {
             current->State = Running;

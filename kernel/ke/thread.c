@@ -4,6 +4,7 @@
  * not stop the clock or the idle thread). Switching: KiSwapThread / KiSwitchTo over
  * KiSwapContext (arch/x86_64/ctxswap.asm). */
 #include "bugcodes.h"
+#include "kewait.h"
 #include "ki.h"
 #include "mm.h"
 #include "rtl.h"
@@ -56,6 +57,11 @@ static VOID KiInitializeThreadObject(PKTHREAD Thread, PCSTR Name, KPRIORITY Prio
     InitializeListHead(&Thread->Header.WaitListHead);
     InitializeListHead(&Thread->ApcState.ApcListHead[KernelMode]);
     InitializeListHead(&Thread->ApcState.ApcListHead[UserMode]);
+    InitializeListHead(&Thread->MutantListHead);
+    /* The timer of its waits' timeouts: a notification timer, not set (lab 04's
+     * KeInitializeTimerEx is student code; a stubbed lab 04 must not break threads). */
+    Thread->Timer.Header.Type = TimerNotificationObject;
+    InitializeListHead(&Thread->Timer.Header.WaitListHead);
     Thread->Priority = Thread->BasePriority = Priority;
     Thread->Quantum = THREAD_QUANTUM;
     Thread->ThreadId = KiNextThreadId++;
@@ -212,18 +218,27 @@ NTSTATUS KeCreateThread(PKTHREAD *Thread, PCSTR Name, PKSTART_ROUTINE StartRouti
 DECLSPEC_NORETURN VOID PsTerminateSystemThread(NTSTATUS ExitStatus)
 {
     PKTHREAD t = KeGetCurrentThread();
+    /* Lab 05: mutants it still owns are abandoned (only lab 05 code puts any there). */
+    if (!IsListEmpty(&t->MutantListHead))
+        KeRundownThread();
     KeRaiseIrqlToDpcLevel();
     t->WaitStatus = ExitStatus;
     t->State = Terminated;
     t->Header.SignalState = 1;
-    /* Release the joiner, if any (its wait block is on our header). */
-    if (!IsListEmpty(&t->Header.WaitListHead)) {
-        PLIST_ENTRY e = t->Header.WaitListHead.Flink;
-        RemoveEntryList(e);
+    /* Release the joiners (framework wait blocks on our header)... */
+    for (PLIST_ENTRY e = t->Header.WaitListHead.Flink; e != &t->Header.WaitListHead;) {
         PKWAIT_BLOCK wb = CONTAINING_RECORD(e, KWAIT_BLOCK, WaitListEntry);
+        e = e->Flink;
+        if (wb->WaitType != WaitFramework)
+            continue;
+        RemoveEntryList(&wb->WaitListEntry);
         wb->Thread->WaitBlockList = NULL;
+        wb->Thread->WaitStatus = STATUS_SUCCESS;
         KiReadyThread(wb->Thread);
     }
+    /* ...and the threads waiting on it through lab 05 (a thread object is signalled). */
+    if (!IsListEmpty(&t->Header.WaitListHead))
+        KiWaitTest(&t->Header, IO_NO_INCREMENT);
     KiSwapThread();
     KeBugCheckEx(ATTEMPTED_SWITCH_FROM_DPC, (ULONG_PTR)t, 0, 0, 0); /* a terminated thread ran again */
 }
@@ -231,16 +246,21 @@ DECLSPEC_NORETURN VOID PsTerminateSystemThread(NTSTATUS ExitStatus)
 VOID KeJoinThread(PKTHREAD Thread)
 {
     KIRQL old = KeRaiseIrqlToDpcLevel();
-    if (Thread->State != Terminated) {
+    while (Thread->State != Terminated) {
         PKTHREAD self = KeGetCurrentThread();
         PKWAIT_BLOCK wb = &self->WaitBlock[THREAD_WAIT_OBJECTS];
         wb->Thread = self;
         wb->Object = Thread;
+        wb->WaitType = WaitFramework;
+        wb->NextWaitBlock = wb;
         InsertTailList(&Thread->Header.WaitListHead, &wb->WaitListEntry);
         self->WaitBlockList = wb;
+        self->WaitStatus = STATUS_KERNEL_APC;
         self->WaitReason = WrKernel;
         self->State = Waiting;
         KiSwapThread();
+        if (self->WaitStatus != STATUS_KERNEL_APC)
+            break; /* released by the thread's end (or told to stop waiting) */
     }
     KeLowerIrql(old);
     if (Thread->State != Terminated)
@@ -254,14 +274,17 @@ VOID KeJoinThread(PKTHREAD Thread)
     KiReleaseFrameworkLock(&KiThreadTableLock, old);
 }
 
+/* The running thread goes to the tail of its ready queue; the dispatcher's choice runs
+ * (itself again when no other thread of its priority or higher is ready). */
 VOID KeYieldProcessor(VOID)
 {
     KIRQL old = KeRaiseIrqlToDpcLevel();
     PKPRCB prcb = KeGetCurrentPrcb();
-    PKTHREAD next = KiSelectNextThread(prcb);
-    if (next) {
-        KiReadyThread(KeGetCurrentThread());
-        KiSwitchTo(next);
+    PKTHREAD self = KeGetCurrentThread();
+    if (self != prcb->IdleThread) {
+        self->Preempted = FALSE;
+        KiReadyThread(self);
+        KiSwapThread();
     }
     KeLowerIrql(old);
 }

@@ -4,6 +4,7 @@
 #include "bugcodes.h"
 #include "kespin.h"
 #include "ketimer.h"
+#include "kewait.h"
 
 KTIMER_TABLE_ENTRY KiTimerTableListHead[TIMER_TABLE_SIZE];
 
@@ -12,6 +13,39 @@ const ULONG64 KeBootSystemTime = 134118144000000000ULL;
 
 KDPC KiTimerExpirationDpc;
 
+/* Timers are waitable (lab 05): a timer that expires with threads waiting on it (a
+ * KeWaitFor* on the timer, or a wait's timeout on the thread's own timer) has its waiters
+ * tested (KiWaitTest) after lab 04's KiTimerExpiration has signalled it. The framework
+ * notes which due timers have waiters before the expiry, from the same table entries
+ * (ticks since its last look), so lab 04's code needs no lab 05 call. */
+#define KI_MAX_WAITED_TIMERS 128
+static ULONG64 KiWaitedTimerLastTick;
+
+static ULONG KiCollectWaitedTimers(ULONG64 InterruptTime, PKTIMER *Timers)
+{
+    ULONG64 inc = KeTimeIncrement ? KeTimeIncrement : 10000;
+    ULONG64 nowTick = InterruptTime / inc, first = KiWaitedTimerLastTick + 1;
+    ULONG n = 0;
+    if (nowTick < first)
+        return 0;
+    if (nowTick - KiWaitedTimerLastTick > TIMER_TABLE_SIZE)
+        first = nowTick - TIMER_TABLE_SIZE + 1;
+    KiWaitedTimerLastTick = nowTick;
+    for (ULONG64 tick = first; tick <= nowTick; tick++) {
+        PLIST_ENTRY head = &KiTimerTableListHead[tick % TIMER_TABLE_SIZE].Entry;
+        for (PLIST_ENTRY e = head->Flink; e != head && n < KI_MAX_WAITED_TIMERS; e = e->Flink) {
+            PKTIMER timer = CONTAINING_RECORD(e, KTIMER, TimerListEntry);
+            /* Waiters only on a list that looks initialised (a system address, aligned): a
+             * lab 04 bug that leaves it uninitialised must not send lab 05 through garbage. */
+            ULONG_PTR flink = (ULONG_PTR)timer->Header.WaitListHead.Flink;
+            if (timer->DueTime <= InterruptTime && flink >= 0xFFFF800000000000ULL && (flink & 7) == 0 &&
+                !IsListEmpty(&timer->Header.WaitListHead))
+                Timers[n++] = timer;
+        }
+    }
+    return n;
+}
+
 /* The routine of the timer expiration DPC: expire what is due, at DISPATCH_LEVEL. */
 static VOID KiTimerExpirationDpcRoutine(PKDPC Dpc, PVOID Context, PVOID Argument1, PVOID Argument2)
 {
@@ -19,7 +53,13 @@ static VOID KiTimerExpirationDpcRoutine(PKDPC Dpc, PVOID Context, PVOID Argument
     UNREFERENCED_PARAMETER(Context);
     UNREFERENCED_PARAMETER(Argument1);
     UNREFERENCED_PARAMETER(Argument2);
-    KiTimerExpiration(KeGetCurrentPrcb(), KeQueryInterruptTime());
+    PKTIMER waited[KI_MAX_WAITED_TIMERS];
+    ULONG64 now = KeQueryInterruptTime();
+    ULONG n = KiCollectWaitedTimers(now, waited);
+    KiTimerExpiration(KeGetCurrentPrcb(), now);
+    for (ULONG i = 0; i < n; i++)
+        if (waited[i]->Header.SignalState > 0 && !IsListEmpty(&waited[i]->Header.WaitListHead))
+            KiWaitTest(waited[i], IO_NO_INCREMENT);
 }
 
 VOID KiInitializeTimerTable(VOID)

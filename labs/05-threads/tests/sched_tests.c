@@ -1,0 +1,272 @@
+/* sched_tests.c - lab 05 public tests of the dispatcher: seeded priorities run highest
+ * first and FIFO within one priority (the order judged by the grader's model); a thread
+ * readied above the running one preempts it at once, below it waits; KeSetPriorityThread
+ * moves a ready thread and preempts; equal priorities round-robin at quantum end; a wait
+ * boost decays one level per quantum end back to the base. The ready queues and the
+ * summary bitmap are audited after every step. */
+#include "lab05_audit.h"
+
+static KT_TRACE KtSchedTrace;
+
+static VOID KtTraceThread(PVOID Argument)
+{
+    KtTraceAdd(&KtSchedTrace, (CHAR)(ULONG_PTR)Argument);
+}
+
+/* sched.priority: n threads of seeded priorities (two equal) created while the test runs
+ * above them; when it drops below them they run highest first, FIFO within a priority. */
+KTEST("sched.priority", KtTestSchedPriority)
+{
+    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    RtlZeroMemory(&KtSchedTrace, sizeof(KtSchedTrace));
+    ULONG n = (ULONG)KtRandomRange(Context, 4, 8);
+    KPRIORITY prio[8];
+    for (ULONG i = 0; i < n; i++)
+        prio[i] = (KPRIORITY)KtRandomRange(Context, 9, 14);
+    prio[n - 1] = prio[0];
+    prio[1] = 9;
+    prio[2] = 14;
+    PKTHREAD self = KeGetCurrentThread(), t[8];
+    KPRIORITY old = KeSetPriorityThread(self, 20);
+    if (KtLab05Stubbed(Context))
+        return;
+    KtCheck(Context, old == KT_RUNNER_PRIORITY && self->Priority == 20 && self->BasePriority == 20, "set_priority",
+            "KeSetPriorityThread(self, 20) returned %d (expected the old priority %d) and left Priority %d, "
+            "BasePriority %d (expected 20, 20)", old, KT_RUNNER_PRIORITY, self->Priority, self->BasePriority);
+    ULONG made = 0;
+    for (ULONG i = 0; i < n; i++) {
+        if (!KtCreateThreadAt(Context, "prio", KtTraceThread, (PVOID)(ULONG_PTR)('a' + i), prio[i], &t[i]))
+            break;
+        made++;
+        KtCheck(Context, KtSchedTrace.Length == 0 && t[i]->State == Ready, "no_preempt_lower",
+                "thread %c (priority %d) was readied below the running thread (20): it must wait Ready on its queue, "
+                "seen State %s and %u threads already ran", 'a' + i, prio[i], KeThreadStateName(t[i]->State),
+                KtSchedTrace.Length);
+        KtAuditReadyQueues(Context, "readying a thread");
+    }
+    CHAR expected[9];
+    ULONG k = 0;
+    for (KPRIORITY p = 14; p >= 9; p--)
+        for (ULONG i = 0; i < made; i++)
+            if (prio[i] == p)
+                expected[k++] = (CHAR)('a' + i);
+    expected[k] = 0;
+    KeSetPriorityThread(self, KT_RUNNER_PRIORITY);
+    /* Every thread is above the test now: all have run when KeSetPriorityThread returns. */
+    KtTraceCheck(Context, &KtSchedTrace, "order", expected, "highest_first",
+                 "the highest-priority ready thread runs first, equal priorities first in first out");
+    for (ULONG i = 0; i < made; i++)
+        KtJoinThread(Context, t[i]);
+    KtAuditReadyQueues(Context, "all threads ended");
+}
+
+static PKTEST_CONTEXT KtPreemptContext;
+static KPRIORITY KtPreemptHigh;
+
+static VOID KtPreemptInner(PVOID Argument)
+{
+    KtTraceAdd(&KtSchedTrace, (CHAR)(ULONG_PTR)Argument);
+}
+
+/* H: logs 1, creates a thread above itself (2 runs at once), logs 3, creates one below
+ * itself but above the test (4 runs when H ends). */
+static VOID KtPreemptHighThread(PVOID Argument)
+{
+    PKTHREAD *inner = Argument;
+    KtTraceAdd(&KtSchedTrace, '1');
+    KtCreateThreadAt(KtPreemptContext, "above", KtPreemptInner, (PVOID)'2', KtPreemptHigh + 1, &inner[0]);
+    KtTraceAdd(&KtSchedTrace, '3');
+    KtCreateThreadAt(KtPreemptContext, "below", KtPreemptInner, (PVOID)'4', KtPreemptHigh - 1, &inner[1]);
+}
+
+KTEST("sched.preempt", KtTestSchedPreempt)
+{
+    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    RtlZeroMemory(&KtSchedTrace, sizeof(KtSchedTrace));
+    KtPreemptContext = Context;
+    KPRIORITY low = (KPRIORITY)KtRandomRange(Context, 2, 7);
+    KtPreemptHigh = (KPRIORITY)KtRandomRange(Context, 10, 14);
+    KPRIORITY raise = (KPRIORITY)KtRandomRange(Context, 9, 15);
+    PKTHREAD l, h, p, inner[2] = {NULL, NULL};
+    /* A peer of the test's priority waits behind it; the test, preempted below, keeps its
+     * turn (the head of its queue) and runs again before the peer. */
+    if (!KtCreateThreadAt(Context, "peer", KtTraceThread, (PVOID)'P', KT_RUNNER_PRIORITY, &p))
+        return;
+    if (!KtCreateThreadAt(Context, "low", KtTraceThread, (PVOID)'L', low, &l)) {
+        KtJoinThread(Context, p);
+        return;
+    }
+    if (KtLab05Stubbed(Context)) {
+        KtJoinThread(Context, l);
+        KtJoinThread(Context, p);
+        return;
+    }
+    KtCheck(Context, KtSchedTrace.Length == 0 && l->State == Ready, "no_preempt_lower",
+            "a thread of priority %d readied while the test (priority 8) runs must wait Ready; seen State %s, "
+            "trace %s", low, KeThreadStateName(l->State), KtSchedTrace.Length ? KtSchedTrace.Text : "-");
+    KtAuditReadyQueues(Context, "readying a lower-priority thread");
+    if (!KtCreateThreadAt(Context, "high", KtPreemptHighThread, inner, KtPreemptHigh, &h))
+        return;
+    /* H preempted the test at once; H's own higher thread preempted H; the one below H ran
+     * when H ended, still before the test. */
+    KtTraceCheck(Context, &KtSchedTrace, "preempt", "1234", "preempt_higher",
+                 "a thread readied above the running thread runs at once (preemption); below it, it waits; the "
+                 "preempted thread keeps its turn at the head of its queue (before the equal-priority peer P)");
+    KtCheck(Context, l->State == Ready, "no_preempt_lower", "the low thread (priority %d) is %s while the test "
+            "(priority 8) runs, expected Ready", low, KeThreadStateName(l->State));
+    KtAuditReadyQueues(Context, "preemptions");
+    /* Raising the ready low thread above the test preempts the test. */
+    KPRIORITY old = KeSetPriorityThread(l, raise);
+    KtCheck(Context, old == low, "set_priority_return", "KeSetPriorityThread returned %d, expected the old priority %d",
+            old, low);
+    KtTraceCheck(Context, &KtSchedTrace, "raised", "1234L", "set_priority_preempts",
+                 "KeSetPriorityThread raising a ready thread above the running one preempts it");
+    KtJoinThread(Context, l);
+    KtJoinThread(Context, h);
+    KtJoinThread(Context, p);
+    for (ULONG i = 0; i < 2; i++)
+        if (inner[i])
+            KtJoinThread(Context, inner[i]);
+}
+
+/* sched.round_robin: K threads of one priority that never wait share the processor in
+ * turns at quantum end, in queue order; each logs itself at the start of each turn and
+ * ends at the start of its R-th. */
+typedef struct {
+    volatile ULONG Last;
+    ULONG Turns;
+    volatile BOOLEAN Stuck;
+} KT_RR;
+static KT_RR KtRr;
+
+static VOID KtRoundRobinThread(PVOID Argument)
+{
+    ULONG me = (ULONG)(ULONG_PTR)Argument, turns = 0;
+    ULONG64 lastSwitch = KeTickCount;
+    for (;;) {
+        if (KtRr.Last != me) {
+            KtRr.Last = me;
+            KtTraceAdd(&KtSchedTrace, (CHAR)('0' + me));
+            lastSwitch = KeTickCount;
+            if (++turns == KtRr.Turns)
+                return;
+        }
+        if (KeTickCount - lastSwitch > 40) { /* 20 quanta without a turn's end: no round robin */
+            KtRr.Stuck = TRUE;
+            return;
+        }
+    }
+}
+
+KTEST("sched.round_robin", KtTestSchedRoundRobin)
+{
+    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    RtlZeroMemory(&KtSchedTrace, sizeof(KtSchedTrace));
+    RtlZeroMemory(&KtRr, sizeof(KtRr));
+    ULONG k = (ULONG)KtRandomRange(Context, 3, 5);
+    KtRr.Turns = (ULONG)KtRandomRange(Context, 2, 3);
+    KtRr.Last = ~0U;
+    KPRIORITY prio = (KPRIORITY)KtRandomRange(Context, 9, 12);
+    PKTHREAD self = KeGetCurrentThread(), t[5];
+    KeSetPriorityThread(self, 20);
+    if (KtLab05Stubbed(Context))
+        return;
+    ULONG made = 0;
+    for (ULONG i = 0; i < k; i++) {
+        if (!KtCreateThreadAt(Context, "rr", KtRoundRobinThread, (PVOID)(ULONG_PTR)i, prio, &t[i]))
+            break;
+        made++;
+    }
+    KtAuditReadyQueues(Context, "readying the threads");
+    KeSetPriorityThread(self, KT_RUNNER_PRIORITY);
+    CHAR expected[40];
+    ULONG n = 0;
+    for (ULONG r = 0; r < KtRr.Turns; r++)
+        for (ULONG i = 0; i < made; i++)
+            expected[n++] = (CHAR)('0' + i);
+    expected[n] = 0;
+    KtCheck(Context, !KtRr.Stuck, "quantum_end", "a thread ran 40 ticks (20 quanta) without another of its priority "
+            "getting a turn: quantum end must hand the processor to the next ready thread of the same priority");
+    KtTraceCheck(Context, &KtSchedTrace, "turns", expected, "round_robin",
+                 "equal priorities take turns at quantum end, in queue order (the one whose quantum ended goes to the "
+                 "tail)");
+    for (ULONG i = 0; i < made; i++)
+        KtJoinThread(Context, t[i]);
+}
+
+/* sched.boost_decay: a thread of base priority B woken by KeSetEvent(Increment) runs at
+ * min(B + Increment, 15) and loses one level per quantum end down to B; a real-time
+ * thread (16) is never boosted. */
+typedef struct {
+    KEVENT Event;
+    KPRIORITY Seen[24];
+    volatile ULONG Count;
+    NTSTATUS Status;
+} KT_BOOST;
+static KT_BOOST KtBoost;
+
+static VOID KtBoostThread(PVOID Argument)
+{
+    UNREFERENCED_PARAMETER(Argument);
+    PKTHREAD self = KeGetCurrentThread();
+    KtBoost.Status = KeWaitForSingleObject(&KtBoost.Event, Executive, KernelMode, FALSE, NULL);
+    if (KtBoost.Status != STATUS_WAIT_0)
+        return;
+    KtBoost.Seen[KtBoost.Count++] = self->Priority;
+    ULONG64 start = KeTickCount;
+    volatile KPRIORITY *priority = &self->Priority; /* changed by the clock's quantum end */
+    ULONG64 atBase = 0;
+    while (KtBoost.Count < ARRAYSIZE(KtBoost.Seen) && KeTickCount - start < 100) {
+        KPRIORITY p = *priority;
+        if (p != KtBoost.Seen[KtBoost.Count - 1])
+            KtBoost.Seen[KtBoost.Count++] = p;
+        if (p == self->BasePriority && !atBase)
+            atBase = KeTickCount;
+        if (atBase && KeTickCount - atBase > 3 * THREAD_QUANTUM / CLOCK_QUANTUM_DECREMENT)
+            break; /* three more quanta at the base: the decay stopped there */
+    }
+}
+
+KTEST("sched.boost_decay", KtTestSchedBoostDecay)
+{
+    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    for (ULONG round = 0; round < 3; round++) {
+        /* round 0: a seeded base and increment within 15; 1: the cap at 15; 2: real time. */
+        KPRIORITY base = round == 0 ? (KPRIORITY)KtRandomRange(Context, 9, 11)
+                                    : round == 1 ? (KPRIORITY)KtRandomRange(Context, 13, 14) : 16;
+        KPRIORITY inc = round == 0 ? (KPRIORITY)KtRandomRange(Context, 2, 3) : (KPRIORITY)KtRandomRange(Context, 3, 5);
+        RtlZeroMemory(&KtBoost, sizeof(KtBoost));
+        KtPoison05(Context, &KtBoost.Event, sizeof(KtBoost.Event));
+        KeInitializeEvent(&KtBoost.Event, SynchronizationEvent, FALSE);
+        PKTHREAD t;
+        if (!KtCreateThreadAt(Context, "boosted", KtBoostThread, NULL, base, &t))
+            return;
+        if (KtLab05Stubbed(Context)) {
+            KtJoinThread(Context, t);
+            return;
+        }
+        KtCheck(Context, t->State == Waiting && t->Priority == base, "wait_blocks", "thread of priority %d after "
+                "waiting on an unsignalled event: State %s, Priority %d (expected Waiting, %d)", base,
+                KeThreadStateName(t->State), t->Priority, base);
+        KeSetEvent(&KtBoost.Event, inc, FALSE);
+        KtJoinThread(Context, t);
+        KPRIORITY top = base >= LOW_REALTIME_PRIORITY ? base : base + inc > 15 ? 15 : base + inc;
+        CHAR seen[80], want[80];
+        ULONG ns = 0, nw = 0;
+        for (ULONG i = 0; i < KtBoost.Count; i++)
+            ns += RtlFormatString(seen + ns, sizeof(seen) - ns, "%d ", KtBoost.Seen[i]);
+        for (KPRIORITY p = top; p >= base; p--)
+            nw += RtlFormatString(want + nw, sizeof(want) - nw, "%d ", p);
+        if (!ns)
+            RtlFormatString(seen, sizeof(seen), "(the wait returned 0x%X)", (ULONG)KtBoost.Status);
+        KtValue(Context, "priorities", "%s", seen);
+        BOOLEAN same = KtBoost.Count == (ULONG)(top - base + 1);
+        for (ULONG i = 0; same && i < KtBoost.Count; i++)
+            same = KtBoost.Seen[i] == top - (KPRIORITY)i;
+        KtCheck(Context, same, round == 2 ? "no_realtime_boost" : round == 1 ? "boost_cap" : "boost_decay",
+                "base %d woken with increment %d: priorities seen %s, expected %s(%s)", base, inc, seen, want,
+                round == 2 ? "a real-time thread is never boosted"
+                : round == 1 ? "the boost stops at 15, and decays one level per quantum end"
+                             : "boosted to base + increment, then one level less at each quantum end, down to base");
+    }
+}
