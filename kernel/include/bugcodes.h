@@ -38,3 +38,6 @@
 /* Lab 05 (dispatcher objects and waits). */
 #define MAXIMUM_WAIT_OBJECTS_EXCEEDED    0x0000000C /* p1 the count */
 #define THREAD_NOT_MUTEX_OWNER           0x00000011
+/* Lab 06 (the object manager). */
+#define REFERENCE_BY_POINTER             0x00000018
+#define INVALID_KERNEL_HANDLE            0x00000093
