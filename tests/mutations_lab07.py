@@ -276,6 +276,6 @@ CASES = [
      "    if (Irp->UserEvent != NULL)\n        IopSignalUserEvent(Irp->UserEvent);\n", "",
      {"pended_io": "event", "ioctl_methods": "event"}),
     ("complete-keeps-irp", 7, BUF,
-     "        file->Signalled = 1;\n    }\n    IoFreeIrp(Irp);\n}", "        file->Signalled = 1;\n    }\n}",
+     "        ObDereferenceObject(file);\n    }\n    IoFreeIrp(Irp);\n}", "        ObDereferenceObject(file);\n    }\n}",
      {"pended_io": "pool_returned"}),
 ]

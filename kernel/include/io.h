@@ -14,6 +14,9 @@
 #include "ke.h"
 #include "kethread.h"
 #include "kespin.h"
+#include "ketimer.h"
+#include "kewait.h"
+#include "ob.h"
 
 struct _DEVICE_OBJECT;
 struct _DRIVER_OBJECT;
@@ -73,7 +76,6 @@ typedef CHAR CCHAR;
 #define SL_INVOKE_ON_SUCCESS 0x40
 #define SL_INVOKE_ON_ERROR 0x80
 
-#define IO_NO_INCREMENT 0
 
 typedef struct _IO_STATUS_BLOCK {
     union {
@@ -144,18 +146,18 @@ typedef struct _DEVICE_OBJECT {
     LIST_ENTRY DeviceListEntry;        /* on the I/O manager's list of named devices */
 } DEVICE_OBJECT, *PDEVICE_OBJECT;
 
-/* A file object: one open of a device (lab 07's handle path; an object of lab 06). */
+/* A file object: one open of a device, an object of lab 06's object manager (type
+ * IoFileObjectType). I/O on it goes to the top of the device's stack. */
+#define FO_SYNCHRONOUS_IO 0x00000002
 typedef struct _FILE_OBJECT {
     CSHORT Type;                       /* IO_TYPE_FILE */
     CSHORT Size;
-    PDEVICE_OBJECT DeviceObject;       /* the device opened (the stack's base, as named) */
+    PDEVICE_OBJECT DeviceObject;       /* the device opened (as named; requests go to its stack's top) */
     PVOID FsContext;
-    ULONG Flags;
-    LONGLONG CurrentByteOffset;
-    NTSTATUS FinalStatus;
-    volatile LONG Busy;
-    volatile LONG Signalled;           /* the file object's own "event": set when an I/O on it completes */
-    struct _KEVENT *Event;
+    ULONG Flags;                       /* FO_* */
+    LONGLONG CurrentByteOffset;        /* where a read or write with no ByteOffset starts */
+    NTSTATUS FinalStatus;              /* the status of the last request completed on it */
+    KEVENT Event;                      /* signalled when a request on it completes: waiting on the file */
 } FILE_OBJECT, *PFILE_OBJECT;
 
 typedef struct _IO_STACK_LOCATION {
@@ -289,8 +291,27 @@ VOID IoFreeMdl(PMDL Mdl);
 VOID MmBuildMdlForNonPagedPool(PMDL Mdl);
 PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority);
 #define NormalPagePriority 16
-/* Signals an IRP's UserEvent (a KEVENT of lab 05 once it exists). */
+/* Signals an IRP's UserEvent (KeSetEvent). */
 VOID IopSignalUserEvent(struct _KEVENT *Event);
+
+/* ---- Files: the path from a handle to a driver ---- */
+#define FILE_READ_DATA 0x0001
+#define FILE_WRITE_DATA 0x0002
+#define FILE_ALL_ACCESS (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1FF)
+extern POBJECT_TYPE IoFileObjectType;
+/* Creates the File object type (and lab 06's object manager) once; the type's delete
+ * method sends IRP_MJ_CLOSE to the file's stack when the last reference goes. */
+NTSTATUS IopInitializeFileType(VOID);
+/* Lab 07 (labs/07-io/file.c). */
+NTSTATUS NtCreateFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                      PIO_STATUS_BLOCK IoStatusBlock);
+NTSTATUS NtReadFile(HANDLE FileHandle, HANDLE Event, PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length,
+                    PLARGE_INTEGER ByteOffset);
+NTSTATUS NtWriteFile(HANDLE FileHandle, HANDLE Event, PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length,
+                     PLARGE_INTEGER ByteOffset);
+NTSTATUS NtDeviceIoControlFile(HANDLE FileHandle, HANDLE Event, PIO_STATUS_BLOCK IoStatusBlock, ULONG IoControlCode,
+                               PVOID InputBuffer, ULONG InputBufferLength, PVOID OutputBuffer,
+                               ULONG OutputBufferLength);
 
 /* ---- The framework's drivers (kernel/io/) ---- */
 /* \Device\Null: create/close succeed, a read returns STATUS_END_OF_FILE with 0 bytes, a write
@@ -302,6 +323,9 @@ NTSTATUS IopNullDriverEntry(PDRIVER_OBJECT DriverObject, PVOID RegistryPath);
 #define RAMDISK_SECTOR 512
 #define IOCTL_RAMDISK_GET_LENGTH CTL_CODE(FILE_DEVICE_DISK, 0x801, METHOD_BUFFERED, FILE_ANY_ACCESS)
 NTSTATUS IopRamDiskDriverEntry(PDRIVER_OBJECT DriverObject, PVOID RegistryPath);
+/* Completes the disk's requests DelayMs milliseconds later (a timer queues its DPC);
+ * 0: at once (the DPC is queued when a request arrives). */
+VOID IopSetRamDiskDelay(PDEVICE_OBJECT Device, ULONG DelayMs);
 /* Creates a RAM disk device of Bytes bytes (a multiple of RAMDISK_SECTOR) under the driver. */
 NTSTATUS IopCreateRamDisk(PDRIVER_OBJECT DriverObject, PCSTR Name, ULONG Bytes, PDEVICE_OBJECT *Device);
 /* How many requests the RAM disk holds queued (waiting for its DPC). */

@@ -81,8 +81,7 @@ VOID IoReleaseCancelSpinLock(KIRQL Irql)
     KeReleaseSpinLock(&IopCancelSpinLock, Irql);
 }
 
-/* Until lab 05's events exist, a request's "event" is a LONG the I/O manager sets to 1. */
 VOID IopSignalUserEvent(struct _KEVENT *Event)
 {
-    __atomic_store_n((volatile LONG *)Event, 1, __ATOMIC_SEQ_CST);
+    KeSetEvent(Event, IO_NO_INCREMENT, FALSE);
 }

@@ -17,6 +17,8 @@ typedef struct _RAMDISK_EXTENSION {
     LIST_ENTRY Queue;      /* IRPs through Tail.Overlay.ListEntry, oldest first */
     ULONG Queued;
     KDPC Dpc;
+    KTIMER Timer;          /* with DelayMs: queues Dpc that much later */
+    ULONG DelayMs;
 } RAMDISK_EXTENSION, *PRAMDISK_EXTENSION;
 
 static NTSTATUS RamDiskFinish(PIRP Irp, NTSTATUS Status, ULONG_PTR Information)
@@ -107,7 +109,13 @@ static NTSTATUS RamDiskReadWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     }
     InsertTailList(&ext->Queue, &Irp->Tail.Overlay.ListEntry);
     ext->Queued++;
-    KeInsertQueueDpc(&ext->Dpc, NULL, NULL);
+    if (ext->DelayMs != 0) {
+        LARGE_INTEGER due;
+        due.QuadPart = -(LONGLONG)ext->DelayMs * 10000;
+        KeSetTimer(&ext->Timer, due, &ext->Dpc);
+    } else {
+        KeInsertQueueDpc(&ext->Dpc, NULL, NULL);
+    }
     KeReleaseSpinLock(&ext->Lock, irql);
     return STATUS_PENDING;
 }
@@ -136,6 +144,7 @@ static VOID RamDiskUnload(PDRIVER_OBJECT DriverObject)
     while (device != NULL) {
         PDEVICE_OBJECT next = device->NextDevice;
         PRAMDISK_EXTENSION ext = device->DeviceExtension;
+        KeCancelTimer(&ext->Timer);
         KeRemoveQueueDpc(&ext->Dpc);
         ExFreePoolWithTag(ext->Data, RAMDISK_POOL_TAG);
         IoDeleteDevice(device);
@@ -178,6 +187,8 @@ NTSTATUS IopCreateRamDisk(PDRIVER_OBJECT DriverObject, PCSTR Name, ULONG Bytes, 
     InitializeListHead(&ext->Queue);
     ext->Queued = 0;
     KeInitializeDpc(&ext->Dpc, RamDiskDpc, ext);
+    KeInitializeTimer(&ext->Timer);
+    ext->DelayMs = 0;
     device->Flags |= DO_DIRECT_IO;
     device->Flags &= ~DO_DEVICE_INITIALIZING;
     *Device = device;
@@ -192,4 +203,9 @@ ULONG IopRamDiskQueued(PDEVICE_OBJECT Device)
 PUCHAR IopRamDiskData(PDEVICE_OBJECT Device)
 {
     return ((PRAMDISK_EXTENSION)Device->DeviceExtension)->Data;
+}
+
+VOID IopSetRamDiskDelay(PDEVICE_OBJECT Device, ULONG DelayMs)
+{
+    ((PRAMDISK_EXTENSION)Device->DeviceExtension)->DelayMs = DelayMs;
 }

@@ -85,8 +85,9 @@ PIRP IoBuildSynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT DeviceObje
  * more; with IRP_DEALLOCATE_BUFFER frees
  * SystemBuffer (tag 'IoBf'); frees every MDL of the MdlAddress chain (IoFreeMdl, following
  * Next); writes IoStatus to *UserIosb when UserIosb is set; signals UserEvent when set
- * (IopSignalUserEvent); sets Tail.Overlay.OriginalFileObject's FinalStatus and Signalled
- * when set; and frees the IRP (IoFreeIrp).
+ * (IopSignalUserEvent); when Tail.Overlay.OriginalFileObject is set, stores the status in
+ * its FinalStatus, signals its Event (KeSetEvent) and drops the reference the request held
+ * on it (ObDereferenceObject); and frees the IRP (IoFreeIrp).
  */
 VOID IopCompleteRequest(PIRP Irp)
 {

@@ -16,8 +16,9 @@
 #define KT_TAG_MDL POOL_TAG('M', 'd', 'l', ' ')
 #define KT_GUARD 32
 
-/* The event of a request, until lab 05's KEVENT: the I/O manager sets it to 1. */
-#define KT_EVENT(e) ((struct _KEVENT *)(e))
+/* The event of a request (a lab 05 notification event) and whether it is signalled. */
+#define KT_EVENT(e) (e)
+#define KT_SIGNALLED(e) (KeReadStateEvent(e) != 0)
 
 static UCHAR KtPattern(ULONG Salt, ULONG i)
 {
@@ -185,7 +186,8 @@ BOOLEAN KtOneIoctl(PKTEST_CONTEXT Context, PDEVICE_OBJECT Device, ULONG Case, UL
     KtEcho.Written = Written;
     IO_STATUS_BLOCK iosb;
     KtIoPoison(Context, &iosb, sizeof(iosb), Case + 200);
-    volatile LONG event = 0;
+    KEVENT event;
+    KeInitializeEvent(&event, NotificationEvent, FALSE);
     SIZE_T pool[3];
     KtPoolSnapshot(pool);
     ULONG code = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x900 + Case, Method, FILE_ANY_ACCESS);
@@ -263,7 +265,7 @@ BOOLEAN KtOneIoctl(PKTEST_CONTEXT Context, PDEVICE_OBJECT Device, ULONG Case, UL
     if (!KtCheck(Context, st == STATUS_SUCCESS && iosb.Status == STATUS_SUCCESS && iosb.Information == Written,
                  "iosb", "%s: IoCallDriver 0x%x, IO_STATUS_BLOCK 0x%x/%llu; expected success and Information %u "
                  "written back", step, st, iosb.Status, (ULONG64)iosb.Information, Written) ||
-        !KtCheck(Context, event == 1, "event", "%s: the request's event was not signalled", step))
+        !KtCheck(Context, KT_SIGNALLED(&event), "event", "%s: the request's event was not signalled", step))
         return FALSE;
     for (ULONG i = 0; i < Written; i++)
         if (!KtCheck(Context, out[i] == KtPattern(salt + 7, i), "output_bytes", "%s: output byte %u is 0x%02x, "
@@ -336,7 +338,8 @@ KTEST("ioctl.methods", KtTestIoctlMethods)
     KtEcho.Salt = 99;
     KtEcho.Written = (ULONG)KtRandomRange(Context, 1, length - 1);
     IO_STATUS_BLOCK iosb = {{0}, 0};
-    volatile LONG event = 0;
+    KEVENT event;
+    KeInitializeEvent(&event, NotificationEvent, FALSE);
     SIZE_T pool[3];
     KtPoolSnapshot(pool);
     PIRP irp = IoBuildSynchronousFsdRequest(IRP_MJ_READ, dev, out, length, 0, KT_EVENT(&event), &iosb);
@@ -351,9 +354,9 @@ KTEST("ioctl.methods", KtTestIoctlMethods)
                  sp->Parameters.Read.Length, irp->Flags, irp->UserBuffer, out, irp->AssociatedIrp.SystemBuffer))
         goto out;
     IoCallDriver(dev, irp);
-    if (!KtCheck(Context, iosb.Status == STATUS_SUCCESS && iosb.Information == KtEcho.Written && event == 1,
+    if (!KtCheck(Context, iosb.Status == STATUS_SUCCESS && iosb.Information == KtEcho.Written && KT_SIGNALLED(&event),
                  "iosb", "buffered read: IO_STATUS_BLOCK 0x%x/%llu, event %d; expected success/%u, signalled",
-                 iosb.Status, (ULONG64)iosb.Information, event, KtEcho.Written))
+                 iosb.Status, (ULONG64)iosb.Information, KT_SIGNALLED(&event), KtEcho.Written))
         goto out;
     for (ULONG i = 0; i < length + KT_GUARD; i++) {
         UCHAR want = i < KtEcho.Written ? KtPattern(99 + 7, i) : guard[i];
@@ -405,7 +408,7 @@ KTEST("ramdisk.pended", KtTestRamDiskPended)
     for (ULONG pass = 0; pass < 2; pass++) {
         BOOLEAN write = pass == 0;
         IO_STATUS_BLOCK iosb[4];
-        volatile LONG event[4];
+        KEVENT event[4];
         KIRQL old;
         KeRaiseIrql(DISPATCH_LEVEL, &old);
         for (ULONG i = 0; i < n; i++) {
@@ -418,7 +421,7 @@ KTEST("ramdisk.pended", KtTestRamDiskPended)
                 KtIoPoison(Context, buf, len, 400 + i);
             iosb[i].Status = (NTSTATUS)0xDEADBEEF;
             iosb[i].Information = 0xDEAD;
-            event[i] = 0;
+            KeInitializeEvent(&event[i], NotificationEvent, FALSE);
             PIRP irp = IoBuildSynchronousFsdRequest(write ? IRP_MJ_WRITE : IRP_MJ_READ, disk, buf, len,
                                                     (LONGLONG)offsets[i] * RAMDISK_SECTOR, KT_EVENT(&event[i]),
                                                     &iosb[i]);
@@ -433,10 +436,10 @@ KTEST("ramdisk.pended", KtTestRamDiskPended)
                          irp->AssociatedIrp.SystemBuffer, irp->Flags))
                 goto lower;
             NTSTATUS st = IoCallDriver(disk, irp);
-            if (!KtCheck(Context, st == STATUS_PENDING && iosb[i].Status == (NTSTATUS)0xDEADBEEF && event[i] == 0,
+            if (!KtCheck(Context, st == STATUS_PENDING && iosb[i].Status == (NTSTATUS)0xDEADBEEF && !KT_SIGNALLED(&event[i]),
                          "pended", "%s %u at DISPATCH_LEVEL: IoCallDriver returned 0x%x (STATUS_PENDING expected), the "
                          "status block holds 0x%x, the event %d: a pended request is not finished yet",
-                         write ? "write" : "read", i, st, iosb[i].Status, event[i]) ||
+                         write ? "write" : "read", i, st, iosb[i].Status, KT_SIGNALLED(&event[i])) ||
                 !KtCheck(Context, IopRamDiskQueued(disk) == i + 1, "pended", "the disk holds %u requests, expected %u",
                          IopRamDiskQueued(disk), i + 1))
                 goto lower;
@@ -444,10 +447,10 @@ KTEST("ramdisk.pended", KtTestRamDiskPended)
         KeLowerIrql(old);
         for (ULONG i = 0; i < n; i++) {
             ULONG len = sectors[i] * RAMDISK_SECTOR;
-            if (!KtCheck(Context, iosb[i].Status == STATUS_SUCCESS && iosb[i].Information == len && event[i] == 1,
+            if (!KtCheck(Context, iosb[i].Status == STATUS_SUCCESS && iosb[i].Information == len && KT_SIGNALLED(&event[i]),
                          "completed_later", "%s %u after the disk's DPC: IO_STATUS_BLOCK 0x%x/%llu (success/%u), event "
                          "%d (1)", write ? "write" : "read", i, iosb[i].Status, (ULONG64)iosb[i].Information, len,
-                         event[i]))
+                         KT_SIGNALLED(&event[i])))
                 goto out;
             PUCHAR data = write ? IopRamDiskData(disk) + offsets[i] * RAMDISK_SECTOR : KtDiskBuffers[i] + KT_GUARD;
             for (ULONG k = 0; k < len; k++)
@@ -465,16 +468,17 @@ KTEST("ramdisk.pended", KtTestRamDiskPended)
     }
     /* Past the end: fails in the dispatch routine, status block written, event signalled. */
     IO_STATUS_BLOCK iosb = {{0}, 7};
-    volatile LONG event = 0;
+    KEVENT event;
+    KeInitializeEvent(&event, NotificationEvent, FALSE);
     PIRP irp = IoBuildSynchronousFsdRequest(IRP_MJ_READ, disk, KtDiskBuffers[0], RAMDISK_SECTOR, KT_DISK_BYTES,
                                             KT_EVENT(&event), &iosb);
     if (!KtCheck(Context, irp != NULL, "build", "IoBuildSynchronousFsdRequest returned NULL"))
         goto out;
     NTSTATUS st = IoCallDriver(disk, irp);
     KtCheck(Context, st == STATUS_INVALID_PARAMETER && iosb.Status == STATUS_INVALID_PARAMETER &&
-            iosb.Information == 0 && event == 1, "error_written_back", "a read past the end: IoCallDriver 0x%x, "
+            iosb.Information == 0 && KT_SIGNALLED(&event), "error_written_back", "a read past the end: IoCallDriver 0x%x, "
             "IO_STATUS_BLOCK 0x%x/%llu, event %d; expected STATUS_INVALID_PARAMETER written back and the event "
-            "signalled", st, iosb.Status, (ULONG64)iosb.Information, event);
+            "signalled", st, iosb.Status, (ULONG64)iosb.Information, KT_SIGNALLED(&event));
 out:
     KtIoCleanup();
 }
@@ -508,7 +512,8 @@ KTEST("filter.modify", KtTestFilterModify)
     ULONG64 length = 0;
     for (ULONG i = 0; i < 5; i++) {
         IO_STATUS_BLOCK iosb = {{(NTSTATUS)0xDEADBEEF}, 0};
-        volatile LONG event = 0;
+        KEVENT event;
+    KeInitializeEvent(&event, NotificationEvent, FALSE);
         PIRP irp;
         if (majors[i] == IRP_MJ_DEVICE_CONTROL) {
             irp = IoBuildDeviceIoControlRequest(IOCTL_RAMDISK_GET_LENGTH, pass, NULL, 0, &length, sizeof(length),
@@ -531,9 +536,9 @@ KTEST("filter.modify", KtTestFilterModify)
                      "filters: top StackSize %d, IRP StackCount %d (3)", pass->StackSize, irp->StackCount))
             goto out;
         IoCallDriver(pass, irp); /* at PASSIVE_LEVEL: the disk's DPC runs at once */
-        if (!KtCheck(Context, iosb.Status == want[i] && event == 1, "filtered_status", "request %u (major %u) through "
+        if (!KtCheck(Context, iosb.Status == want[i] && KT_SIGNALLED(&event), "filtered_status", "request %u (major %u) through "
                      "the filters: IO_STATUS_BLOCK 0x%x, expected 0x%x, event %d", i, majors[i], iosb.Status, want[i],
-                     event))
+                     KT_SIGNALLED(&event)))
             goto out;
     }
     PFILTER_EXTENSION se = shift->DeviceExtension, pe = pass->DeviceExtension;
@@ -703,7 +708,8 @@ KTEST("io.interrupt", KtTestIoInterrupt)
         goto out;
     for (ULONG round = 1; round <= 2; round++) {
         IO_STATUS_BLOCK iosb = {{(NTSTATUS)0xDEADBEEF}, 0};
-        volatile LONG event = 0;
+        KEVENT event;
+    KeInitializeEvent(&event, NotificationEvent, FALSE);
         PIRP irp = IoBuildDeviceIoControlRequest(IOCTL_INTDEV_FIRE, dev, NULL, 0, NULL, 0, FALSE, KT_EVENT(&event),
                                                  &iosb);
         if (!KtCheck(Context, irp != NULL, "build", "IoBuildDeviceIoControlRequest returned NULL"))
@@ -711,14 +717,14 @@ KTEST("io.interrupt", KtTestIoInterrupt)
         KIRQL old;
         KeRaiseIrql(DISPATCH_LEVEL, &old);
         NTSTATUS st = IoCallDriver(dev, irp);
-        BOOLEAN ok = KtCheck(Context, st == STATUS_PENDING && event == 0 && iosb.Status == (NTSTATUS)0xDEADBEEF,
+        BOOLEAN ok = KtCheck(Context, st == STATUS_PENDING && !KT_SIGNALLED(&event) && iosb.Status == (NTSTATUS)0xDEADBEEF,
                              "pended", "round %u: IoCallDriver 0x%x, event %d, status block 0x%x: the device's DPC has "
-                             "not run yet at DISPATCH_LEVEL", round, st, event, iosb.Status);
+                             "not run yet at DISPATCH_LEVEL", round, st, KT_SIGNALLED(&event), iosb.Status);
         KeLowerIrql(old);
-        if (!ok || !KtCheck(Context, event == 1 && iosb.Status == STATUS_SUCCESS && iosb.Information == round,
+        if (!ok || !KtCheck(Context, KT_SIGNALLED(&event) && iosb.Status == STATUS_SUCCESS && iosb.Information == round,
                             "interrupt_completes", "round %u: after the DPC, event %d, IO_STATUS_BLOCK 0x%x/%llu; "
                             "expected signalled, success (the service routine ran at IRQL 7), %u interrupts", round,
-                            event, iosb.Status, (ULONG64)iosb.Information, round))
+                            KT_SIGNALLED(&event), iosb.Status, (ULONG64)iosb.Information, round))
             goto out;
     }
 out:
