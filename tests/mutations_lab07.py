@@ -8,6 +8,7 @@ IRP = "07-io/irp.c"
 DEV = "07-io/device.c"
 CAN = "07-io/cancel.c"
 BUF = "07-io/buffers.c"
+NTF = "07-io/ntfile.c"
 
 CASES = [
     # ---- IoInitializeIrp / IoAllocateIrp / IoFreeIrp ----
@@ -278,4 +279,52 @@ CASES = [
     ("complete-keeps-irp", 7, BUF,
      "        ObDereferenceObject(file);\n    }\n    IoFreeIrp(Irp);\n}", "        ObDereferenceObject(file);\n    }\n}",
      {"pended_io": "pool_returned"}),
+    # ---- the handle path ----
+    ("file-handle-not-kernel", 7, NTF,
+     "return ObInsertObject(file, DesiredAccess, OBJ_KERNEL_HANDLE, FileHandle);",
+     "return ObInsertObject(file, DesiredAccess, 0, FileHandle);",
+     {"file_sync": "create_file"}),
+    ("file-device-is-top", 7, NTF,
+     "    file->DeviceObject = device;\n", "    file->DeviceObject = top;\n",
+     {"file_sync": "file_object"}),
+    ("file-create-to-base", 7, NTF,
+     "    status = IoCallDriver(top, irp);", "    status = IoCallDriver(device, irp);",
+     {"file_sync": "create_through_stack"}),
+    ("file-create-keeps-iosb-empty", 7, NTF,
+     "    irp->UserIosb = IoStatusBlock;\n    irp->Tail.Overlay.Thread = KeGetCurrentThread();\n    status = IoCallDriver(top, irp);",
+     "    irp->Tail.Overlay.Thread = KeGetCurrentThread();\n    status = IoCallDriver(top, irp);",
+     {"file_sync": "create_iosb"}),
+    ("file-request-to-base", 7, NTF,
+     "    NTSTATUS status = IoCallDriver(IoGetAttachedDevice(File->DeviceObject), Irp);",
+     "    NTSTATUS status = IoCallDriver(File->DeviceObject, Irp);",
+     {"file_sync": "through_stack"}),
+    ("file-no-access-check", 7, NTF,
+     "    if ((info.GrantedAccess & Access) != Access) {", "    if (FALSE) {",
+     {"file_sync": "access"}),
+    ("file-sync-no-wait", 7, NTF,
+     "    if (status == STATUS_PENDING) {\n        KeWaitForSingleObject(&File->Event, Executive, KernelMode, FALSE, NULL);\n"
+     "        status = File->FinalStatus;\n    }\n    if (Transfer",
+     "    if (Transfer",
+     {"file_sync": "sync_write"}),
+    ("file-offset-not-advanced", 7, NTF,
+     "        File->CurrentByteOffset += IoStatusBlock->Information;", "        (void)File;",
+     {"file_sync": "byte_offset"}),
+    ("file-offset-always-advanced", 7, NTF,
+     "return IopSendFileRequest(file, event, irp, IoStatusBlock, ByteOffset == NULL);",
+     "return IopSendFileRequest(file, event, irp, IoStatusBlock, TRUE);",
+     {"file_sync": "byte_offset"}),
+    ("file-event-not-cleared", 7, NTF,
+     "        KeClearEvent(*EventObject);\n", "",
+     {"file_pended": "pended_untouched"}),
+    ("file-event-waited-anyway", 7, NTF,
+     "    if (Event != NULL) {\n        ObDereferenceObject(Event);\n        return status;\n    }\n",
+     "    if (Event != NULL)\n        ObDereferenceObject(Event);\n",
+     {"file_pended": "pended_return"}),
+    ("file-event-type-unchecked", 7, NTF,
+     "status = ObReferenceObjectByHandle(Event, EVENT_MODIFY_STATE, ExEventObjectType, KernelMode,",
+     "status = ObReferenceObjectByHandle(Event, EVENT_MODIFY_STATE, NULL, KernelMode,",
+     {"file_sync": "bad_handle"}),
+    ("complete-keeps-file-reference", 7, BUF,
+     "        ObDereferenceObject(file);\n    }\n    IoFreeIrp(Irp);", "    }\n    IoFreeIrp(Irp);",
+     {"file_sync": "close"}),
 ]

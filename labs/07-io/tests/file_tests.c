@@ -149,6 +149,10 @@ KTEST("file.sync", KtTestFileSync)
                  "file_ioctl", "NtDeviceIoControlFile(IOCTL_RAMDISK_GET_LENGTH): 0x%x, length %llu (%u), Information "
                  "%llu (8)", st, size, KT_FILE_DISK, (ULONG64)iosb.Information))
         goto out;
+    if (!KtCheck(Context, fe->Seen == 6, "through_stack", "the filter on the disk saw %u requests, expected 6 (the "
+                 "create, three writes, a read, a device control): every request on a file goes to the top of its "
+                 "device's stack", fe->Seen))
+        goto out;
     /* Access rights, bad handles. */
     if (!KtOpen(Context, "\\Device\\KtFileDisk", FILE_READ_DATA, &ro))
         goto out;
