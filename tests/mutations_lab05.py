@@ -16,7 +16,7 @@ CASES = [
      "    Prcb->ReadySummary |= 1U << Thread->Priority;\n}", "}",
      {"priority_order": "ReadySummary"}),
     ("ready-always-at-head", 5, S,
-     "    if (AtHead)\n        InsertHeadList", "    if (TRUE)\n        InsertHeadList",
+     "    if (AtHead)\n        InsertHeadList", "    if (AtHead || TRUE)\n        InsertHeadList",
      {"priority_order": "first in first out", "round_robin": "round_robin"}),
     ("ready-never-preempts", 5, S,
      "if (Thread != current && current->State == Running && Thread->Priority > current->Priority &&",
@@ -31,8 +31,7 @@ CASES = [
      "return Prcb->ReadySummary ? __builtin_ctz(Prcb->ReadySummary) : -1;",
      {"priority_order": "highest"}),
     ("select-keeps-summary-bit", 5, S,
-     "    if (IsListEmpty(&Prcb->DispatcherReadyListHead[Thread->Priority]))\n"
-     "        Prcb->ReadySummary &= ~(1U << Thread->Priority);\n", "",
+     "        Prcb->ReadySummary &= ~(1U << Thread->Priority);\n", "        Prcb->ReadySummary &= ~0U;\n",
      {"priority_order": "ready_queues"}),
     # ---- KiQuantumEnd ----
     ("quantum-end-no-round-robin", 5, S,
@@ -86,7 +85,7 @@ CASES = [
      {"boost_decay": "no_realtime_boost"}),
     ("unwait-keeps-timer", 5, W,
      "    if (Thread->Timer.Inserted)\n        KeCancelTimer(&Thread->Timer);\n", "",
-     {"timeouts": "signalled_first"}),
+     {"timeouts": "timer_cancelled"}),
     ("wait-list-lifo", 5, W,
      "            InsertTailList(&((PDISPATCHER_HEADER)wb->Object)->WaitListHead, &wb->WaitListEntry);",
      "            InsertHeadList(&((PDISPATCHER_HEADER)wb->Object)->WaitListHead, &wb->WaitListEntry);",
@@ -97,7 +96,7 @@ CASES = [
      {"wait_at_dispatch": "IRQL_NOT_LESS_OR_EQUAL"}),
     ("poll-at-dispatch-bugchecks", 5, W,
      "    if (Irql >= DISPATCH_LEVEL && !(Timeout && Timeout->QuadPart == 0))",
-     "    if (Irql >= DISPATCH_LEVEL)",
+     "    if (Irql >= DISPATCH_LEVEL && (Timeout || !Timeout))",
      {"timeouts": "IRQL_NOT_LESS_OR_EQUAL"}),
     ("timeout-ignored", 5, W,
      "        if (Timeout) {\n            PKWAIT_BLOCK tb", "        if (FALSE) {\n            PKWAIT_BLOCK tb",
@@ -140,7 +139,7 @@ CASES = [
      {"mutant": "not_owned"}),
     ("mutant-no-recursion", 5, W,
      "        return Object->SignalState > 0 || ((PKMUTANT)Object)->OwnerThread == Thread;",
-     "        return Object->SignalState > 0;",
+     "        return Object->SignalState > 0 && Thread != NULL;",
      {"mutant": "recursive_acquire"}),
     ("mutant-release-frees-at-once", 5, M,
      "        Mutant->Header.SignalState = previous + 1;", "        Mutant->Header.SignalState = 1;",
@@ -157,4 +156,18 @@ CASES = [
      "        if (!IsListEmpty",
      "        Mutant->MutantListEntry.Flink = Mutant->MutantListEntry.Blink = NULL;\n        if (!IsListEmpty",
      {"mutant": "released_free"}),
+]
+
+CASES += [
+    ("wait-count-unchecked", 5, W,
+     "    if (Count > MAXIMUM_WAIT_OBJECTS || (!WaitBlockArray && Count > THREAD_WAIT_OBJECTS))",
+     "    if (Count > MAXIMUM_WAIT_OBJECTS)",
+     {"too_many_objects": "MAXIMUM_WAIT_OBJECTS_EXCEEDED"}),
+]
+
+CASES += [
+    ("ready-preempts-equal", 5, S,
+     "current->State == Running && Thread->Priority > current->Priority &&",
+     "current->State == Running && Thread->Priority >= current->Priority &&",
+     {"preemption": "no_preempt_equal"}),
 ]

@@ -64,7 +64,8 @@ static VOID KtJoinAll(PKTEST_CONTEXT Context, PKTHREAD *T, ULONG N)
 
 KTEST("event.synchronization", KtTestEventSynchronization)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     RtlZeroMemory(&KtEv, sizeof(KtEv));
     ULONG k = (ULONG)KtRandomRange(Context, 2, 5);
     PKTHREAD t[KT_MAX_WAITERS] = {0};
@@ -112,7 +113,8 @@ KTEST("event.synchronization", KtTestEventSynchronization)
 
 KTEST("event.notification", KtTestEventNotification)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     RtlZeroMemory(&KtEv, sizeof(KtEv));
     ULONG k = (ULONG)KtRandomRange(Context, 2, 3);
     PKTHREAD t[KT_MAX_WAITERS] = {0};

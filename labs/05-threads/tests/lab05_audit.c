@@ -7,6 +7,16 @@ BOOLEAN KtLab05Stubbed(PKTEST_CONTEXT Context)
     return Context->NotImplementedCount != 0;
 }
 
+BOOLEAN KtLab05Begin(PKTEST_CONTEXT Context)
+{
+    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    KPRIORITY p = KeQueryPriorityThread(KeGetCurrentThread());
+    if (KtLab05Stubbed(Context))
+        return FALSE;
+    return KtCheck(Context, p == KT_RUNNER_PRIORITY, "query_priority", "KeQueryPriorityThread of the test's thread "
+                   "returned %d, expected its Priority %d", p, KT_RUNNER_PRIORITY);
+}
+
 VOID KtPoison05(PKTEST_CONTEXT Context, PVOID Buffer, SIZE_T Size)
 {
     static ULONG64 counter;

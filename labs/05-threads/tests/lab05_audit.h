@@ -16,6 +16,11 @@
 #define KT_LAB05_BUDGET_MS 5000
 #define KT_RUNNER_PRIORITY 8     /* the test's own thread (KeCreateThread gives the runner 8) */
 
+/* Every test starts here: the watchdog budget, and a first call into the lab
+ * (KeQueryPriorityThread of the test's thread, which must be KT_RUNNER_PRIORITY) so that a
+ * stubbed lab reports itself before anything else can fail. FALSE: stop the test. */
+BOOLEAN KtLab05Begin(PKTEST_CONTEXT Context);
+
 /* TRUE if a lab 05 stub reported itself: the test stops there (no waiting, no hang). */
 BOOLEAN KtLab05Stubbed(PKTEST_CONTEXT Context);
 

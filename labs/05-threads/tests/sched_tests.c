@@ -17,7 +17,8 @@ static VOID KtTraceThread(PVOID Argument)
  * above them; when it drops below them they run highest first, FIFO within a priority. */
 KTEST("sched.priority", KtTestSchedPriority)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     RtlZeroMemory(&KtSchedTrace, sizeof(KtSchedTrace));
     ULONG n = (ULONG)KtRandomRange(Context, 4, 8);
     KPRIORITY prio[8];
@@ -81,7 +82,8 @@ static VOID KtPreemptHighThread(PVOID Argument)
 
 KTEST("sched.preempt", KtTestSchedPreempt)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     RtlZeroMemory(&KtSchedTrace, sizeof(KtSchedTrace));
     KtPreemptContext = Context;
     KPRIORITY low = (KPRIORITY)KtRandomRange(Context, 2, 7);
@@ -92,6 +94,11 @@ KTEST("sched.preempt", KtTestSchedPreempt)
      * turn (the head of its queue) and runs again before the peer. */
     if (!KtCreateThreadAt(Context, "peer", KtTraceThread, (PVOID)'P', KT_RUNNER_PRIORITY, &p))
         return;
+    if (!KtLab05Stubbed(Context))
+        KtCheck(Context, KtSchedTrace.Length == 0 && p->State == Ready, "no_preempt_equal",
+                "a thread readied at the running thread's own priority (8) must wait Ready behind it (only a higher "
+                "priority preempts); seen State %s, trace %s", KeThreadStateName(p->State),
+                KtSchedTrace.Length ? KtSchedTrace.Text : "-");
     if (!KtCreateThreadAt(Context, "low", KtTraceThread, (PVOID)'L', low, &l)) {
         KtJoinThread(Context, p);
         return;
@@ -160,7 +167,8 @@ static VOID KtRoundRobinThread(PVOID Argument)
 
 KTEST("sched.round_robin", KtTestSchedRoundRobin)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     RtlZeroMemory(&KtSchedTrace, sizeof(KtSchedTrace));
     RtlZeroMemory(&KtRr, sizeof(KtRr));
     ULONG k = (ULONG)KtRandomRange(Context, 3, 5);
@@ -229,7 +237,8 @@ static VOID KtBoostThread(PVOID Argument)
 
 KTEST("sched.boost_decay", KtTestSchedBoostDecay)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     for (ULONG round = 0; round < 3; round++) {
         /* round 0: a seeded base and increment within 15; 1: the cap at 15; 2: real time. */
         KPRIORITY base = round == 0 ? (KPRIORITY)KtRandomRange(Context, 9, 11)

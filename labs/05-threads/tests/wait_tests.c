@@ -43,7 +43,8 @@ static VOID KtInitEvents(PKTEST_CONTEXT Context, ULONG N)
 
 KTEST("wait.multiple", KtTestWaitMultiple)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     KtWaitContext = Context;
     /* WaitAll on (a, b), signalled in a seeded order. */
     KtInitEvents(Context, 2);
@@ -81,6 +82,8 @@ KTEST("wait.multiple", KtTestWaitMultiple)
         for (ULONG i = low + 1; i < 3; i++)
             if (KtRandomRange(Context, 0, 1))
                 mask |= 1U << i;
+        if (low < 2)
+            mask |= 4; /* a higher index is signalled too: the lowest must win */
         for (ULONG i = 0; i < 3; i++)
             if (mask & (1U << i))
                 KeSetEvent(&KtMulti.Ev[i], 0, FALSE);
@@ -123,7 +126,8 @@ static VOID KtSemWaiter(PVOID Argument)
 
 KTEST("wait.semaphore", KtTestWaitSemaphore)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     RtlZeroMemory(&KtSemTrace, sizeof(KtSemTrace));
     LONG limit = (LONG)KtRandomRange(Context, 2, 6);
     LONG count = (LONG)KtRandomRange(Context, 0, (ULONG64)limit - 1);
@@ -230,7 +234,8 @@ static BOOLEAN KtOwnsMutant(PKTHREAD Thread)
 
 KTEST("wait.mutant", KtTestWaitMutant)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     RtlZeroMemory(&KtMutTrace, sizeof(KtMutTrace));
     PKTHREAD self = KeGetCurrentThread(), t;
     KtPoison05(Context, &KtMutant, sizeof(KtMutant));
@@ -317,6 +322,17 @@ KTEST("wait.mutant", KtTestWaitMutant)
 
 /* ---- Timeouts, delays, timers and threads as objects ---- */
 static KEVENT KtNever;
+static volatile NTSTATUS KtTimedStatus;
+static volatile BOOLEAN KtTimedInserted;
+
+static VOID KtTimedWaiter(PVOID Argument)
+{
+    UNREFERENCED_PARAMETER(Argument);
+    LARGE_INTEGER to = {.QuadPart = -(LONG64)(100 * (ULONG64)KeTimeIncrement)};
+    NTSTATUS s = KeWaitForSingleObject(&KtNever, Executive, KernelMode, FALSE, &to);
+    KtTimedInserted = KeGetCurrentThread()->Timer.Inserted;
+    KtTimedStatus = s;
+}
 static VOID KtShortLived(PVOID Argument)
 {
     LARGE_INTEGER d = {.QuadPart = -(LONG64)(ULONG_PTR)Argument};
@@ -325,7 +341,8 @@ static VOID KtShortLived(PVOID Argument)
 
 KTEST("wait.timeout", KtTestWaitTimeout)
 {
-    KtSetBudget(Context, KT_LAB05_BUDGET_MS);
+    if (!KtLab05Begin(Context))
+        return;
     PKTHREAD self = KeGetCurrentThread();
     ULONG64 inc = KeTimeIncrement;
     KtPoison05(Context, &KtNever, sizeof(KtNever));
@@ -361,6 +378,19 @@ KTEST("wait.timeout", KtTestWaitTimeout)
     s = KeWaitForSingleObject(&KtNever, Executive, KernelMode, FALSE, &to);
     KtCheck(Context, s == STATUS_WAIT_0 && !self->Timer.Inserted, "signalled_first", "a wait with a timeout on a "
             "signalled event returned 0x%X (0), its timer %s", (ULONG)s, self->Timer.Inserted ? "left set" : "not set");
+    KeResetEvent(&KtNever);
+    /* A thread blocked with a timeout and released by the object: its timer is cancelled. */
+    PKTHREAD w;
+    KtTimedStatus = -1;
+    if (!KtCreateThreadAt(Context, "timed", KtTimedWaiter, NULL, 9, &w))
+        return;
+    KtCheck(Context, w->State == Waiting && w->Timer.Inserted, "timeout_set", "a thread waiting with a timeout: State "
+            "%s (Waiting), its timer %s (set)", KeThreadStateName(w->State), w->Timer.Inserted ? "set" : "not set");
+    KeSetEvent(&KtNever, EVENT_INCREMENT, FALSE);
+    KtCheck(Context, KtTimedStatus == STATUS_WAIT_0 && !KtTimedInserted, "timer_cancelled", "released by the event "
+            "before its timeout, the wait returned 0x%X (0) with its timer %s (expected: cancelled - a timer left set "
+            "would end a later wait)", (ULONG)KtTimedStatus, KtTimedInserted ? "still set" : "not set");
+    KtJoinThread(Context, w);
     KeResetEvent(&KtNever);
     /* A poll at DISPATCH_LEVEL is allowed and does not block. */
     LARGE_INTEGER zero = {.QuadPart = 0};
@@ -403,6 +433,8 @@ KTEST("wait.timeout", KtTestWaitTimeout)
 /* The IRQL rule: a wait that could block at DISPATCH_LEVEL bugchecks. */
 KTEST_STOP("wait.dispatch_level", KtTestWaitDispatchLevel)
 {
+    if (!KtLab05Begin(Context))
+        return;
     static KEVENT e;
     KeInitializeEvent(&e, NotificationEvent, FALSE);
     if (KtLab05Stubbed(Context))
