@@ -227,6 +227,9 @@ VOID ObInitSystem(VOID);
  * stubs. ObpRootDirectoryObject is NULL until then. */
 NTSTATUS ObpInitializeNamespace(VOID);
 extern POBJECT_DIRECTORY ObpRootDirectoryObject;
+/* Framework, for tests: frees the namespace, the system process and the initial thread's
+ * object by the framework's own hands (no methods run); the next use builds them again. */
+VOID ObpResetObjectManager(VOID);
 /* Creates a directory or a symbolic link named Name (permanent) - framework helpers over
  * ObCreateObject/ObInsertObject/ObCloseHandle. */
 NTSTATUS ObpCreateDirectory(PCSTR Name, ULONG Attributes, POBJECT_DIRECTORY *Directory);

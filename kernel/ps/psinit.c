@@ -138,3 +138,30 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ACCESS_MASK DesiredAccess, P
         *ClientId = t->Cid;
     return status;
 }
+
+/* Framework, for tests (kernel/ob/obreset.c): frees the system process (its table's pages,
+ * not the objects its handles name) and the initial thread's object by the framework's
+ * own hands; the next PsInitializeObjects builds them again. */
+VOID PspResetObjects(VOID)
+{
+    if (!PsInitialSystemProcess)
+        return;
+    PEPROCESS system = PsInitialSystemProcess;
+    PsInitialSystemProcess = NULL;
+    if (PspInitialThread) {
+        RemoveEntryList(&PspInitialThread->ThreadListEntry);
+        POBJECT_HEADER h = OBJECT_TO_OBJECT_HEADER(PspInitialThread);
+        h->Signature = 0;
+        PsThreadType->TotalNumberOfObjects--;
+        ExFreePoolWithTag(h, PsThreadType->TypeInfo.PoolTag);
+        PspInitialThread = NULL;
+    }
+    RemoveEntryList(&system->ActiveProcessLinks);
+    if (system->ObjectTable)
+        ExDestroyHandleTable(system->ObjectTable);
+    POBJECT_HEADER h = OBJECT_TO_OBJECT_HEADER(system);
+    h->Signature = 0;
+    PsProcessType->TotalNumberOfObjects--;
+    ExFreePoolWithTag(h, PsProcessType->TypeInfo.PoolTag);
+    PspNextId = 4;
+}

@@ -29,7 +29,7 @@ static BOOLEAN KtObjectWithHandle(PKTEST_CONTEXT Context, ULONG Id, ACCESS_MASK 
                    (ULONG)status);
 }
 
-KTEST("handle.close", KtTestHandleClose)
+KTEST_OB("handle.close", KtTestHandleClose)
 {
     if (!KtObSetup(Context))
         return;
@@ -134,7 +134,7 @@ out:
 /* NtDuplicateObject's rules through ObDuplicateObject: the same access, less access, more
  * access refused (UserMode), attributes, into another process, DUPLICATE_CLOSE_SOURCE
  * with a duplicate that succeeds and one that fails, an invalid source. */
-KTEST("handle.duplicate", KtTestHandleDuplicate)
+KTEST_OB("handle.duplicate", KtTestHandleDuplicate)
 {
     if (!KtObSetup(Context))
         return;
@@ -235,7 +235,7 @@ out:
 /* -1 and -2 name the current process and thread (attached: that process); a handle of
  * another process is not valid here, and the same value names another object there;
  * kernel handles are valid in every process (KernelMode). */
-KTEST("handle.process", KtTestHandleProcess)
+KTEST_OB("handle.process", KtTestHandleProcess)
 {
     if (!KtObSetup(Context))
         return;

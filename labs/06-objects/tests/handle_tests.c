@@ -94,7 +94,7 @@ static BOOLEAN KtStormInsert(PKTEST_CONTEXT Context, ULONG i, ACCESS_MASK Access
 /* The storm: seeded operations in two phases, up until more than a low-level table's
  * handles are open (the table grows past one level), then down to none. The op choice
  * is mirrored by grader/models/lab06.py, which computes the handle values. */
-KTEST("handle.storm", KtTestHandleStorm)
+KTEST_OB("handle.storm", KtTestHandleStorm)
 {
     if (!KtObSetup(Context))
         return;
@@ -253,7 +253,7 @@ out:
 /* ObReferenceObjectByHandle: the right type and the wrong one, access granted and not
  * (UserMode checked, KernelMode not), every kind of invalid handle; nothing changes on a
  * failure and *Object is NULL. */
-KTEST("handle.reference", KtTestHandleReference)
+KTEST_OB("handle.reference", KtTestHandleReference)
 {
     if (!KtObSetup(Context))
         return;

@@ -80,6 +80,27 @@ BOOLEAN KtObStubbed(PKTEST_CONTEXT Context)
     return Context->NotImplementedCount != 0;
 }
 
+VOID KtObTeardown(PKTEST_CONTEXT Context)
+{
+    static const ULONG tags[] = {POOL_TAG('K', 't', 'O', 'b'), POOL_TAG('K', 't', 'P', 'a'), HANDLE_TABLE_TAG,
+                                 OB_DIRECTORY_ENTRY_TAG, POOL_TAG('D', 'i', 'r', 'e'), POOL_TAG('S', 'y', 'm', 'b'),
+                                 POOL_TAG('P', 'r', 'o', 'c'), POOL_TAG('T', 'h', 'r', 'e')};
+    KeUnstackDetachProcess();
+    if (KtObStubbed(Context))
+        return;
+    ObpResetObjectManager();
+    if (Context->Failures)
+        return;
+    for (ULONG i = 0; i < ARRAYSIZE(tags); i++) {
+        CHAR t[5] = {(CHAR)tags[i], (CHAR)(tags[i] >> 8), (CHAR)(tags[i] >> 16), (CHAR)(tags[i] >> 24), 0};
+        if (!KtCheck(Context, KtPoolOutstanding(tags[i]) == 0, "nothing_leaked", "at the end of the test, with the "
+                     "namespace and the system process taken down, %d blocks tagged '%s' are still allocated: an "
+                     "object never deleted (a reference or handle not dropped), a table page or a directory entry "
+                     "not freed", KtPoolOutstanding(tags[i]), t))
+            return;
+    }
+}
+
 BOOLEAN KtObSetup(PKTEST_CONTEXT Context)
 {
     KtSetBudget(Context, KT_LAB06_BUDGET_MS);

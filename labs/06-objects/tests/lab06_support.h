@@ -15,6 +15,20 @@
 /* The namespace and the system process (lab 06's routines): FALSE, with the failing
  * check "implemented", while lab 06 is a stub. Also creates the test types once. */
 BOOLEAN KtObSetup(PKTEST_CONTEXT Context);
+/* The end of every lab 06 test (KTEST_OB): the namespace and the system process are
+ * freed by the framework (ObpResetObjectManager), and - if the test passed so far -
+ * nothing tagged by the object manager or the test types may be left in the pool
+ * (check "nothing_leaked": every object deleted, every table page and directory entry
+ * freed). */
+VOID KtObTeardown(PKTEST_CONTEXT Context);
+#define KTEST_OB(name, routine)                                                            \
+    static VOID routine##Body(PKTEST_CONTEXT Context);                                     \
+    KTEST(name, routine)                                                                   \
+    {                                                                                      \
+        routine##Body(Context);                                                            \
+        KtObTeardown(Context);                                                             \
+    }                                                                                      \
+    static VOID routine##Body(PKTEST_CONTEXT Context)
 /* TRUE if a lab 06 stub reported itself during the test. */
 BOOLEAN KtObStubbed(PKTEST_CONTEXT Context);
 

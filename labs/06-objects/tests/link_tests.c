@@ -28,7 +28,7 @@ static VOID KtRemovePermanent(PVOID Object)
     ObDereferenceObject(Object);
 }
 
-KTEST("name.links", KtTestNameLinks)
+KTEST_OB("name.links", KtTestNameLinks)
 {
     if (!KtObSetup(Context))
         return;
@@ -120,7 +120,7 @@ out:
 }
 
 /* A parse method gets the rest of the path; its STATUS_REPARSE restarts the lookup. */
-KTEST("name.parse", KtTestNameParse)
+KTEST_OB("name.parse", KtTestNameParse)
 {
     if (!KtObSetup(Context))
         return;
@@ -193,7 +193,7 @@ out:
 
 /* Counts and lifetimes in the namespace: a pointer reference outlives the handles; a
  * temporary object's name goes with its last handle; a permanent one stays. */
-KTEST("name.lifetime", KtTestNameLifetime)
+KTEST_OB("name.lifetime", KtTestNameLifetime)
 {
     if (!KtObSetup(Context))
         return;

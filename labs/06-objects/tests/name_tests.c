@@ -15,7 +15,7 @@ static VOID KtMixCase(PKTEST_CONTEXT Context, PCHAR Name)
             *p = (CHAR)(*p - 'A' + 'a');
 }
 
-KTEST("name.types", KtTestNameTypes)
+KTEST_OB("name.types", KtTestNameTypes)
 {
     if (!KtObSetup(Context))
         return;
@@ -51,7 +51,7 @@ KTEST("name.types", KtTestNameTypes)
 }
 
 #define KT_NAMES 24
-KTEST("name.lookup", KtTestNameLookup)
+KTEST_OB("name.lookup", KtTestNameLookup)
 {
     if (!KtObSetup(Context))
         return;

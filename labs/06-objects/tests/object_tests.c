@@ -7,7 +7,7 @@
 
 /* Seeded: unnamed and named objects with every attribute combination, references taken
  * and dropped in a seeded order; the delete method runs once, at the last one. */
-KTEST("object.create", KtTestObjectCreate)
+KTEST_OB("object.create", KtTestObjectCreate)
 {
     if (!KtObSetup(Context))
         return;
@@ -94,7 +94,7 @@ KTEST("object.create", KtTestObjectCreate)
 }
 
 /* Every error path of ObCreateObject: *Object NULL, nothing allocated, nothing counted. */
-KTEST("object.create_errors", KtTestObjectCreateErrors)
+KTEST_OB("object.create_errors", KtTestObjectCreateErrors)
 {
     if (!KtObSetup(Context))
         return;

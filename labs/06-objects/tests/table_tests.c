@@ -23,7 +23,7 @@ static BOOLEAN KtRawCreate(PKTEST_CONTEXT Context, PKT_TABLE_SHADOW Shadow, ULON
                    "last freed handle reused first)", Step, (ULONG64)(ULONG_PTR)h, want);
 }
 
-KTEST("handle.table", KtTestHandleTable)
+KTEST_OB("handle.table", KtTestHandleTable)
 {
     KtSetBudget(Context, KT_LAB06_BUDGET_MS);
     LONG tagBefore = KtPoolOutstanding(HANDLE_TABLE_TAG);
@@ -157,7 +157,7 @@ static BOOLEAN KtAuditDense(PKTEST_CONTEXT Context, PCSTR Step, PHANDLE_TABLE t,
 /* Past one level and past two: 255 * 512 handles fill level 1; a seeded number more
  * needs the top-level table. Every handle is checked as created, the whole table at each
  * level change and at the end, and seeded early handles still map to their entries. */
-KTEST("handle.levels", KtTestHandleLevels)
+KTEST_OB("handle.levels", KtTestHandleLevels)
 {
     KtSetBudget(Context, 60000);
     LONG tagBefore = KtPoolOutstanding(HANDLE_TABLE_TAG);

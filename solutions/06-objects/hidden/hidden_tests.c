@@ -50,7 +50,7 @@ KTEST_STOP("hidden.protected_kernel_handle", KtTestProtectedKernelHandle)
            "returned: it bugchecks INVALID_KERNEL_HANDLE with P2 0");
 }
 
-KTEST("hidden.open_fails", KtTestOpenFails)
+KTEST_OB("hidden.open_fails", KtTestOpenFails)
 {
     if (!KtObSetup(Context))
         return;
