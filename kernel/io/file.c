@@ -33,10 +33,8 @@ static VOID IopDeleteFile(PVOID Object)
 
 NTSTATUS IopInitializeFileType(VOID)
 {
-    if (IoFileObjectType != NULL)
-        return STATUS_SUCCESS;
-    NTSTATUS status = PsInitializeObjects();
-    if (!NT_SUCCESS(status))
+    NTSTATUS status = PsInitializeObjects(); /* again after a test took the object manager down */
+    if (!NT_SUCCESS(status) || IoFileObjectType != NULL)
         return status;
     OBJECT_TYPE_INITIALIZER init;
     RtlZeroMemory(&init, sizeof(init));

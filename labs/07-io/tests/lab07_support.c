@@ -185,6 +185,7 @@ VOID KtIoCleanup(VOID)
         IopDeleteDriver(d);
     }
     KtDriverCount = 0;
+    ObpResetObjectManager(); /* file and event objects, handles, the system process: a fresh start */
     IopFilterLogCount = 0;
     KtTopRuns = 0;
 }
