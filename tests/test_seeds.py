@@ -26,7 +26,7 @@ def test_reference_passes_for_seed(seed, tmp_path):
 
 def _sweep_cases():
     from test_mutations import CASES
-    return [c for c in CASES if c[1] in (0, 1, 4)]
+    return [c for c in CASES if c[1] in (0, 1, 4, 7)]
 
 
 @pytest.mark.skipif(os.environ.get("NTLAB_SEED_SWEEP_MUTANTS", "") in ("", "0"),
