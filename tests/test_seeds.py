@@ -3,9 +3,9 @@ a test that holds for one seed and breaks for another is a bug in the test. Fixe
 seeds, so a failure here is reproducible with `make grade SOL=all SEED=<seed>`.
 
 Every seed must also catch every bug (TESTING.md 5): with NTLAB_SEED_SWEEP_MUTANTS=1 the
-mutation cases of labs 00 and 01 (tests/test_mutations.py) are graded on each of the
-seeds below too, and each must be killed on every one. That sweep rebuilds once per
-mutant and takes about 15 minutes on 2 cores, so it is opt-in."""
+mutation cases of labs 00, 01, 04 and 07 (tests/test_mutations.py, tests/mutations_lab07.py)
+are graded on each of the seeds below too, and each must be killed on every one. That
+sweep rebuilds once per mutant and takes a long while on 2 cores, so it is opt-in."""
 import os
 
 import pytest
