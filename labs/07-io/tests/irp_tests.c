@@ -215,13 +215,14 @@ KTEST("irp.call", KtTestIrpCall)
         NTSTATUS st = IoCallDriver(base, irp);
         if (KtIoStubbed(Context))
             goto out;
-        BOOLEAN ok = KtCheck(Context, ext->Seen == 1 && ext->LastMajor == majors[i], "dispatch", "IoCallDriver of "
-                             "major %u: the base driver's routine ran %u times (1), for major %u", majors[i], ext->Seen,
-                             ext->LastMajor) &&
+        BOOLEAN ok = KtCheck(Context, ext->Seen == 1, "dispatch", "IoCallDriver of major %u: the base driver's "
+                             "routine ran %u times (1)", majors[i], ext->Seen) &&
                      KtCheck(Context, ext->LastLocation == n && ext->LastSp == IopIrpStackLocation(irp, n),
                              "call_location", "the driver ran with CurrentLocation %d and current location %p; expected "
                              "%d and the top location %p (IoCallDriver moves one location down)", ext->LastLocation,
                              ext->LastSp, n, IopIrpStackLocation(irp, n)) &&
+                     KtCheck(Context, ext->LastMajor == majors[i], "dispatch", "IoCallDriver of major %u: the driver's "
+                             "location says major %u", majors[i], ext->LastMajor) &&
                      KtCheck(Context, ext->LastSpDevice == base, "call_device", "the location the driver got has "
                              "DeviceObject %p, expected the device called, %p", ext->LastSpDevice, base) &&
                      KtCheck(Context, st == ext->Status, "call_status", "IoCallDriver returned 0x%x, expected what the "

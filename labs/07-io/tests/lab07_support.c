@@ -58,6 +58,9 @@ static NTSTATUS KtBaseDispatch(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     ext->Seen++;
     ext->LastLocation = Irp->CurrentLocation;
     ext->LastSp = sp;
+    if (Irp->CurrentLocation < 1 || Irp->CurrentLocation > Irp->StackCount ||
+        sp != IopIrpStackLocation(Irp, Irp->CurrentLocation))
+        return STATUS_UNSUCCESSFUL; /* not a location it could own: the test reports it, the IRP stays */
     if (sp != NULL) {
         ext->LastMajor = sp->MajorFunction;
         ext->LastSpDevice = sp->DeviceObject;

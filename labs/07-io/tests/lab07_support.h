@@ -37,7 +37,10 @@ typedef struct _KT_BASE_EXTENSION {
     IO_STACK_LOCATION Copy;    /* the location it was given */
 } KT_BASE_EXTENSION, *PKT_BASE_EXTENSION;
 /* Creates the base driver (all majors but IRP_MJ_FLUSH_BUFFERS) and one device (unnamed,
- * DO_BUFFERED_IO). Checks statuses; FALSE if it failed (reported). */
+ * DO_BUFFERED_IO). Checks statuses; FALSE if it failed (reported). An IRP whose current
+ * location is not one a driver could own (CurrentLocation outside 1..StackCount, or
+ * CurrentStackLocation not that location) is refused (STATUS_UNSUCCESSFUL, left as it is),
+ * so the test's checks report it instead of a crash in the completion. */
 BOOLEAN KtCreateBase(PKTEST_CONTEXT Context, PDRIVER_OBJECT *Driver, PDEVICE_OBJECT *Device);
 /* Deletes the drivers and devices a test made (by the framework's own hands). */
 VOID KtIoCleanup(VOID);

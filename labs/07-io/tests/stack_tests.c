@@ -151,6 +151,11 @@ KTEST("stack.attach", KtTestStackAttach)
         goto out;
     IoDeleteDevice(named); /* the last of the list */
     total--;
+    ULONG guard = 0;
+    for (PLIST_ENTRY e = IopDeviceList.Flink; e != &IopDeviceList && guard < 64; e = e->Flink, guard++)
+        if (!KtCheck(Context, e != &named->DeviceListEntry, "delete_named", "a deleted named device is still on the "
+                     "I/O manager's list of named devices (IopDeviceList)"))
+            goto out;
     if (!KtCheckDriverList(Context, "after deleting the oldest device", fdrv, newest, total) ||
         !KtCheck(Context, IopFindDevice("\\Device\\KtNamed") == NULL, "delete_named", "a deleted named device is "
                  "still on the I/O manager's list"))
