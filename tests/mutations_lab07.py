@@ -232,6 +232,15 @@ CASES = [
      "    if ((Irp->Flags & IRP_BUFFERED_IO) && (Irp->Flags & IRP_INPUT_OPERATION) && !error &&",
      "    if ((Irp->Flags & IRP_BUFFERED_IO) && (Irp->Flags & IRP_INPUT_OPERATION) && error &&",
      {"ioctl_methods": "output_bytes"}),
+    ("buffered-copies-on-error", 7, BUF,
+     "    if ((Irp->Flags & IRP_BUFFERED_IO) && (Irp->Flags & IRP_INPUT_OPERATION) && !error &&",
+     "    (void)error;\n    if ((Irp->Flags & IRP_BUFFERED_IO) && (Irp->Flags & IRP_INPUT_OPERATION) &&",
+     {"ioctl_methods": "error_not_copied"}),
+    ("buffered-copies-only-success", 7, BUF,
+     "    if ((Irp->Flags & IRP_BUFFERED_IO) && (Irp->Flags & IRP_INPUT_OPERATION) && !error &&",
+     "    (void)error;\n    if ((Irp->Flags & IRP_BUFFERED_IO) && (Irp->Flags & IRP_INPUT_OPERATION) &&\n"
+     "        Irp->IoStatus.Status == STATUS_SUCCESS &&",
+     {"ioctl_methods": "output_bytes"}),
     ("direct-input-flagged-for-copy-back", 7, BUF,
      "            irp->Flags = IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;\n        }\n        if (OutputBufferLength > 0 && !IopAttachMdl",
      "            irp->Flags = IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION;\n        }\n"

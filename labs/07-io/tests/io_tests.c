@@ -66,6 +66,8 @@ typedef struct {
     PVOID OutAddress;    /* where it wrote the output */
 } KT_ECHO;
 static KT_ECHO KtEcho;
+/* Not 0: the status the echo driver completes with (its output written all the same). */
+static NTSTATUS KtEchoStatus;
 
 static NTSTATUS KtEchoControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
@@ -116,6 +118,8 @@ static NTSTATUS KtEchoControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         for (ULONG i = 0; i < e->Written; i++)
             out[i] = KtPattern(e->Salt + 7, i);
     Irp->IoStatus.Status = out != NULL || e->Written == 0 ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
+    if (KtEchoStatus != 0 && out != NULL)
+        Irp->IoStatus.Status = KtEchoStatus;
     Irp->IoStatus.Information = out != NULL ? e->Written : 0;
     NTSTATUS status = Irp->IoStatus.Status;
     IoCompleteRequest(Irp, IO_NO_INCREMENT);
@@ -261,13 +265,16 @@ BOOLEAN KtOneIoctl(PKTEST_CONTEXT Context, PDEVICE_OBJECT Device, ULONG Case, UL
     }
     if (!ok)
         return FALSE;
-    /* What the caller got back. */
-    if (!KtCheck(Context, st == STATUS_SUCCESS && iosb.Status == STATUS_SUCCESS && iosb.Information == Written,
-                 "iosb", "%s: IoCallDriver 0x%x, IO_STATUS_BLOCK 0x%x/%llu; expected success and Information %u "
-                 "written back", step, st, iosb.Status, (ULONG64)iosb.Information, Written) ||
+    /* What the caller got back: a buffered request that failed (NT_ERROR) copies nothing. */
+    NTSTATUS want = KtEchoStatus != 0 ? KtEchoStatus : STATUS_SUCCESS;
+    BOOLEAN failed = ((ULONG)want >> 30) == 3;
+    ULONG copied = Method == METHOD_BUFFERED && failed ? 0 : Written;
+    if (!KtCheck(Context, st == want && iosb.Status == want && iosb.Information == Written,
+                 "iosb", "%s: IoCallDriver 0x%x, IO_STATUS_BLOCK 0x%x/%llu; expected 0x%x and Information %u "
+                 "written back", step, st, iosb.Status, (ULONG64)iosb.Information, want, Written) ||
         !KtCheck(Context, KT_SIGNALLED(&event), "event", "%s: the request's event was not signalled", step))
         return FALSE;
-    for (ULONG i = 0; i < Written; i++)
+    for (ULONG i = 0; i < copied; i++)
         if (!KtCheck(Context, out[i] == KtPattern(salt + 7, i), "output_bytes", "%s: output byte %u is 0x%02x, "
                      "expected 0x%02x (what the driver wrote)", step, i, out[i], KtPattern(salt + 7, i)))
             return FALSE;
@@ -275,10 +282,11 @@ BOOLEAN KtOneIoctl(PKTEST_CONTEXT Context, PDEVICE_OBJECT Device, ULONG Case, UL
         if (!KtCheck(Context, out[-(LONG)KT_GUARD + (LONG)i] == guard[i], "output_guard", "%s: the byte %u before the "
                      "output buffer changed", step, KT_GUARD - i))
             return FALSE;
-    for (ULONG i = Written; i < OutLength + KT_GUARD; i++)
-        if (!KtCheck(Context, out[i] == guard[KT_GUARD + i], "output_past_length", "%s: byte %u of the output "
-                     "changed (0x%02x, was 0x%02x) but the driver returned %u bytes: not a byte past Information is "
-                     "copied back", step, i, out[i], guard[KT_GUARD + i], Written))
+    for (ULONG i = copied; i < OutLength + KT_GUARD; i++)
+        if (!KtCheck(Context, out[i] == guard[KT_GUARD + i], failed ? "error_not_copied" : "output_past_length",
+                     "%s: byte %u of the output changed (0x%02x, was 0x%02x) but %u bytes were to come back: %s", step,
+                     i, out[i], guard[KT_GUARD + i], copied, failed ? "a buffered request that fails (an NT_ERROR "
+                     "status) copies nothing back" : "not a byte past Information is copied back"))
             return FALSE;
     for (ULONG i = 0; i < InLength; i++)
         if (!KtCheck(Context, in[i] == KtPattern(salt, i), "input_kept", "%s: input byte %u changed", step, i))
@@ -288,7 +296,8 @@ BOOLEAN KtOneIoctl(PKTEST_CONTEXT Context, PDEVICE_OBJECT Device, ULONG Case, UL
 
 /* Every method with seeded lengths: buffered with more input than output, with more output
  * than input, with neither; in-direct and out-direct with the output across a page
- * boundary; neither; and a buffered read of a DO_BUFFERED_IO device (Information bytes
+ * boundary; neither; buffered completed with a warning (copied back) and with an error
+ * (nothing copied); and a buffered read of a DO_BUFFERED_IO device (Information bytes
  * copied back, not one more). */
 BOOLEAN KtCreateEcho(PKTEST_CONTEXT Context, PDEVICE_OBJECT *Device)
 {
@@ -327,6 +336,16 @@ KTEST("ioctl.methods", KtTestIoctlMethods)
         if (!KtOneIoctl(Context, dev, c, cases[c].Method, cases[c].In, cases[c].Out, cases[c].Written, cases[c].Offset,
                         cases[c].Internal))
             goto out;
+    /* Buffered, completed with a warning (copied back) and with an error (nothing copied). */
+    static const NTSTATUS statuses[2] = {STATUS_BUFFER_OVERFLOW, STATUS_DEVICE_DATA_ERROR};
+    for (ULONG k = 0; k < 2; k++) {
+        KtEchoStatus = statuses[k];
+        BOOLEAN ok = KtOneIoctl(Context, dev, 30 + k, METHOD_BUFFERED, a, b, (ULONG)KtRandomRange(Context, 1, b), 768,
+                                FALSE);
+        KtEchoStatus = 0;
+        if (!ok)
+            goto out;
+    }
     /* A buffered read. */
     dev->Flags |= DO_BUFFERED_IO;
     ULONG length = (ULONG)KtRandomRange(Context, 2, 400);
