@@ -62,7 +62,7 @@ OPT := $(if $(filter-out 0,$(DEBUG)),-Og,-O2)
 NASMFLAGS := -f elf64
 CFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
           -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer -fno-optimize-sibling-calls \
-          -fno-asynchronous-unwind-tables -fcf-protection=none $(OPT) -g -Wall -Wextra -Werror \
+          -fno-asynchronous-unwind-tables -fcf-protection=none -fstack-clash-protection $(OPT) -g -Wall -Wextra -Werror \
           -Ikernel/include $(patsubst %,-I%,$(sort $(wildcard labs/*/tests))) -DNTLAB_SELECTION='"$(SELNAME)"' -MMD -MP
 # No host path in objects or messages (kept out of $(B)/flags: the same objects in any folder).
 PREFIX_MAP := -ffile-prefix-map=$(CURDIR)/=

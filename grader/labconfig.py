@@ -49,6 +49,10 @@ class Checkpoint:
     # Host-side expected STOP parameters P1..P4 (None where the value cannot be known: "*").
     stop_params: tuple[int | None, ...] | None = None
     model: str | None = None    # grader/models/<model>.py judges the run's KTEST VALUE records
+    # The model's file: grader/models/<model>.py, or for a hidden checkpoint the instructor-only
+    # solutions/NN-name/hidden/models/<model>.py when there is one (it describes a hidden test,
+    # so it must not ship with the student tree).
+    model_path: str | None = None
     hidden: bool = False
     index: int = 1              # 1-based within the lab, public ones first, then hidden ones
     source: str = ""            # the file it came from (for messages)
@@ -105,7 +109,8 @@ def _read_toml(path: str, shown: str) -> dict:
         raise LabConfigError(f"{shown}: cannot read: {e.strerror or e}") from None
 
 
-def _check_checkpoint(raw, where: str, lab: int, hidden: bool, source: str) -> dict:
+def _check_checkpoint(raw, where: str, lab: int, hidden: bool, source: str,
+                      hidden_models: str | None = None) -> dict:
     """Validate one [[checkpoint]] table; return keyword arguments for Checkpoint."""
     if not isinstance(raw, dict):
         raise LabConfigError(f"{where}: must be a table ([[checkpoint]])")
@@ -164,11 +169,18 @@ def _check_checkpoint(raw, where: str, lab: int, hidden: bool, source: str) -> d
         if not isinstance(model, str) or not MODEL_RE.match(model):
             raise LabConfigError(f"{where}: key 'model' must be the name of a module in grader/models/ "
                                  f"(like \"lab01\"), got {model!r}")
-        if not os.path.isfile(os.path.join(MODELS_DIR, model + ".py")):
-            raise LabConfigError(f"{where}: key 'model': there is no grader/models/{model}.py")
+        candidates = [os.path.join(MODELS_DIR, model + ".py")]
+        if hidden and hidden_models:
+            candidates.insert(0, os.path.join(hidden_models, model + ".py"))
+        model_path = next((c for c in candidates if os.path.isfile(c)), None)
+        if model_path is None:
+            also = " or in the lab's hidden/models/" if hidden else ""
+            raise LabConfigError(f"{where}: key 'model': there is no grader/models/{model}.py{also}")
+    else:
+        model_path = None
     return dict(lab=lab, name=name, title=title.strip(), points=points, ktests=tuple(ktests),
                 expect=expect, stop_code=stop_code, timeout=float(timeout), memory=memory,
-                stop_params=stop_params, model=model, hidden=hidden, source=source)
+                stop_params=stop_params, model=model, model_path=model_path, hidden=hidden, source=source)
 
 
 def _check_stop_params(raw, where: str) -> tuple[int | None, ...]:
@@ -189,7 +201,8 @@ def _check_stop_params(raw, where: str) -> tuple[int | None, ...]:
     return tuple(out)
 
 
-def _checkpoint_list(data: dict, shown: str, lab: int, hidden: bool, required: bool) -> list[dict]:
+def _checkpoint_list(data: dict, shown: str, lab: int, hidden: bool, required: bool,
+                     hidden_models: str | None = None) -> list[dict]:
     raw = data.get("checkpoint")
     if raw is None:
         if required:
@@ -197,7 +210,7 @@ def _checkpoint_list(data: dict, shown: str, lab: int, hidden: bool, required: b
         return []
     if not isinstance(raw, list):
         raise LabConfigError(f"{shown}: key 'checkpoint' must be an array of tables ([[checkpoint]])")
-    return [_check_checkpoint(item, f"{shown}: checkpoint #{i}", lab, hidden, shown)
+    return [_check_checkpoint(item, f"{shown}: checkpoint #{i}", lab, hidden, shown, hidden_models)
             for i, item in enumerate(raw, 1)]
 
 
@@ -257,7 +270,8 @@ def load_lab(lab_toml: str, root: str | None = None) -> Lab:
         unknown = sorted(set(hdata) - {"checkpoint"})
         if unknown:
             raise LabConfigError(f"{hshown}: unknown key {unknown[0]!r} (only [[checkpoint]] tables belong here)")
-        specs += _checkpoint_list(hdata, hshown, number, True, required=False)
+        specs += _checkpoint_list(hdata, hshown, number, True, required=False,
+                                  hidden_models=os.path.join(os.path.dirname(hidden_path), "models"))
     else:
         hidden_path = None
 

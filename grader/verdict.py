@@ -5,6 +5,7 @@ message saying what was expected, what was seen, and how to re-run that checkpoi
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from dataclasses import dataclass
 
@@ -481,8 +482,21 @@ def _host_param_mismatch(cp, st) -> list[str]:
             for i, (w, s) in enumerate(zip(want, st.params), 1) if w is not None and w != s]
 
 
-def _load_model(name: str):
-    return importlib.import_module(f"grader.models.{name}")
+_MODELS: dict[str, object] = {}
+_MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
+
+
+def _load_model(name: str, path: str | None = None):
+    """grader/models/<name>.py, or the file the checkpoint names (a hidden lab's own model)."""
+    if not path or os.path.dirname(os.path.abspath(path)) == os.path.abspath(_MODELS_DIR):
+        return importlib.import_module(f"grader.models.{name}")
+    module = _MODELS.get(path)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(f"grader.models._hidden_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _MODELS[path] = module
+    return module
 
 
 def _model_verdict(t, cp, mk, seed) -> Verdict | None:
@@ -493,14 +507,18 @@ def _model_verdict(t, cp, mk, seed) -> Verdict | None:
         return None
     values = [(test, key, value) for test, key, value, _ in t.value_records]
     try:
-        problems = list(_load_model(name).judge(cp.name, seed, values))
+        problems = list(_load_model(name, getattr(cp, "model_path", None)).judge(cp.name, seed, values))
     except Exception as e:       # a model that cannot read the records is a failure, never a pass
         problems = [f"the model could not judge the KTEST VALUE records: {type(e).__name__}: {e}"]
     if not problems:
         return None
-    lines = [_expected(cp) + f", and the values it reports agree with grader/models/{name}.py "
+    path = getattr(cp, "model_path", None)
+    shown = f"grader/models/{name}.py"
+    if path and os.path.dirname(os.path.abspath(path)) != os.path.abspath(_MODELS_DIR):
+        shown = f"the hidden model {name}.py"      # instructor-only: its path is not shown
+    lines = [_expected(cp) + f", and the values it reports agree with {shown} "
              f"(computed from seed {seed})",
-             f"seen:     grader/models/{name}.py disagrees with the kernel's KTEST VALUE records:"]
+             f"seen:     {shown} disagrees with the kernel's KTEST VALUE records:"]
     lines += [f"          {p}" for p in problems[:20]]
     if len(problems) > 20:
         lines.append(f"          ... and {len(problems) - 20} more")

@@ -21,6 +21,25 @@ def test_student_tree_with_lab0_released(tmp_path):
     assert sorted(os.listdir(tree / "solutions")) == ["00-bugcheck"]
     assert not (tree / "solutions" / "00-bugcheck" / "hidden").exists()
     assert not (tree / "tests" / "test_mutations.py").exists()
+    # Nothing shipped names a hidden test or holds a hidden checkpoint's model.
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import dist
+    from grader import labconfig
+    hidden = dist.hidden_names(labconfig.load_labs(ROOT))
+    assert hidden
+    for base, _, names in os.walk(tree):
+        for n in names:
+            rel = os.path.relpath(os.path.join(base, n), tree)
+            assert not rel.startswith("tests/mutations_lab"), rel
+            if rel.startswith("handouts/"):
+                continue
+            try:
+                text = open(os.path.join(base, n), encoding="utf-8").read()
+            except UnicodeDecodeError:
+                continue
+            leaked = [h for h in hidden if __import__("re").search(
+                r"(?<![\w.])" + __import__("re").escape(h) + r"(?![\w.])", text)]
+            assert not leaked, f"{rel} names hidden tests {leaked}"
 
     # The stubs score zero, and there are no hidden checkpoints.
     data, _ = grade(str(tree), "none", lab=1)

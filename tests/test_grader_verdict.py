@@ -273,7 +273,7 @@ def _model_cp():
 
 
 def test_model_judges_values(monkeypatch):
-    monkeypatch.setattr(v, "_load_model", lambda name: _FakeModel)
+    monkeypatch.setattr(v, "_load_model", lambda name, path=None: _FakeModel)
     r = judge("model_values.txt", 33, _model_cp(), seed=7)
     assert r.kind == v.FAILED_CHECK and not r.passed
     assert "model fake: walk order: expected depth 2, seen 3" in r.summary
@@ -293,13 +293,13 @@ def test_model_that_raises_fails_the_checkpoint(monkeypatch):
         @staticmethod
         def judge(checkpoint, seed, values):
             raise ValueError("bad record")
-    monkeypatch.setattr(v, "_load_model", lambda name: Broken)
+    monkeypatch.setattr(v, "_load_model", lambda name, path=None: Broken)
     r = judge("model_values.txt", 33, _model_cp())
     assert r.kind == v.FAILED_CHECK and "could not judge" in r.summary and "ValueError: bad record" in r.summary
 
 
 def test_model_not_consulted_when_ktests_fail(monkeypatch):
-    def boom(name):
+    def boom(name, path=None):
         raise AssertionError("model must not run")
     monkeypatch.setattr(v, "_load_model", boom)
     r = judge("failed_check.txt", 35, cp(model="fake"))
@@ -344,8 +344,13 @@ def test_lab00_stack_chain_model_on_recorded_run():
     assert r.kind == v.FAILED_CHECK and "frame 2 expected" in r.summary
 
 
+LAB01_MODEL = Path(__file__).parent.parent / "solutions" / "01-pfn" / "hidden" / "models" / "lab01.py"
+
+
+@pytest.mark.skipif(not LAB01_MODEL.is_file(), reason="needs the instructor tree (solutions/)")
 def test_lab01_layout_model_on_recorded_run():
-    lay = cp(("pfn.layout",), name="database_layout", lab=1, model="lab01")
+    lay = cp(("pfn.layout",), name="database_layout", lab=1, model="lab01", hidden=True,
+             model_path=str(LAB01_MODEL))
     assert judge("lab01_layout_seed3.txt", 33, lay, seed=3).passed
     text = (T / "lab01_layout_seed3.txt").read_text()
     r = judge(text.replace("usable 108 available 108", "usable 109 available 108").encode(), 33, lay, seed=3)

@@ -3,11 +3,14 @@ model agrees at the recorded seed, and names the clause, the expected and the se
 when a record is broken or the run is judged against another seed."""
 from pathlib import Path
 
+import pytest
+
 from grader import verdict as v
 from grader.labconfig import Checkpoint
 from grader.models import lab02, lab03
 
 T = Path(__file__).parent / "transcripts"
+LAB03_HIDDEN = str(Path(__file__).parent.parent / "solutions" / "03-pool" / "hidden" / "models" / "lab03.py")
 
 
 def cp(ktests, name, lab, **kw):
@@ -70,16 +73,18 @@ def test_lab03_tags_model():
     assert lab03.judge("tag_accounting", 2, vals)
 
 
+@pytest.mark.skipif(not Path(LAB03_HIDDEN).is_file(), reason="needs the instructor tree (solutions/)")
 def test_lab03_stop_models():
     pa = cp(("pool.paged_at_dispatch",), "paged_above_apc", 3, expect="stop", stop_code=0xC2,
             stop_params=(8, 2, 1, None), model="lab03")
     assert judge("lab03_paged_seed1.txt", 37, pa, seed=1).passed
     r = judge("lab03_paged_seed1.txt", 37, pa, seed=5)
     assert r.kind == v.FAILED_CHECK and "the seed gives irql 2 and size" in r.summary
+    hidden = v._load_model("lab03", LAB03_HIDDEN)
     fn = cp(("pool.free_nonpaged_high",), "free_nonpaged_above_dispatch", 3, expect="stop", stop_code=0xC2,
-            stop_params=(9, None, 0, None), model="lab03")
+            stop_params=(9, None, 0, None), model="lab03", hidden=True, model_path=LAB03_HIDDEN)
     assert judge("lab03_free_nonpaged_seed1.txt", 37, fn, seed=1).passed
-    seeds = [s for s in range(2, 40) if lab03.judge("free_nonpaged_above_dispatch", s,
+    seeds = [s for s in range(2, 40) if hidden.judge("free_nonpaged_above_dispatch", s,
                                                      values("lab03_free_nonpaged_seed1.txt"))]
     assert seeds, "some other seed must give another IRQL"
     r = judge("lab03_free_nonpaged_seed1.txt", 37, fn, seed=seeds[0])

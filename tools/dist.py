@@ -14,6 +14,7 @@ Refuses to write a tree in which a student file equals its solution.
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,32 @@ import student_readme  # noqa: E402
 
 # Never in a student tree, beyond solutions/: tests that quote the solutions.
 PRIVATE = {"tests/test_mutations.py"}
+PRIVATE_PREFIXES = ("tests/mutations_lab",)
+
+
+def hidden_names(labs) -> set[str]:
+    """The ktest names only hidden checkpoints run (a student tree must not name them)."""
+    hidden, public = set(), set()
+    for lab in labs:
+        for cp in lab.checkpoints:
+            (hidden if cp.hidden else public).update(cp.ktests)
+    return hidden - public
+
+
+def names_hidden(rel: str, names: set[str]) -> str | None:
+    """The first hidden test name the file names, if any (handouts are checked by
+    tools/handouts.py: they may name hidden checkpoints in their "What is checked" table)."""
+    if rel.startswith("handouts/") or not names:
+        return None
+    try:
+        with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for name in sorted(names):
+        if re.search(r"(?<![\w.])" + re.escape(name) + r"(?![\w.])", text):
+            return name
+    return None
 
 
 def tracked_files() -> list[str]:
@@ -67,10 +94,13 @@ def main() -> int:
     labs = selection.lab_dirs(ROOT)
     keep_solutions = {f"solutions/{labs[n]}/" for n in released}
 
+    hidden = hidden_names(labconfig.load_labs(ROOT))
     files = []
     for rel in tracked_files():
-        if rel in PRIVATE:
+        if rel in PRIVATE or rel.startswith(PRIVATE_PREFIXES):
             continue
+        if names_hidden(rel, hidden):
+            continue  # a project test or recorded transcript of a hidden test: instructor-only
         if rel.startswith("solutions/"):
             parts = rel.split("/")
             if len(parts) != 3 or f"solutions/{parts[1]}/" not in keep_solutions:

@@ -1,4 +1,5 @@
-/* ke.h - kernel core: IRQL, trap frames, bugcheck, processor state. */
+/* ke.h - kernel core: IRQL, trap frames, bugcheck, processor state. What only the kernel
+ * core (kernel/ke, kernel/arch) uses is in kernel/ke/ki.h. */
 #pragma once
 
 #include "ntdef.h"
@@ -36,19 +37,12 @@ typedef struct _KTRAP_FRAME {
 /* ---- Bugcheck ---- */
 DECLSPEC_NORETURN VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4);
 DECLSPEC_NORETURN VOID KeBugCheck(ULONG BugCheckCode);
-DECLSPEC_NORETURN VOID KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
-                                               ULONG_PTR P4, PKTRAP_FRAME TrapFrame);
 PCSTR KeBugCheckCodeName(ULONG BugCheckCode);
 
 /* The stack the current code runs on: [*Low, *High). */
 VOID KeGetCurrentStackBounds(PULONG_PTR Low, PULONG_PTR High);
 /* The bounds of the stack that contains StackPointer (boot stack, double-fault stack). */
 VOID KeGetStackBoundsFor(ULONG_PTR StackPointer, PULONG_PTR Low, PULONG_PTR High);
-
-/* ---- Processor setup (arch/x86_64) ---- */
-VOID KiInitializeGdt(VOID);
-VOID KiInitializeIdt(VOID);
-VOID KiDispatchTrap(PKTRAP_FRAME TrapFrame);
 
 #include "kethread.h"
 

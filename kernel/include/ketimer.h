@@ -35,14 +35,6 @@ static inline ULONG KiTimerIndex(ULONG64 DueTime)
 
 extern const ULONG64 KeBootSystemTime;
 VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
-/* Framework (ke/timertab.c): the table's lists start empty. */
-VOID KiInitializeTimerTable(VOID);
-/* Framework, called by the clock interrupt (CLOCK_LEVEL) each tick: if the table's list
- * for this tick holds a timer, queues the timer expiration DPC (KeInsertQueueDpc), whose
- * routine calls KiTimerExpiration at DISPATCH_LEVEL - as NT's clock interrupt does. An
- * empty list costs nothing (and never calls a stubbed lab 04). */
-VOID KiCheckTimerTable(PKPRCB Prcb);
-extern KDPC KiTimerExpirationDpc;
 
 /* ---- Lab 04: timers (student code) ---- */
 VOID KeInitializeTimer(PKTIMER Timer);

@@ -1,5 +1,6 @@
 /* mm.h - memory manager: the physical map, the boot memory description and the
- * PFN database with its page lists (lab 01). */
+ * PFN database with its page lists (lab 01), paging (lab 02), pool pages (lab 03). What
+ * only kernel/mm and its tests use is in kernel/mm/mi.h. */
 #pragma once
 
 #include "ntdef.h"
@@ -100,13 +101,6 @@ NTSTATUS MiZeroFreePages(PFN_NUMBER MaxPages, PPFN_NUMBER Zeroed);
 VOID MmInitializeBootMemory(ULONG64 MultibootInfoPhysical);
 VOID MmInitSystem(VOID);
 
-/* Dirty memory (kernel/mm/poison.c): every usable frame outside the reserved ranges is
- * filled with MiPoisonWord(its PFN) before the PFN database is built; tests may call
- * MiPoisonFreePages to dirty the frames on the free list again (returns how many). */
-extern ULONG64 MmPoisonSeed;
-ULONG64 MiPoisonWord(PFN_NUMBER Pfn);
-VOID MiPoisonUsableMemory(PCSTR CommandLine);
-PFN_NUMBER MiPoisonFreePages(VOID);
 extern BOOLEAN MmPfnDatabaseReady;
 extern NTSTATUS MmPfnDatabaseStatus; /* what MiInitializePfnDatabase returned */
 
@@ -203,25 +197,6 @@ static inline BOOLEAN MiIsCanonical(ULONG_PTR Va)
 extern PMMPTE MmKernelPml4;
 extern NTSTATUS MmKernelAddressSpaceStatus;
 extern CHAR MmKernelAddressSpaceProblem[160]; /* why the new tables were refused */
-VOID MiBuildKernelAddressSpace(VOID);
-
-/* An independent walk of the tables (framework code, used to check lab 02): what
- * maps Va, at which level, and the entries met on the way (Entries[4] .. Entries[Level]). */
-typedef struct _MI_TRANSLATION {
-    BOOLEAN Valid;
-    ULONG Level;            /* leaf level: 1 (4 KiB page), 2 (2 MiB), 3 (1 GiB) */
-    ULONG64 Physical;
-    MMPTE Entries[5];       /* indexed by level */
-    PFN_NUMBER Tables[5];   /* frame of the table of each level (Tables[4] = the PML4) */
-} MI_TRANSLATION, *PMI_TRANSLATION;
-VOID MiInspectTranslation(PMMPTE Pml4, ULONG_PTR Va, PMI_TRANSLATION Out);
-
-/* ---- The PFN lock (framework, mm/pfnlock.c) ----
- * Held around every framework call into lab 01 and lab 02 code that can run while
- * threads run (pool pages, kernel stacks): the student code stays lock-free. A spin lock
- * at DISPATCH_LEVEL (lab 01 and 02 contracts have no IRQL rule). */
-VOID MiLockPfnDatabase(unsigned char *OldIrql);
-VOID MiUnlockPfnDatabase(unsigned char OldIrql);
 
 /* ---- Kernel stacks (framework, mm/syspte.c) ----
  * Pages mapped stack pages below StackBase, StackLimit the lowest, GuardPage the

@@ -4,7 +4,7 @@
  * grader key, the STOP and BT lines are tagged: "STOP AUTH <hex>" follows the backtrace. */
 #include "arch.h"
 #include "hal.h"
-#include "ke.h"
+#include "ki.h"
 #include "ktest.h"
 #include "rtl.h"
 #include "stopdata.h"

@@ -1,5 +1,6 @@
-/* ki.h - private to the kernel core (kernel/ke, kernel/arch): processor setup, the
- * thread table, software interrupt delivery, context switching. */
+/* ki.h - private to the kernel core (kernel/ke, kernel/arch): processor setup, trap
+ * dispatch, the thread table, software interrupt delivery, context switching, the clock's
+ * side of the timer table. */
 #pragma once
 
 #include "arch.h"
@@ -17,6 +18,23 @@ extern volatile ULONG KiThreadCount;
 VOID KiInitializePcr(VOID);
 VOID KiInitializeThreads(VOID);
 VOID KiInitializeClock(VOID);
+
+/* ---- Processor setup (arch/x86_64) and traps ---- */
+VOID KiInitializeGdt(VOID);
+VOID KiInitializeIdt(VOID);
+VOID KiDispatchTrap(PKTRAP_FRAME TrapFrame);
+DECLSPEC_NORETURN VOID KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
+                                               ULONG_PTR P4, PKTRAP_FRAME TrapFrame);
+
+/* ---- The timer table (ke/timertab.c; its storage and lab 04's side are in ketimer.h) ---- */
+/* The table's lists start empty. */
+VOID KiInitializeTimerTable(VOID);
+/* Called by the clock interrupt (CLOCK_LEVEL) each tick: if the table's list for this
+ * tick holds a timer, queues the timer expiration DPC (KeInsertQueueDpc), whose routine
+ * calls KiTimerExpiration at DISPATCH_LEVEL - as NT's clock interrupt does. An empty list
+ * costs nothing (and never calls a stubbed lab 04). */
+VOID KiCheckTimerTable(PKPRCB Prcb);
+extern KDPC KiTimerExpirationDpc;
 
 /* Requests a software interrupt at Irql (APC_LEVEL or DISPATCH_LEVEL). */
 VOID KiRequestSoftwareInterrupt(KIRQL Irql);

@@ -22,7 +22,7 @@ static __attribute__((aligned(16))) UCHAR KiIdleStack[KI_IDLE_STACK_SIZE];
 
 /* Offsets KiSwapContext needs (ctxswap.asm). */
 const ULONG64 KiSwapContextOffsets[2] = {offsetof(KTHREAD, KernelStack), offsetof(KTHREAD, FxSaveArea)};
-extern UCHAR KiBootStack[], KiBootStackTop[];
+extern UCHAR KiBootStack[], KiBootStackTop[], KiBootStackGuard[];
 extern VOID KiThreadStartup(VOID);
 
 static PCSTR const KiStateNames[] = {"Initialized", "Ready", "Running", "Standby", "Terminated", "Waiting",
@@ -102,6 +102,7 @@ VOID KiInitializeThreads(VOID)
     KiInitializeThreadObject(&KiInitialThread, "initial", 8);
     KiInitialThread.StackBase = (ULONG_PTR)KiBootStackTop;
     KiInitialThread.StackLimit = (ULONG_PTR)KiBootStack;
+    KiInitialThread.GuardPage = (ULONG_PTR)KiBootStackGuard; /* unmapped (boot.asm) */
     KiInitialThread.State = Running;
     prcb->CurrentThread = &KiInitialThread;
 

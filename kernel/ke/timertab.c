@@ -5,6 +5,7 @@
 #include "kespin.h"
 #include "ketimer.h"
 #include "kewait.h"
+#include "ki.h"
 
 KTIMER_TABLE_ENTRY KiTimerTableListHead[TIMER_TABLE_SIZE];
 

@@ -9,6 +9,11 @@
 /* A line before the STOP record: which thread's stack guard page was hit. */
 static VOID KiReportGuardPage(ULONG_PTR Va)
 {
+    extern UCHAR KiDoubleFaultStackGuard[];
+    if (Va >= (ULONG_PTR)KiDoubleFaultStackGuard && Va < (ULONG_PTR)KiDoubleFaultStackGuard + 4096) {
+        DbgPrint("\n*** double-fault stack overflow: 0x%016llx is its guard page\n", (ULONG64)Va);
+        return;
+    }
     PKTHREAD t = KiFindGuardPageOwner(Va);
     if (t)
         DbgPrint("\n*** kernel stack overflow: 0x%016llx is the guard page of thread %u (%s), stack "

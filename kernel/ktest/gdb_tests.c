@@ -10,7 +10,7 @@
 #include "ex.h"
 #include "ke.h"
 #include "ktest.h"
-#include "mm.h"
+#include "../mm/mi.h"
 #include "rtl.h"
 
 #define KT_NOIPA __attribute__((noipa))

@@ -1,7 +1,7 @@
 /* mm_tests.c - the framework's own check of poisoned memory (kernel/mm/poison.c): not graded.
  * It lives with the ktest framework because only test objects may register ktests. */
 #include "ktest.h"
-#include "mm.h"
+#include "../mm/mi.h"
 
 /* Frames on list ListName (at most Limit) whose first, middle and last words are Word(pfn)
  * (Zero: 0); *Listed = how many frames were looked at. */

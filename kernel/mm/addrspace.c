@@ -1,10 +1,10 @@
 /* addrspace.c - the kernel's own address space, built with the lab 02 code once the
  * PFN database exists: the physical map in 2 MiB pages, the system image in 4 KiB
- * pages with per-section protection. The new tables are checked with an independent
+ * pages with per-section protection (the stacks' guard pages left out). The new tables are checked with an independent
  * walk before CR3 switches to them; a stubbed or broken lab 02 keeps the boot tables. */
 #include "arch.h"
 #include "ke.h"
-#include "mm.h"
+#include "mi.h"
 #include "rtl.h"
 
 PMMPTE MmKernelPml4;
@@ -12,6 +12,13 @@ NTSTATUS MmKernelAddressSpaceStatus = STATUS_NOT_IMPLEMENTED;
 CHAR MmKernelAddressSpaceProblem[160];
 
 extern UCHAR KiTextStart[], KiRodataStart[], KiDataStart[], KiImageEnd[];
+extern UCHAR KiBootStackGuard[], KiDoubleFaultStackGuard[]; /* boot.asm: never mapped */
+
+static BOOLEAN MiIsStackGuardPage(ULONG_PTR Va)
+{
+    Va = ALIGN_DOWN(Va, PAGE_SIZE);
+    return Va == (ULONG_PTR)KiBootStackGuard || Va == (ULONG_PTR)KiDoubleFaultStackGuard;
+}
 
 PMMPTE MiCurrentPml4(VOID)
 {
@@ -46,6 +53,8 @@ VOID MiInspectTranslation(PMMPTE Pml4, ULONG_PTR Va, PMI_TRANSLATION Out)
 static NTSTATUS MiMapImageRange(PMMPTE Pml4, ULONG_PTR Start, ULONG_PTR End, ULONG Protect)
 {
     for (ULONG_PTR va = ALIGN_DOWN(Start, PAGE_SIZE); va < End; va += PAGE_SIZE) {
+        if (MiIsStackGuardPage(va))
+            continue;
         NTSTATUS status = MmMapPage(Pml4, va, (va - MM_KERNEL_VMA) >> PAGE_SHIFT, Protect, 0);
         if (!NT_SUCCESS(status))
             return status;
@@ -59,6 +68,14 @@ static BOOLEAN MiVerifyKernelSpace(PMMPTE Pml4)
     MI_TRANSLATION t;
     for (ULONG_PTR va = (ULONG_PTR)KiTextStart; va < (ULONG_PTR)KiImageEnd; va += PAGE_SIZE) {
         MiInspectTranslation(Pml4, va, &t);
+        if (MiIsStackGuardPage(va)) {
+            if (!t.Valid)
+                continue;
+            RtlFormatString(MmKernelAddressSpaceProblem, sizeof(MmKernelAddressSpaceProblem),
+                            "stack guard page %p as valid (it must stay unmapped)", (PVOID)va);
+            DbgPrint("mm: the new page tables map the %s\n", MmKernelAddressSpaceProblem);
+            return FALSE;
+        }
         BOOLEAN text = va < (ULONG_PTR)KiRodataStart, data = va >= (ULONG_PTR)KiDataStart;
         MMPTE e = t.Entries[t.Level];
         if (!t.Valid || t.Physical != va - MM_KERNEL_VMA || e.Hard.NoExecute == text || e.Hard.Write != data ||

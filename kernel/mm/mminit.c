@@ -3,7 +3,7 @@
  * the kernel without that part; the boot carries on. */
 #include "bugcodes.h"
 #include "ke.h"
-#include "mm.h"
+#include "mi.h"
 #include "rtl.h"
 
 MMPFNLIST MmPageListHeads[MM_PAGE_LIST_COUNT];

@@ -17,7 +17,7 @@
  * re-poisons the frames on the free list later (tests call it between phases); it
  * trusts no PFN entry alone: a frame is poisoned only if it is on the free list and
  * the boot memory map says it is allocatable RAM outside the database. */
-#include "mm.h"
+#include "mi.h"
 #include "rtl.h"
 
 ULONG64 MmPoisonSeed;

@@ -7,7 +7,7 @@
 #include "bugcodes.h"
 #include "ex.h"
 #include "ke.h"
-#include "mm.h"
+#include "mi.h"
 #include "rtl.h"
 
 static ULONG64 MiPoolBitmap[2][MM_POOL_REGION_PAGES / 64];

@@ -5,7 +5,7 @@
  * right after the system PTE range that tests map into, so they never share a page
  * table with a test's mappings. Lab 01 and 02 calls run under the PFN lock. */
 #include "ke.h"
-#include "mm.h"
+#include "mi.h"
 #include "rtl.h"
 
 #define MI_STACK_SLOT_PAGES 8 /* one guard page, up to 7 stack pages */

@@ -8,6 +8,8 @@ KERNEL_VMA      equ 0xFFFFFFFF80000000
 MB2_MAGIC       equ 0xE85250D6
 MB2_BOOT_MAGIC  equ 0x36D76289
 BOOT_STACK_SIZE equ 65536
+DOUBLE_FAULT_STACK_SIZE equ 16384
+extern KiBootStackGuardPhysical, KiDoubleFaultStackGuardPhysical
 
 section .multiboot2 progbits alloc noexec nowrite align=8
 mb2_header:
@@ -24,6 +26,8 @@ boot_pml4:      resb 4096
 boot_pdpt_low:  resb 4096                  ; PML4[0] and PML4[256]: 4 GiB of 2 MiB pages
 boot_pdpt_high: resb 4096                  ; PML4[511]: -2 GiB -> physical 0
 boot_pd:        resb 4096 * 4
+boot_pd_high:   resb 4096                  ; -2 GiB: the image's 4 MiB in 4 KiB pages, then 2 MiB pages
+boot_pt_image:  resb 4096 * 2              ; physical 0 .. 4 MiB, 4 KiB pages (the stacks' guard pages unmapped)
 boot_stack32:   resb 4096
 boot_stack32_top:
 
@@ -60,7 +64,7 @@ KiBootEntry32:
     ; zero the boot page tables
     push edi
     mov edi, boot_pml4
-    mov ecx, (4096 * 7) / 4
+    mov ecx, (4096 * 10) / 4
     xor eax, eax
     rep stosd
     pop edi
@@ -88,8 +92,36 @@ KiBootEntry32:
     mov [boot_pdpt_low + 16], eax
     add eax, 4096
     mov [boot_pdpt_low + 24], eax
-    ; PDPT high: entry 510 maps -2 GiB to the first page directory (physical 0 .. 1 GiB)
-    mov dword [boot_pdpt_high + 510 * 8], boot_pd + 0x3
+    ; PDPT high: entry 510 maps -2 GiB to physical 0 .. 1 GiB through its own page directory:
+    ; the first 4 MiB (the image) in 4 KiB pages, so that the guard pages below the boot
+    ; stack and the double-fault stack can be left unmapped; the rest in 2 MiB pages.
+    xor ecx, ecx
+.fill_pt:
+    mov eax, ecx
+    shl eax, 12
+    or eax, 0x3
+    mov [boot_pt_image + ecx * 8], eax
+    inc ecx
+    cmp ecx, 1024
+    jb .fill_pt
+    mov eax, KiBootStackGuardPhysical
+    shr eax, 12
+    mov dword [boot_pt_image + eax * 8], 0
+    mov eax, KiDoubleFaultStackGuardPhysical
+    shr eax, 12
+    mov dword [boot_pt_image + eax * 8], 0
+    mov dword [boot_pd_high + 0], boot_pt_image + 0x3
+    mov dword [boot_pd_high + 8], boot_pt_image + 4096 + 0x3
+    mov ecx, 2
+.fill_pd_high:
+    mov eax, ecx
+    shl eax, 21
+    or eax, 0x83
+    mov [boot_pd_high + ecx * 8], eax
+    inc ecx
+    cmp ecx, 512
+    jb .fill_pd_high
+    mov dword [boot_pdpt_high + 510 * 8], boot_pd_high + 0x3
     ; PML4: identity (removed once in the higher half), physical map, kernel image
     mov eax, boot_pdpt_low + 0x3
     mov [boot_pml4 + 0], eax
@@ -157,8 +189,18 @@ KiBootEntry64:
     jmp .halt
 .end:
 
-section .bss
-align 16
+; The kernel's own stacks, each above an unmapped guard page (boot page tables above; the
+; kernel's own tables leave them out too, mm/addrspace.c): a run-away recursion faults on
+; the guard page instead of writing over the image below.
+section .kstacks nobits alloc noexec write align=4096
+global KiDoubleFaultStackGuard, KiDoubleFaultStack, KiDoubleFaultStackEnd, KiBootStackGuard
+KiDoubleFaultStackGuard:
+    resb 4096
+KiDoubleFaultStack:
+    resb DOUBLE_FAULT_STACK_SIZE
+KiDoubleFaultStackEnd:
+KiBootStackGuard:
+    resb 4096
 KiBootStack:
     resb BOOT_STACK_SIZE
 KiBootStackTop:

@@ -1,7 +1,7 @@
 /* gdt.c - the GDT in NT's x64 layout and the TSS (IST1 is the double-fault stack).
  *   0x10 kernel code, 0x18 kernel data, 0x20 user 32-bit code, 0x28 user data,
  *   0x30 user 64-bit code, 0x40 TSS. */
-#include "ke.h"
+#include "../../ke/ki.h"
 
 #define KGDT64_R0_CODE 0x10
 #define KGDT64_R0_DATA 0x18
@@ -17,8 +17,8 @@ typedef struct __attribute__((packed)) _KTSS64 {
     USHORT IoMapBase;
 } KTSS64;
 
-__attribute__((aligned(16))) UCHAR KiDoubleFaultStack[16384];
-UCHAR *const KiDoubleFaultStackTop = KiDoubleFaultStack + sizeof(KiDoubleFaultStack);
+extern UCHAR KiDoubleFaultStack[], KiDoubleFaultStackEnd[]; /* boot.asm, above a guard page */
+UCHAR *const KiDoubleFaultStackTop = KiDoubleFaultStackEnd;
 static KTSS64 KiTss;
 static ULONG64 KiGdt[10] __attribute__((aligned(16)));
 

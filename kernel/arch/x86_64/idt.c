@@ -1,6 +1,6 @@
 /* idt.c - the IDT: all 256 vectors go to the stubs of trap.asm; the double fault
  * runs on its own stack (IST1). */
-#include "ke.h"
+#include "../../ke/ki.h"
 
 typedef struct __attribute__((packed)) _KIDTENTRY64 {
     USHORT OffsetLow;

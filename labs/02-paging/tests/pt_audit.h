@@ -3,7 +3,7 @@
 #pragma once
 
 #include "ktest.h"
-#include "mm.h"
+#include "../../../kernel/mm/mi.h"
 
 /* One mapping a test made (Va 0 = unused slot). */
 typedef struct _KT_MAPPING {

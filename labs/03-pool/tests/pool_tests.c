@@ -5,7 +5,7 @@
 #include "bugcodes.h"
 #include "hal.h"
 #include "ke.h"
-#include "mm.h"
+#include "../../../kernel/mm/mi.h"
 #include "pool_audit.h"
 #include "rtl.h"
 
