@@ -69,7 +69,8 @@ static BOOLEAN KtDiskHolds(PKTEST_CONTEXT Context, PCSTR Step, PDEVICE_OBJECT Di
 
 KTEST("file.sync", KtTestFileSync)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     KT_FILE_STACK s;
     HANDLE h = NULL, ro = NULL;
     if (!KtFileStack(Context, &s, 2))
@@ -203,7 +204,8 @@ static BOOLEAN KtCreateEventHandle(PKTEST_CONTEXT Context, PKEVENT *Event, PHAND
 
 KTEST("file.pended", KtTestFilePended)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     KT_FILE_STACK s;
     HANDLE h = NULL, eh = NULL;
     if (!KtFileStack(Context, &s, 3))

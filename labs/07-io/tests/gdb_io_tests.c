@@ -11,7 +11,8 @@ VOID KtGdbSnapshotPoint(ULONG Phase);
 
 KTEST("gdb.io", KtTestGdbIo)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDRIVER_OBJECT driver, fdrv;
     PDEVICE_OBJECT base, top = NULL;
     if (!KtCreateBase(Context, &driver, &base) || !KtCreateFilterDriver(Context, &fdrv))

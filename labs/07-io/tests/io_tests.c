@@ -313,7 +313,8 @@ BOOLEAN KtCreateEcho(PKTEST_CONTEXT Context, PDEVICE_OBJECT *Device)
 
 KTEST("ioctl.methods", KtTestIoctlMethods)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDEVICE_OBJECT dev;
     if (!KtCreateEcho(Context, &dev))
         goto out;
@@ -411,7 +412,8 @@ static BOOLEAN KtCreateDisk(PKTEST_CONTEXT Context, PDRIVER_OBJECT *Driver, PDEV
  * and comes back; a request past the end fails at once. */
 KTEST("ramdisk.pended", KtTestRamDiskPended)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDRIVER_OBJECT driver;
     PDEVICE_OBJECT disk;
     if (!KtCreateDisk(Context, &driver, &disk))
@@ -507,7 +509,8 @@ out:
  * flush), in order; the write lands where the shifted offset says. */
 KTEST("filter.modify", KtTestFilterModify)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDRIVER_OBJECT driver, fdrv;
     PDEVICE_OBJECT disk, shift = NULL, pass = NULL;
     if (!KtCreateDisk(Context, &driver, &disk) || !KtCreateFilterDriver(Context, &fdrv))
@@ -633,7 +636,8 @@ static ULONG KtCancelPlan(PKTEST_CONTEXT Context, PULONG Mask)
  * completes it with STATUS_CANCELLED when it sees Irp->Cancel. */
 KTEST("irp.cancel", KtTestIrpCancel)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDRIVER_OBJECT driver;
     PDEVICE_OBJECT disk;
     ULONG n = KtCancelPlan(Context, &KtCancelMask);
@@ -715,7 +719,8 @@ out:
  * (at the device's IRQL) queues its DPC, the DPC completes the request; twice. */
 KTEST("io.interrupt", KtTestIoInterrupt)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDRIVER_OBJECT driver;
     NTSTATUS status = IopCreateDriver("IntDev", IopIntDevDriverEntry, &driver);
     if (!KtRequireImplemented(Context, status, "IoCreateDevice", "lab 07") ||

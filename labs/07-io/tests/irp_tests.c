@@ -51,7 +51,8 @@ static BOOLEAN KtCheckFreshIrp(PKTEST_CONTEXT Context, PCSTR Step, PIRP irp, CCH
  * IoInitializeIrp on a poisoned buffer. */
 KTEST("irp.alloc", KtTestIrpAlloc)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     CCHAR sizes[3] = {1, (CCHAR)KtRandomRange(Context, 2, 12), 16};
     for (ULONG s = 0; s < 3; s++) {
         CCHAR n = sizes[s];
@@ -100,7 +101,8 @@ static NTSTATUS KtRoutineA(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
  * set-next move by one. */
 KTEST("irp.locations", KtTestIrpLocations)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     CCHAR n = (CCHAR)KtRandomRange(Context, 3, 10);
     CCHAR at = (CCHAR)KtRandomRange(Context, 2, n);
     PIRP irp = IoAllocateIrp(n, FALSE);
@@ -192,7 +194,8 @@ out:
  * handle completes with STATUS_INVALID_DEVICE_REQUEST; \Device\Null's reads and writes. */
 KTEST("irp.call", KtTestIrpCall)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDRIVER_OBJECT driver;
     PDEVICE_OBJECT base;
     if (!KtCreateBase(Context, &driver, &base))
@@ -295,7 +298,8 @@ out:
  * location left, NO_MORE_IRP_STACK_LOCATIONS with P1 = the IRP. */
 KTEST_STOP("irp.no_more_stack", KtTestNoMoreStack)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDRIVER_OBJECT driver, fdrv;
     PDEVICE_OBJECT base, top = NULL;
     if (!KtCreateBase(Context, &driver, &base) || !KtCreateFilterDriver(Context, &fdrv))
@@ -327,7 +331,8 @@ out:
  * completion's walk ends at the originator's routine, which keeps the IRP. */
 KTEST_STOP("irp.complete_twice", KtTestCompleteTwice)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDRIVER_OBJECT driver;
     PDEVICE_OBJECT base;
     if (!KtCreateBase(Context, &driver, &base))

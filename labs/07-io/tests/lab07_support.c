@@ -12,6 +12,15 @@ BOOLEAN KtIoStubbed(PKTEST_CONTEXT Context)
     return Context->NotImplementedCount != 0;
 }
 
+BOOLEAN KtIoEnter(PKTEST_CONTEXT Context)
+{
+    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    PIRP probe = IoAllocateIrp(1, FALSE);
+    if (probe != NULL)
+        IoFreeIrp(probe);
+    return !KtIoStubbed(Context);
+}
+
 VOID KtIoPoison(PKTEST_CONTEXT Context, PVOID Buffer, SIZE_T Size, ULONG Salt)
 {
     ULONG64 x = Context->Seed ^ ((ULONG64)Salt * 0x9E3779B97F4A7C15ULL);

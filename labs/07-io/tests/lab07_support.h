@@ -13,6 +13,10 @@
 /* Every lab 07 test ends within a second of guest time. */
 #define KT_LAB07_BUDGET_MS 3000
 
+/* Every lab 07 test starts here: its budget, and a first call into lab 07 (an IRP allocated
+ * and freed), so that a stubbed lab reports "not implemented" before anything else can fail
+ * (also when earlier labs are stubs). FALSE: stop the test. */
+BOOLEAN KtIoEnter(PKTEST_CONTEXT Context);
 /* TRUE if a lab 07 stub reported itself: the test stops there. */
 BOOLEAN KtIoStubbed(PKTEST_CONTEXT Context);
 /* Fills Size bytes with a non-zero pattern from the seed and Salt (KtRandom untouched). */

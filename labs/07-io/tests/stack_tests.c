@@ -45,7 +45,8 @@ static BOOLEAN KtCheckDriverList(PKTEST_CONTEXT Context, PCSTR Step, PDRIVER_OBJ
 
 KTEST("stack.attach", KtTestStackAttach)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDRIVER_OBJECT driver, fdrv;
     PDEVICE_OBJECT base;
     ULONG ext = (ULONG)KtRandomRange(Context, 1, 200);

@@ -108,7 +108,8 @@ BOOLEAN KtWalkRun(PKTEST_CONTEXT Context, ULONG S, const KT_WALK_PLAN *Plan)
 
 KTEST("irp.walk", KtTestIrpWalk)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     for (ULONG s = 0; s < 4; s++) {
         KT_WALK_PLAN p;
         KtWalkPlan(Context, s, &p);
@@ -124,7 +125,8 @@ KTEST("irp.walk", KtTestIrpWalk)
  * one level up. Checked by the kernel at each step. */
 KTEST("irp.more", KtTestIrpMore)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     ULONG filters = (ULONG)KtRandomRange(Context, 2, 6);
     ULONG at = (ULONG)KtRandomRange(Context, 0, filters - 1); /* the MORE filter, level at + 2 */
     PDRIVER_OBJECT driver, fdrv;

@@ -7,7 +7,8 @@
  * (mirrored by grader/models/lab07.py deep_plan). */
 KTEST("irp.walk_deep", KtTestIrpWalkDeep)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     for (ULONG s = 0; s < 2; s++) {
         KT_WALK_PLAN p;
         p.Filters = KT_WALK_MAX;
@@ -29,7 +30,8 @@ KTEST("irp.walk_deep", KtTestIrpWalkDeep)
  * input, METHOD_NEITHER with only output. */
 KTEST("ioctl.empty", KtTestIoctlEmpty)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDEVICE_OBJECT dev;
     if (!KtCreateEcho(Context, &dev))
         goto out;
@@ -55,7 +57,8 @@ static VOID KtNeverCancel(PDEVICE_OBJECT DeviceObject, PIRP Irp)
  * CANCEL_STATE_IN_COMPLETED_IRP with the IRP and the routine. */
 KTEST_STOP("irp.cancel_state", KtTestCancelState)
 {
-    KtSetBudget(Context, KT_LAB07_BUDGET_MS);
+    if (!KtIoEnter(Context))
+        return;
     PDRIVER_OBJECT driver;
     PDEVICE_OBJECT base;
     if (!KtCreateBase(Context, &driver, &base))
