@@ -77,7 +77,7 @@ CASES = [
     # ---- IoCallDriver ----
     ("call-no-stack-check", 7, IRP,
      "if (Irp->CurrentLocation <= 0)", "if (Irp->CurrentLocation < 0)",
-     {"no_more_stack": "NO_MORE_IRP_STACK_LOCATIONS"}),
+     {"no_more_stack": "STOP 0x00000035"}),
     ("call-no-device-recorded", 7, IRP,
      "    sp->DeviceObject = DeviceObject;\n", "",
      {"irp_call": "call_device"}),
