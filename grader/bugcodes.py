@@ -188,6 +188,14 @@ def decode(code: int, params: list[int], *, where=None, root: str = ROOT) -> lis
     elif code == c("THREAD_NOT_MUTEX_OWNER"):
         out += [f"P1 0x{p[0]:016X}: the thread releasing the mutex", f"P2 0x{p[1]:016X}: the mutex",
                 f"P3 0x{p[2]:016X}: its owner"]
+    elif code == c("REFERENCE_BY_POINTER"):  # lab 06
+        out += [f"P1 0x{p[0]:016X}: the object's type", f"P2 0x{p[1]:016X}: the object (its body)",
+                f"P3 {p[2] - (1 << 64) if p[2] >> 63 else p[2]}: its PointerCount before the dereference",
+                f"P4 {p[3]}: its HandleCount (every handle holds a pointer reference: PointerCount >= HandleCount)"]
+    elif code == c("INVALID_KERNEL_HANDLE"):  # lab 06
+        out += [f"P1 0x{p[0]:016X}: the kernel handle kernel mode closed",
+                "P2 " + ("1: it names no entry in use in the system process's table" if p[1] == 1
+                         else "0: it is protected from close")]
     # lab 07: the I/O manager
     elif code == c("NO_MORE_IRP_STACK_LOCATIONS"):
         out.append(f"P1 0x{p[0]:016X}: the IRP: IoCallDriver found no stack location left for the driver "

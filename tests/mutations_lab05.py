@@ -171,3 +171,15 @@ CASES += [
      "current->State == Running && Thread->Priority >= current->Priority &&",
      {"preemption": "no_preempt_equal"}),
 ]
+
+CASES += [
+    ("semaphore-release-no-increment", 5, SEM,
+     "        KiWaitTest(Semaphore, Increment);", "        KiWaitTest(Semaphore, Increment * 0);",
+     {"semaphore": "semaphore_boost"}),
+    ("pulse-releases-all", 5, E,
+     "        Event->Header.SignalState = 1;\n        KiWaitTest(Event, Increment);\n    }\n    Event->Header.SignalState = 0;",
+     "        Event->Header.SignalState = 1;\n        while (!IsListEmpty(&Event->Header.WaitListHead)) {\n"
+     "            KiWaitTest(Event, Increment);\n            Event->Header.SignalState = 1;\n        }\n    }\n"
+     "    Event->Header.SignalState = 0;",
+     {"notification_event": "pulse_releases"}),
+]

@@ -113,6 +113,8 @@ def judge(checkpoint: str, seed: int, values):
         first, both = notification_expected(seed)
         yield from _compare("event.notification", "released", first, values, "a set releases every waiter")
         yield from _compare("event.notification", "pulsed", both, values, "a pulse releases every waiter")
+        yield from _compare("event.pulse_sync", "pulsed", "a", values,
+                            "a pulse of a synchronization event releases its first waiter only")
     elif checkpoint == "semaphore":
         yield from _compare("wait.semaphore", "released", semaphore_expected(seed), values,
                             "a release of n wakes n waiters in wait order")

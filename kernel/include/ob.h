@@ -13,6 +13,7 @@
 
 #include "ex.h"
 #include "ke.h"
+#include "kewait.h"
 #include "mm.h"
 
 typedef ULONG ACCESS_MASK, *PACCESS_MASK;
@@ -33,6 +34,14 @@ typedef PVOID HANDLE, *PHANDLE;
 #define EVENT_QUERY_STATE       0x0001
 #define EVENT_MODIFY_STATE      0x0002
 #define EVENT_ALL_ACCESS        (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3)
+#define SEMAPHORE_QUERY_STATE   0x0001
+#define SEMAPHORE_MODIFY_STATE  0x0002
+#define SEMAPHORE_ALL_ACCESS    (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3)
+#define MUTANT_QUERY_STATE      0x0001
+#define MUTANT_ALL_ACCESS       (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1)
+#define TIMER_QUERY_STATE       0x0001
+#define TIMER_MODIFY_STATE      0x0002
+#define TIMER_ALL_ACCESS        (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3)
 #define PROCESS_DUP_HANDLE      0x0040
 #define PROCESS_ALL_ACCESS      (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF)
 #define THREAD_ALL_ACCESS       (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF)
@@ -244,6 +253,21 @@ NTSTATUS NtDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle, HAND
                            PHANDLE TargetHandle, ACCESS_MASK DesiredAccess, ULONG HandleAttributes, ULONG Options);
 NTSTATUS NtMakeTemporaryObject(HANDLE Handle);
 NTSTATUS NtSetInformationObjectHandleFlags(HANDLE Handle, POBJECT_HANDLE_FLAG_INFORMATION Flags);
+/* The dispatcher objects as objects (kernel/ob/obsync.c): lab 05's KEVENT, KSEMAPHORE and
+ * KMUTANT as the bodies of the Event, Semaphore and Mutant types, used through handles
+ * (UserMode checks: EVENT_MODIFY_STATE, SEMAPHORE_MODIFY_STATE, SYNCHRONIZE to wait). */
+NTSTATUS NtCreateEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                       EVENT_TYPE EventType, BOOLEAN InitialState);
+NTSTATUS NtSetEvent(HANDLE EventHandle, PLONG PreviousState);
+NTSTATUS NtResetEvent(HANDLE EventHandle, PLONG PreviousState);
+NTSTATUS NtCreateSemaphore(PHANDLE SemaphoreHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                           LONG InitialCount, LONG MaximumCount);
+NTSTATUS NtReleaseSemaphore(HANDLE SemaphoreHandle, LONG ReleaseCount, PLONG PreviousCount);
+NTSTATUS NtCreateMutant(PHANDLE MutantHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                        BOOLEAN InitialOwner);
+NTSTATUS NtReleaseMutant(HANDLE MutantHandle, PLONG PreviousCount);
+/* Waits on the dispatcher object of the object Handle names (a thread: its KTHREAD). */
+NTSTATUS NtWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
 
 /* ---- Lab 06 (student code: labs/06-objects/) ---- */
 /* object.c */

@@ -26,6 +26,8 @@ typedef struct _ETHREAD {
     CLIENT_ID Cid;
     PEPROCESS ThreadsProcess;
     LIST_ENTRY ThreadListEntry;          /* PspThreadList */
+    PKSTART_ROUTINE StartRoutine;        /* PsCreateSystemThread's routine and context */
+    PVOID StartContext;
 } ETHREAD, *PETHREAD;
 
 extern PEPROCESS PsInitialSystemProcess;

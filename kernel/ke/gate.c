@@ -48,9 +48,13 @@ again:
         t->WaitReason = (UCHAR)WaitReason;
         t->State = Waiting;
         KiSwapThread();
-        /* Woken by a kernel APC (KiUnwaitThread, lab 05) rather than a signal: wait again. */
-        if (t->WaitStatus == STATUS_KERNEL_APC)
+        /* Woken by a kernel APC (KiUnwaitThread, lab 05) rather than a signal: let the APC
+         * run at the caller's IRQL, then wait again. */
+        if (t->WaitStatus == STATUS_KERNEL_APC) {
+            KeLowerIrql(old);
+            old = KeRaiseIrqlToDpcLevel();
             goto again;
+        }
     }
     KeLowerIrql(old);
 }

@@ -262,6 +262,8 @@ VOID KeJoinThread(PKTHREAD Thread)
         KiSwapThread();
         if (self->WaitStatus != STATUS_KERNEL_APC)
             break; /* released by the thread's end (or told to stop waiting) */
+        KeLowerIrql(old); /* woken to run a kernel APC: let it run, then wait again */
+        old = KeRaiseIrqlToDpcLevel();
     }
     KeLowerIrql(old);
     if (Thread->State != Terminated)

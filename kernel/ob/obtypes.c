@@ -141,9 +141,12 @@ VOID ObInitSystem(VOID)
     init.PoolTag = POOL_TAG('E', 'v', 'e', 'n');
     ObCreateObjectType("Event", &init, &ExEventObjectType);
     init.PoolTag = POOL_TAG('S', 'e', 'm', 'a');
+    init.ValidAccessMask = SEMAPHORE_ALL_ACCESS;
     ObCreateObjectType("Semaphore", &init, &ExSemaphoreObjectType);
     init.PoolTag = POOL_TAG('M', 'u', 't', 'a');
+    init.ValidAccessMask = MUTANT_ALL_ACCESS;
     ObCreateObjectType("Mutant", &init, &ExMutantObjectType);
+    init.ValidAccessMask = TIMER_ALL_ACCESS;
     init.PoolTag = POOL_TAG('T', 'i', 'm', 'e');
     ObCreateObjectType("Timer", &init, &ExTimerObjectType);
 }

@@ -111,6 +111,14 @@ VOID KeUnstackDetachProcess(VOID)
     KeGetCurrentThread()->ApcState.Process = NULL;
 }
 
+/* A system thread starts here: its ETHREAD knows its KTHREAD before the routine runs. */
+static VOID PspSystemThreadStartup(PVOID Context)
+{
+    PETHREAD t = Context;
+    t->Tcb = KeGetCurrentThread();
+    t->StartRoutine(t->StartContext);
+}
+
 NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
                               HANDLE ProcessHandle, PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine,
                               PVOID StartContext)
@@ -127,7 +135,9 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ACCESS_MASK DesiredAccess, P
     if (!NT_SUCCESS(status))
         return status;
     PKTHREAD tcb;
-    status = KeCreateThread(&tcb, "system", StartRoutine, StartContext, 8);
+    t->StartRoutine = StartRoutine;
+    t->StartContext = StartContext;
+    status = KeCreateThread(&tcb, "system", PspSystemThreadStartup, t, 8);
     if (!NT_SUCCESS(status)) {
         ObDereferenceObject(t);
         return status;

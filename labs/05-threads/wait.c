@@ -25,7 +25,8 @@
  *    (KeSetTimer; one already due is an immediate STATUS_TIMEOUT) with the timer block
  *    (WaitKey STATUS_TIMEOUT, WaitAny) on the timer's wait list, make the thread Waiting
  *    (WaitReason, WaitMode, Alertable, WaitIrql, WaitBlockList) and call KiSwapThread;
- *    the status is then in Thread->WaitStatus (STATUS_KERNEL_APC: wait again).
+ *    the status is then in Thread->WaitStatus (STATUS_KERNEL_APC: a kernel APC woke it -
+ *    lower the IRQL to the caller's so that it runs, raise it again and wait again).
  */
 
 /*

@@ -179,7 +179,8 @@ static VOID KiCheckWaitIrql(KIRQL Irql, PVOID Object, PLARGE_INTEGER Timeout)
  *    STATUS_TIMEOUT at once) with the timer block on its wait list. The thread is then
  *    Waiting (WaitReason, WaitMode, Alertable, WaitIrql = OldIrql) and gives up the
  *    processor (KiSwapThread); whoever ends the wait (KiUnwaitThread) leaves the status
- *    in WaitStatus. A wake by a kernel APC (STATUS_KERNEL_APC) waits again.
+ *    in WaitStatus. A wake by a kernel APC (STATUS_KERNEL_APC) lowers the IRQL to OldIrql
+ *    (the APC runs), raises it again and waits again.
  */
 static NTSTATUS KiWaitForObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
                                  KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Timeout,
@@ -254,6 +255,11 @@ static NTSTATUS KiWaitForObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType
         KiSwapThread();
         if (thread->WaitStatus != STATUS_KERNEL_APC)
             return thread->WaitStatus;
+        /* Woken to run a kernel APC: drop to the caller's IRQL (the APC interrupt is
+         * delivered there), then wait again. */
+        KIRQL irql;
+        KeLowerIrql(OldIrql);
+        KeRaiseIrql(DISPATCH_LEVEL, &irql);
     }
 }
 

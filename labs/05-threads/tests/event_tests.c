@@ -169,3 +169,26 @@ KTEST("event.notification", KtTestEventNotification)
             KtEv.Event.Header.SignalState);
     KtJoinAll(Context, t, 2 * k);
 }
+
+/* event.pulse_sync: a pulse of a synchronization event with two waiters releases the
+ * first only and leaves the event reset. */
+KTEST("event.pulse_sync", KtTestEventPulseSync)
+{
+    if (!KtLab05Begin(Context))
+        return;
+    RtlZeroMemory(&KtEv, sizeof(KtEv));
+    PKTHREAD t[KT_MAX_WAITERS] = {0};
+    KtInitEvent(Context, SynchronizationEvent, FALSE);
+    ULONG made = KtStartWaiters(Context, 0, 2, t);
+    if (made != 2) {
+        KtJoinAll(Context, t, made);
+        return;
+    }
+    LONG prev = KePulseEvent(&KtEv.Event, EVENT_INCREMENT, FALSE);
+    KtTraceCheck(Context, &KtEv.Trace, "pulsed", "a", "pulse_releases",
+                 "KePulseEvent releases what a set would (one waiter of a synchronization event, the first)");
+    KtCheck(Context, prev == 0 && KtEv.Event.Header.SignalState == 0, "pulse_resets", "KePulseEvent returned %d (0) and "
+            "left SignalState %d (0)", prev, KtEv.Event.Header.SignalState);
+    KtAuditWaitList(Context, "the pulse", &KtEv.Event, t + 1, 1);
+    KtJoinAll(Context, t, 2);
+}

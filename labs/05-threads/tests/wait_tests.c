@@ -118,10 +118,14 @@ KTEST("wait.multiple", KtTestWaitMultiple)
 static KSEMAPHORE KtSem;
 static KT_TRACE KtSemTrace;
 
+static volatile KPRIORITY KtSemPriority;
+
 static VOID KtSemWaiter(PVOID Argument)
 {
-    if (KeWaitForSingleObject(&KtSem, Executive, KernelMode, FALSE, NULL) == STATUS_WAIT_0)
+    if (KeWaitForSingleObject(&KtSem, Executive, KernelMode, FALSE, NULL) == STATUS_WAIT_0) {
+        KtSemPriority = KeGetCurrentThread()->Priority;
         KtTraceAdd(&KtSemTrace, (CHAR)(ULONG_PTR)Argument);
+    }
 }
 
 KTEST("wait.semaphore", KtTestWaitSemaphore)
@@ -185,6 +189,9 @@ KTEST("wait.semaphore", KtTestWaitSemaphore)
                      "a release of n wakes n waiters in wait order, each taking one");
         KtCheck(Context, KtSem.Header.SignalState == 0, "release_wakes_count", "after waking %u waiters the count is "
                 "%d, expected 0", k - 1, KtSem.Header.SignalState);
+        KtCheck(Context, KtSemPriority == 9 + SEMAPHORE_INCREMENT, "semaphore_boost", "a waiter of priority 9 released "
+                "by KeReleaseSemaphore(SEMAPHORE_INCREMENT) ran at priority %d, expected %d (the boost of a satisfied "
+                "wait)", KtSemPriority, 9 + SEMAPHORE_INCREMENT);
         KtAuditWaitList(Context, "a release of k - 1", &KtSem, t + k - 1, 1);
         KeReleaseSemaphore(&KtSem, SEMAPHORE_INCREMENT, 1, FALSE);
     }

@@ -9,6 +9,10 @@
 
 VOID KtGdbSnapshotPoint(ULONG Phase);
 
+/* What GDB reads by name (`nt object KtGdbObNamed`): pool addresses depend on what ran
+ * before, so the records below carry no addresses. */
+PVOID KtGdbObNamed, KtGdbObCorrupt;
+
 #define KT_GDB_HANDLES 6
 
 KTEST_OB("gdb.ob", KtTestGdbOb)
@@ -46,20 +50,21 @@ KTEST_OB("gdb.ob", KtTestGdbOb)
     status = ObInsertObject(nbody, 1, 0, &named);
     if (!KtCheck(Context, NT_SUCCESS(status), "named", "ObInsertObject(%s) returned 0x%08x", name, (ULONG)status))
         goto out;
-    KtValue(Context, "table", "%p", p->ObjectTable);
     for (ULONG i = 0; i < n; i++) {
         PHANDLE_TABLE_ENTRY e = KtHandleEntry(p->ObjectTable, (ULONG)(ULONG_PTR)h[i]);
-        KtValue(Context, "handle", "0x%llx %p 0x%x %u %lld %lld", (ULONG64)(ULONG_PTR)h[i], bodies[i], e->GrantedAccess,
+        KtValue(Context, "handle", "0x%llx 0x%x %u %lld %lld", (ULONG64)(ULONG_PTR)h[i], e->GrantedAccess,
                 (ULONG)(e->ObAttributes & 3), (LONG64)OBJECT_TO_OBJECT_HEADER(bodies[i])->PointerCount,
                 (LONG64)OBJECT_TO_OBJECT_HEADER(bodies[i])->HandleCount);
     }
-    KtValue(Context, "named", "0x%llx %p %s", (ULONG64)(ULONG_PTR)named, nbody, name + 18);
+    KtGdbObNamed = nbody;
+    KtValue(Context, "named", "0x%llx %s", (ULONG64)(ULONG_PTR)named, name + 18);
     KtGdbSnapshotPoint(1);
     /* Phase 2: a PointerCount below the HandleCount. */
     POBJECT_HEADER hdr = OBJECT_TO_OBJECT_HEADER(bodies[n - 1]);
     LONG_PTR saved = hdr->PointerCount;
     hdr->PointerCount = 0;
-    KtValue(Context, "corrupt", "%p", bodies[n - 1]);
+    KtGdbObCorrupt = bodies[n - 1];
+    KtValue(Context, "corrupt", "0x%llx", (ULONG64)(ULONG_PTR)h[n - 1]);
     KtGdbSnapshotPoint(2);
     hdr->PointerCount = saved;
 out:

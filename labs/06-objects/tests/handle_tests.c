@@ -150,7 +150,7 @@ KTEST_OB("handle.storm", KtTestHandleStorm)
             ULONG want = KtShadowCreate(&KtShadow, (ULONG_PTR)OBJECT_TO_OBJECT_HEADER(o->Body), access);
             ULONG opens = KtObCalls.Opens;
             HANDLE h;
-            NTSTATUS status = ObDuplicateObject(p, (HANDLE)(ULONG_PTR)KtLive[k].Value, p, &h, access, 0,
+            NTSTATUS status = ObDuplicateObject(p, (HANDLE)(ULONG_PTR)KtLive[k].Value, p, &h, same ? 0 : access, 0,
                                                 same ? DUPLICATE_SAME_ACCESS : 0, UserMode);
             RtlFormatString(step, sizeof(step), "step %u: ObDuplicateObject(0x%x)", steps, KtLive[k].Value);
             if (!KtRequireImplemented(Context, status, "ObDuplicateObject", "lab 06") ||

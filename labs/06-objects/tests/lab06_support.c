@@ -84,7 +84,8 @@ VOID KtObTeardown(PKTEST_CONTEXT Context)
 {
     static const ULONG tags[] = {POOL_TAG('K', 't', 'O', 'b'), POOL_TAG('K', 't', 'P', 'a'), HANDLE_TABLE_TAG,
                                  OB_DIRECTORY_ENTRY_TAG, POOL_TAG('D', 'i', 'r', 'e'), POOL_TAG('S', 'y', 'm', 'b'),
-                                 POOL_TAG('P', 'r', 'o', 'c'), POOL_TAG('T', 'h', 'r', 'e')};
+                                 POOL_TAG('P', 'r', 'o', 'c'), POOL_TAG('T', 'h', 'r', 'e'), POOL_TAG('E', 'v', 'e', 'n'),
+                                 POOL_TAG('S', 'e', 'm', 'a'), POOL_TAG('M', 'u', 't', 'a')};
     KeUnstackDetachProcess();
     if (KtObStubbed(Context))
         return;
@@ -124,7 +125,29 @@ BOOLEAN KtObSetup(PKTEST_CONTEXT Context)
     KtObResetCalls();
     KtParseMode = 0;
     KtParseResult = NULL;
+    /* ObCreateObject first, named and unnamed: the namespace is built with it. */
+    if (!ObpRootDirectoryObject) {
+        PVOID probe[2] = {NULL, NULL};
+        if (!KtObCreate(Context, KtObType, 0, "\\KtProbe", OBJ_PERMANENT, &probe[0]) ||
+            !KtObCreate(Context, KtObType, 0, NULL, 0, &probe[1]))
+            return FALSE;
+        ObReferenceObject(probe[1]);
+        ObDereferenceObject(probe[1]);
+        if (KtObStubbed(Context) ||
+            !KtCheck(Context, KtObDeletesById[0] == 0, "delete_last", "a new object referenced once more and "
+                     "dereferenced once (one reference left) was deleted: the delete method runs only when the last "
+                     "reference goes"))
+            return FALSE;
+        ObDereferenceObject(probe[0]);
+        ObDereferenceObject(probe[1]);
+        if (KtObStubbed(Context) ||
+            !KtCheck(Context, KtObDeletesById[0] == 2, "delete_once", "two new objects (one named) were dereferenced "
+                     "once each and deleted %u times (expected 2)", KtObDeletesById[0]))
+            return FALSE;
+        KtObResetCalls();
+    }
     NTSTATUS status = ObpInitializeNamespace();
+
     if (!KtRequireImplemented(Context, status, "ObpInitializeNamespace (ObCreateObject, ExCreateHandleTable, "
                               "ObInsertObject...)", "lab 06") || KtObStubbed(Context))
         return FALSE;
@@ -132,7 +155,29 @@ BOOLEAN KtObSetup(PKTEST_CONTEXT Context)
                  "building the namespace (the root, \\ObjectTypes, \\??, \\Device, \\BaseNamedObjects, \\DosDevices) "
                  "with the lab's routines failed: status 0x%08x", (ULONG)status))
         return FALSE;
+    /* The tree the framework built: every name its last component, every permanent
+     * directory still there after the framework closed the handle it was created with. */
+    POBJECT_DIRECTORY root = ObpRootDirectoryObject;
+    for (ULONG b = 0; b < NUMBER_HASH_BUCKETS; b++)
+        for (POBJECT_DIRECTORY_ENTRY e = root->HashBuckets[b]; e; e = e->ChainLink) {
+            POBJECT_HEADER_NAME_INFO ni = OBJECT_HEADER_TO_NAME_INFO(OBJECT_TO_OBJECT_HEADER(e->Object));
+            BOOLEAN plain = ni != NULL;
+            for (ULONG i = 0; plain && i < ni->Name.Length; i++)
+                plain = ni->Name.Buffer[i] != '\\';
+            if (!KtCheck(Context, plain, "name_in_directory", "the root directory holds an entry named '%.*s': an "
+                         "inserted object's name is its last component only (moved to the start of NameBuffer)",
+                         ni ? (int)ni->Name.Length : 6, ni ? ni->Name.Buffer : "(none)"))
+                return FALSE;
+        }
+    static const PCSTR tree[] = {"\\ObjectTypes", "\\?" "?", "\\Device", "\\BaseNamedObjects", "\\KernelObjects",
+                                 "\\DosDevices"};
+    for (ULONG i = 0; i < ARRAYSIZE(tree); i++)
+        if (!KtCheck(Context, KtFindByPath(tree[i]) != NULL, "permanent_stays", "%s is not in the namespace after the "
+                     "framework created it permanent (OBJ_PERMANENT) and closed its handle: a permanent object keeps its "
+                     "name and the directory entry's reference when its last handle closes", tree[i]))
+            return FALSE;
     /* The types created after the namespace also get their \ObjectTypes entries. */
+
     POBJECT_DIRECTORY types = KtFindByPath("\\ObjectTypes");
     for (ULONG i = 0; types && i < ObpObjectTypeCount; i++) {
         POBJECT_HEADER h = OBJECT_TO_OBJECT_HEADER(ObpObjectTypes[i]);

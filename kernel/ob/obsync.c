@@ -1,0 +1,154 @@
+/* obsync.c - the dispatcher objects as objects (framework): the Event, Semaphore, Mutant
+ * and Timer types' bodies are lab 05's KEVENT, KSEMAPHORE, KMUTANT and KTIMER, created,
+ * named and used through handles with lab 06's routines - NT's NtCreateEvent, NtSetEvent,
+ * NtWaitForSingleObject... (the system services of lab 08 call these with UserMode). */
+#include "kewait.h"
+#include "ps.h"
+#include "rtl.h"
+
+/* Creates an object of Type with a body of Size bytes, initialised by Init, and a handle
+ * (ObInsertObject: OBJ_OPENIF gives the existing one, STATUS_OBJECT_NAME_EXISTS). */
+static NTSTATUS ObpCreateWaitable(POBJECT_TYPE Type, ULONG Size, PHANDLE Handle, ACCESS_MASK DesiredAccess,
+                                  POBJECT_ATTRIBUTES ObjectAttributes, VOID (*Init)(PVOID, LONG, LONG), LONG A,
+                                  LONG B)
+{
+    OBJECT_ATTRIBUTES none;
+    *Handle = NULL;
+    if (!ObjectAttributes) {
+        InitializeObjectAttributes(&none, NULL, 0, NULL);
+        ObjectAttributes = &none;
+    }
+    PVOID body;
+    NTSTATUS status = ObCreateObject(UserMode, Type, ObjectAttributes, Size, &body);
+    if (!NT_SUCCESS(status))
+        return status;
+    Init(body, A, B);
+    return ObInsertObject(body, DesiredAccess, ObjectAttributes->Attributes, Handle);
+}
+
+static VOID ObpInitEvent(PVOID Body, LONG Type, LONG State)
+{
+    KeInitializeEvent(Body, (EVENT_TYPE)Type, (BOOLEAN)State);
+}
+
+static VOID ObpInitSemaphore(PVOID Body, LONG Count, LONG Limit)
+{
+    KeInitializeSemaphore(Body, Count, Limit);
+}
+
+static VOID ObpInitMutant(PVOID Body, LONG InitialOwner, LONG Unused)
+{
+    UNREFERENCED_PARAMETER(Unused);
+    KeInitializeMutant(Body, (BOOLEAN)InitialOwner);
+}
+
+NTSTATUS NtCreateEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                       EVENT_TYPE EventType, BOOLEAN InitialState)
+{
+    if (EventType != NotificationEvent && EventType != SynchronizationEvent)
+        return STATUS_INVALID_PARAMETER;
+    return ObpCreateWaitable(ExEventObjectType, sizeof(KEVENT), EventHandle, DesiredAccess, ObjectAttributes,
+                             ObpInitEvent, EventType, InitialState);
+}
+
+NTSTATUS NtCreateSemaphore(PHANDLE SemaphoreHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                           LONG InitialCount, LONG MaximumCount)
+{
+    if (MaximumCount <= 0 || InitialCount < 0 || InitialCount > MaximumCount)
+        return STATUS_INVALID_PARAMETER;
+    return ObpCreateWaitable(ExSemaphoreObjectType, sizeof(KSEMAPHORE), SemaphoreHandle, DesiredAccess,
+                             ObjectAttributes, ObpInitSemaphore, InitialCount, MaximumCount);
+}
+
+NTSTATUS NtCreateMutant(PHANDLE MutantHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                        BOOLEAN InitialOwner)
+{
+    return ObpCreateWaitable(ExMutantObjectType, sizeof(KMUTANT), MutantHandle, DesiredAccess, ObjectAttributes,
+                             ObpInitMutant, InitialOwner, 0);
+}
+
+NTSTATUS NtSetEvent(HANDLE EventHandle, PLONG PreviousState)
+{
+    PVOID event;
+    NTSTATUS status = ObReferenceObjectByHandle(EventHandle, EVENT_MODIFY_STATE, ExEventObjectType, UserMode, &event,
+                                                NULL);
+    if (!NT_SUCCESS(status))
+        return status;
+    LONG previous = KeSetEvent(event, EVENT_INCREMENT, FALSE);
+    if (PreviousState)
+        *PreviousState = previous;
+    ObDereferenceObject(event);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS NtResetEvent(HANDLE EventHandle, PLONG PreviousState)
+{
+    PVOID event;
+    NTSTATUS status = ObReferenceObjectByHandle(EventHandle, EVENT_MODIFY_STATE, ExEventObjectType, UserMode, &event,
+                                                NULL);
+    if (!NT_SUCCESS(status))
+        return status;
+    LONG previous = KeResetEvent(event);
+    if (PreviousState)
+        *PreviousState = previous;
+    ObDereferenceObject(event);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS NtReleaseSemaphore(HANDLE SemaphoreHandle, LONG ReleaseCount, PLONG PreviousCount)
+{
+    PVOID semaphore;
+    if (ReleaseCount <= 0)
+        return STATUS_INVALID_PARAMETER;
+    NTSTATUS status = ObReferenceObjectByHandle(SemaphoreHandle, SEMAPHORE_MODIFY_STATE, ExSemaphoreObjectType,
+                                                UserMode, &semaphore, NULL);
+    if (!NT_SUCCESS(status))
+        return status;
+    LONG previous = KeReleaseSemaphore(semaphore, SEMAPHORE_INCREMENT, ReleaseCount, FALSE);
+    ObDereferenceObject(semaphore);
+    if (previous == STATUS_SEMAPHORE_LIMIT_EXCEEDED)
+        return STATUS_SEMAPHORE_LIMIT_EXCEEDED;
+    if (PreviousCount)
+        *PreviousCount = previous;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS NtReleaseMutant(HANDLE MutantHandle, PLONG PreviousCount)
+{
+    PVOID mutant;
+    NTSTATUS status = ObReferenceObjectByHandle(MutantHandle, 0, ExMutantObjectType, UserMode, &mutant, NULL);
+    if (!NT_SUCCESS(status))
+        return status;
+    LONG previous = KeReleaseMutant(mutant, MUTANT_INCREMENT, FALSE, FALSE);
+    ObDereferenceObject(mutant);
+    if (previous == STATUS_MUTANT_NOT_OWNED)
+        return STATUS_MUTANT_NOT_OWNED;
+    if (PreviousCount)
+        *PreviousCount = previous;
+    return STATUS_SUCCESS;
+}
+
+/* The dispatcher object an object's body waits on: a thread's KTHREAD, else the body. */
+static PVOID ObpWaitObject(PVOID Object)
+{
+    POBJECT_TYPE type = OBJECT_TO_OBJECT_HEADER(Object)->Type;
+    if (type == PsThreadType)
+        return ((PETHREAD)Object)->Tcb;
+    if (type == ExEventObjectType || type == ExSemaphoreObjectType || type == ExMutantObjectType ||
+        type == ExTimerObjectType || type == PsProcessType)
+        return Object;
+    return NULL;
+}
+
+NTSTATUS NtWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout)
+{
+    PVOID object;
+    NTSTATUS status = ObReferenceObjectByHandle(Handle, SYNCHRONIZE, NULL, UserMode, &object, NULL);
+    if (!NT_SUCCESS(status))
+        return status;
+    PVOID wait = ObpWaitObject(object);
+    status = wait ? KeWaitForSingleObject(wait, UserRequest, UserMode, Alertable, Timeout)
+                  : STATUS_OBJECT_TYPE_MISMATCH;
+    ObDereferenceObject(object);
+    return status;
+}
