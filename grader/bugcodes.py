@@ -202,6 +202,18 @@ def decode(code: int, params: list[int], *, where=None, root: str = ROOT) -> lis
         out += [f"P1 0x{p[0]:016X}: the kernel handle kernel mode closed",
                 "P2 " + ("1: it names no entry in use in the system process's table" if p[1] == 1
                          else "0: it is protected from close")]
+    # lab 07: the I/O manager
+    elif code == c("NO_MORE_IRP_STACK_LOCATIONS"):
+        out.append(f"P1 0x{p[0]:016X}: the IRP: IoCallDriver found no stack location left for the driver "
+                   f"(the IRP was allocated with fewer locations than the device's StackSize)")
+    elif code == c("MULTIPLE_IRP_COMPLETE_REQUESTS"):
+        loc = p[1] - (1 << 64) if p[1] >> 63 else p[1]
+        out += [f"P1 0x{p[0]:016X}: the IRP, completed while no driver held it (completed twice, or freed)",
+                f"P2 {loc}: its CurrentLocation (StackCount + 1: the completion had run off the top already)"]
+    elif code == c("CANCEL_STATE_IN_COMPLETED_IRP"):
+        out += [f"P1 0x{p[0]:016X}: the IRP, completed with its cancel routine still set",
+                f"P2 0x{p[1]:016X}: the cancel routine" + (f" {where(p[1])}" if where and where(p[1]) else "")
+                + " (take it back with IoSetCancelRoutine(Irp, NULL) before completing)"]
     elif code == c("HAL_INITIALIZATION_FAILED"):
         out.append("the HAL could not set up the interrupt controller or the clock (see the lines before the STOP)")
     return out

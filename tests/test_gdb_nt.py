@@ -523,3 +523,38 @@ def test_lab06_commands_match_the_kernel(reference, seed):
     bad = int(v["corrupt"][0], 16)
     assert re.search(rf"^\s+{bad:#6x} .* KtObject\s+P=0 .*\n\s+corrupt: PointerCount 0 < HandleCount",
                      s["handle_corrupt"], re.M), s["handle_corrupt"]
+
+
+@pytest.mark.parametrize("seed", [SEED, "7"])
+def test_lab07_commands_match_the_kernel(reference, seed):
+    """nt irp, nt devstack, nt drvobj at the stop of gdb.io (labs/07-io/tests/gdb_io_tests.c):
+    an IRP held by the base driver under a seeded stack of filters."""
+    # Addresses are known only from the run: boot once for the values, then with the commands.
+    _, v, _ = run_snapshot(reference, seed, [("irp", "nt help")], ktest="gdb.io", first_stop=1)
+    irp, count, current, length = v["irp"][0].split()
+    devices = [row.split() for row in v["device"]]
+    base_drv, filter_drv = v["drivers"][0].split()
+    s, v2, text = run_snapshot(reference, seed, [
+        ("irp", f"nt irp {irp}"), ("devstack", f"nt devstack {devices[-1][0]}"), ("drvobj", f"nt drvobj {filter_drv}"),
+    ], ktest="gdb.io", first_stop=1)
+    _no_traceback(text)
+    assert "KTEST END gdb.io PASS" in text and v2["irp"] == v["irp"], text
+    # nt irp: the header, the current location marked, every location listed, the routines named.
+    assert f"IRP {int(irp, 16):016x}" in s["irp"] and f"StackCount {count}  CurrentLocation {current}" in s["irp"], \
+        s["irp"]
+    assert re.search(rf"^ >\[{current}\] ", s["irp"], re.M), s["irp"]
+    assert len(re.findall(r"^ [ >]\[\d+\] ", s["irp"], re.M)) == int(count), s["irp"]
+    assert re.search(rf"^  \[{count}\] .*IRP_MJ_WRITE .*completion KtTopCompletion", s["irp"], re.M), s["irp"]
+    assert "completion FilterCompletion" in s["irp"] and f"Length {length}" in s["irp"], s["irp"]
+    assert "corrupt" not in s["irp"], s["irp"]
+    # nt devstack: top to bottom, each device's StackSize and driver; the asked-for one marked.
+    rows = re.findall(r"^ ([ >])([0-9a-f]{16})  StackSize (\d+)  driver ([0-9a-f]{16})", s["devstack"], re.M)
+    want = [(" " if i < len(devices) - 1 else ">", f"{int(d, 16):016x}", size, f"{int(drv, 16):016x}")
+            for i, (d, size, drv) in enumerate(devices)]
+    assert rows == want, (s["devstack"], devices)
+    # nt drvobj: the filter driver, its devices, its dispatch routine.
+    assert f"Driver {int(filter_drv, 16):016x} 'KtFilter'" in s["drvobj"], s["drvobj"]
+    for d, _, drv in devices:
+        if int(drv, 16) == int(filter_drv, 16):
+            assert f"device {int(d, 16):016x}" in s["drvobj"], s["drvobj"]
+    assert "FilterDispatch" in s["drvobj"] and "corrupt" not in s["drvobj"], s["drvobj"]

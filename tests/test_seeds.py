@@ -3,11 +3,11 @@ a test that holds for one seed and breaks for another is a bug in the test. Fixe
 seeds, so a failure here is reproducible with `make grade SOL=all SEED=<seed>`.
 
 Every seed must also catch every bug (TESTING.md 5): with NTLAB_SEED_SWEEP_MUTANTS=1 the
-mutation cases of labs 00-04 (tests/test_mutations.py) are run on each of the seeds below
-too (the checkpoints each case names, booted alone), and each must be killed on every one.
-NTLAB_SEED_SWEEP_LABS=2,3 limits the sweep to some labs, NTLAB_SEED_SWEEP_AFTER=<case id> to the
-cases listed after that one in tests/test_mutations.py. It builds once per mutant and takes
-about 20 minutes on 2 cores for all labs, so it is opt-in."""
+mutation cases of every lab (tests/test_mutations.py and tests/mutations_labNN.py) are run
+on each of the seeds below too (the checkpoints each case names, booted alone), and each must
+be killed on every one. NTLAB_SEED_SWEEP_LABS=2,3 limits the sweep to some labs,
+NTLAB_SEED_SWEEP_AFTER=<case id> to the cases listed after that one. It builds once per
+mutant and takes a long while on 2 cores for all labs, so it is opt-in."""
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +31,7 @@ def test_reference_passes_for_seed(seed, tmp_path):
 def _sweep_cases():
     from test_mutations import CASES
     labs = os.environ.get("NTLAB_SEED_SWEEP_LABS", "")
-    wanted = {int(x) for x in labs.split(",") if x.strip()} if labs.strip() else {0, 1, 2, 3, 4}
+    wanted = {int(x) for x in labs.split(",") if x.strip()} if labs.strip() else {c[1] for c in CASES}
     after = os.environ.get("NTLAB_SEED_SWEEP_AFTER", "")
     ids = [c[0] for c in CASES]
     start = ids.index(after) + 1 if after in ids else 0

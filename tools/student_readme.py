@@ -136,7 +136,7 @@ def workflow(labs, policy, root: str) -> str:
       id: {sid}
       uses: education/autograding-command-grader@v1
       with:
-        test-name: "{cp.id}: {cp.title.replace('"', "'")}"
+        test-name: "{cp.id}: {cp.title.replace(chr(92), chr(92) * 2).replace('"', "'")}"
         setup-command: ""
         command: make --no-print-directory grade {sol}LAB={lab.number} CHECKPOINT={cp.name} JOBS=1
         timeout: 5

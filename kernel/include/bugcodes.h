@@ -20,6 +20,10 @@
 /* Lab 05 (system worker threads): a work routine returned at an IRQL other than PASSIVE_LEVEL
  * (p1 the routine, p2 the IRQL, p3 the work item, p4 its parameter). */
 #define WORKER_RETURNED_AT_BAD_IRQL      0x000000E1
+/* Lab 07: the I/O manager. */
+#define NO_MORE_IRP_STACK_LOCATIONS      0x00000035 /* P1 the IRP */
+#define MULTIPLE_IRP_COMPLETE_REQUESTS   0x00000044 /* P1 the IRP, P2 its CurrentLocation */
+#define CANCEL_STATE_IN_COMPLETED_IRP    0x00000048 /* P1 the IRP, P2 its cancel routine */
 /* UNEXPECTED_KERNEL_MODE_TRAP parameter 1 */
 #define EXCEPTION_DOUBLE_FAULT           0x8
 
