@@ -313,6 +313,7 @@ def check_ast(ast, rel: str) -> tuple[list[str], set[str]]:
     typedefs: dict = {}
     functions: set[str] = set()
     funcptrs: set[str] = set()
+    returns_funcptr: set[str] = set()   # functions declared to return a function pointer
 
     def own(node) -> bool:
         return node is not None and node.coord is not None and node.coord.file == rel
@@ -331,6 +332,8 @@ def check_ast(ast, rel: str) -> tuple[list[str], set[str]]:
             return _is_funcptr(expr.to_type, typedefs) and fn_value(expr.expr)
         if isinstance(expr, c_ast.TernaryOp):
             return fn_value(expr.iftrue) and fn_value(expr.iffalse)
+        if isinstance(expr, c_ast.FuncCall) and isinstance(expr.name, c_ast.ID):
+            return expr.name.name in returns_funcptr   # IoSetCancelRoutine(...) returns the old routine
         return False
 
     stack = [ast]
@@ -341,6 +344,8 @@ def check_ast(ast, rel: str) -> tuple[list[str], set[str]]:
         elif isinstance(node, c_ast.Decl) and node.name:
             if isinstance(node.type, c_ast.FuncDecl):
                 functions.add(node.name)
+                if _is_funcptr(node.type.type, typedefs):
+                    returns_funcptr.add(node.name)
                 if node.coord and node.coord.file != rel and "static" not in (node.storage or []):
                     declared.add(node.name)
             elif "extern" in (node.storage or []) and node.coord and node.coord.file != rel:

@@ -87,7 +87,7 @@ CASES = [
      "        apc->Inserted = FALSE;\n        KeLowerIrql(old);\n        kernelRoutine(apc, &normalRoutine, &normalContext, &argument1, &argument2);",
      "        KeLowerIrql(old);\n        kernelRoutine(apc, &normalRoutine, &normalContext, &argument1, &argument2);\n"
      "        apc->Inserted = FALSE;",
-     {"apc_order": "dequeued_first"}),
+     {"apc_order": "dequeued_first", "apc_requeue_self": "requeue_self"}),
     ("apc-cleared-normal-still-runs", 5, "05-threads/apc.c",
      "        kernelRoutine(apc, &normalRoutine, &normalContext, &argument1, &argument2);",
      "        PKNORMAL_ROUTINE copy = normalRoutine;\n"
@@ -213,7 +213,7 @@ CASES = [
      {"worker_queue": "fifo"}),
     ("wk-flink-kept", 5, "05-threads/worker.c",
      "            item->List.Flink = NULL; /* not queued: the routine may queue it again */\n", "",
-     {"worker_queue": "unlinked"}),
+     {"worker_queue": "unlinked", "worker_requeue": "requeue"}),
     ("wk-critical-priority", 5, "05-threads/worker.c",
      "QueueType == CriticalWorkQueue ? EX_CRITICAL_WORKER_PRIORITY : EX_DELAYED_WORKER_PRIORITY",
      "EX_DELAYED_WORKER_PRIORITY",
@@ -234,4 +234,10 @@ CASES = [
      "            KiReleaseFrameworkLock(&queue->Lock, old);\n            KIRQL raised;\n"
      "            KeRaiseIrql(APC_LEVEL, &raised);",
      {"worker_queue": "WORKER_RETURNED_AT_BAD_IRQL"}),
+    ("res-no-wait-counts-contention", 5, "05-threads/resource.c",
+     "    } else if (!Wait) {\n        KiReleaseFrameworkLock(&Resource->SpinLock, old);\n        return FALSE;\n"
+     "    } else {\n        ExpWait(Resource, TRUE, old);",
+     "    } else if (!Wait) {\n        Resource->ContentionCount++;\n        KiReleaseFrameworkLock(&Resource->SpinLock, old);\n"
+     "        return FALSE;\n    } else {\n        ExpWait(Resource, TRUE, old);",
+     {"resource_no_wait": "no_wait"}),
 ]

@@ -96,7 +96,7 @@ CASES = [
     ("complete-ignores-invoke-bits", 7, IRP,
      "(Irp->Cancel && (sp->Control & SL_INVOKE_ON_CANCEL)));",
      "(Irp->Cancel && (sp->Control & SL_INVOKE_ON_CANCEL)) || TRUE);",
-     {"completion_walk": "completion routines ran"}),
+     {"completion_walk": "completion routines ran", "walk_deep": "completion routines ran"}),
     ("complete-cancel-state-unchecked", 7, IRP,
      "    if (Irp->CancelRoutine != NULL)\n        KeBugCheckEx(CANCEL_STATE_IN_COMPLETED_IRP", "    if (FALSE)\n        KeBugCheckEx(CANCEL_STATE_IN_COMPLETED_IRP",
      {"cancel_state": "CANCEL_STATE_IN_COMPLETED_IRP"}),

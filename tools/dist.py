@@ -99,12 +99,18 @@ def main() -> int:
     for rel in tracked_files():
         if rel in PRIVATE or rel.startswith(PRIVATE_PREFIXES):
             continue
-        if names_hidden(rel, hidden):
-            continue  # a project test or recorded transcript of a hidden test: instructor-only
         if rel.startswith("solutions/"):
             parts = rel.split("/")
             if len(parts) != 3 or f"solutions/{parts[1]}/" not in keep_solutions:
                 continue  # unreleased labs, and every hidden/ folder
+        leaked = names_hidden(rel, hidden)
+        if leaked and rel.startswith("tests/"):
+            continue  # a project test or recorded transcript of a hidden test: instructor-only
+        if leaked:
+            print(f"ntlab: {rel} names the hidden test {leaked}: a student tree must not; move what "
+                  f"describes hidden checkpoints under solutions/NN-name/hidden/ (a hidden checkpoint's "
+                  f"model: solutions/NN-name/hidden/models/<model>.py); not releasing", file=sys.stderr)
+            return 1
         if os.path.isfile(os.path.join(ROOT, rel)):
             files.append(rel)
 

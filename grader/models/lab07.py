@@ -153,23 +153,12 @@ class _Walk:
                 "top_runs": self.top_runs}
 
 
-def deep_plan(rng: KtRng, s: int) -> dict:
-    """irp.walk_deep (solutions/07-io/hidden/hidden_tests.c): eight filters, all seeded."""
-    action, flags = [], []
-    for _ in range(8):
-        action.append(rng.range(0, 3))
-        flags.append(rng.range(0, 2))
-    status = STATUS_SUCCESS if rng.range(0, 1) else STATUS_END_OF_FILE
-    info = rng.range(1, 4095)
-    return {"n": 8, "action": action, "flags": flags, "info": info, "mode": PENDB if s == 0 else SYNC,
-            "status": status}
-
-
-def walk_expected(seed: int, test: str = "irp.walk") -> list[tuple[dict, dict]]:
+def walk_expected(seed: int, test: str = "irp.walk", scenarios: int = 4, planner=walk_plan) -> list[tuple[dict, dict]]:
+    """The seeded walks of test: planner(rng, s) draws scenario s's plan as the test does."""
     rng = KtRng(seed, test)
     out = []
-    for s in range(4 if test == "irp.walk" else 2):
-        plan = walk_plan(rng, s) if test == "irp.walk" else deep_plan(rng, s)
+    for s in range(scenarios):
+        plan = planner(rng, s)
         out.append((plan, _Walk(plan).run()))
     return out
 
@@ -181,9 +170,9 @@ def _describe(plan: dict) -> str:
     return f"base {base} with 0x{plan['status']:x}, filters (level:action) {filters}"
 
 
-def _judge_walk(seed, values, test: str = "irp.walk") -> list[str]:
+def _judge_walk(seed, values, test: str = "irp.walk", scenarios: int = 4, planner=walk_plan) -> list[str]:
     problems = []
-    for s, (plan, want) in enumerate(walk_expected(seed, test)):
+    for s, (plan, want) in enumerate(walk_expected(seed, test, scenarios, planner)):
         tag = f"s{s} "
         ret = [v[len(tag):] for v in _values(values, test, "returned") if v.startswith(tag)]
         ran = [tuple(int(x) for x in v[len(tag):].split()) for v in _values(values, test, "ran")
@@ -246,7 +235,6 @@ def _judge_cancel(seed, values) -> list[str]:
 
 _JUDGES = {
     "completion_walk": _judge_walk,
-    "walk_deep": lambda seed, values: _judge_walk(seed, values, "irp.walk_deep"),
     "cancel": _judge_cancel,
 }
 
