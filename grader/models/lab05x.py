@@ -78,7 +78,7 @@ def resource_modes(seed: int) -> list[bool]:
     rng.random()                      # KtPoison of the resource
     n = rng.range(4, 7)
     x = [bool(rng.random() & 1) for _ in range(n)]
-    x[0], x[1], x[n - 1] = True, False, True
+    x[0], x[1], x[2], x[n - 1] = True, False, False, True
     return x
 
 

@@ -297,6 +297,7 @@ KTEST("resource.shared_exclusive", KtResourceSharedExclusive)
         KtResourceExclusive[i] = (BOOLEAN)(KtRandom(Context) & 1);
     KtResourceExclusive[0] = TRUE; /* every case on every seed */
     KtResourceExclusive[1] = FALSE;
+    KtResourceExclusive[2] = FALSE; /* two shared waiters granted together */
     KtResourceExclusive[n - 1] = TRUE;
     for (ULONG i = 0; i < n; i++)
         modes[i] = KtResourceExclusive[i] ? 'X' : 'S';
