@@ -43,7 +43,7 @@ VOID KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex);
  * WaitListHead in arrival order, each with its own gate; a release hands the resource to
  * waiters directly (they own it when their wait returns). */
 #define ResourceOwnedExclusive 0x0080
-#define ERESOURCE_OWNERS 64       /* one entry a thread (the framework has at most 64 threads) */
+#define ERESOURCE_OWNERS 128      /* one entry a thread (the framework has at most 128 threads) */
 
 typedef struct _OWNER_ENTRY {
     PKTHREAD OwnerThread;         /* NULL: a free entry */

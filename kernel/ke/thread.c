@@ -9,7 +9,7 @@
 #include "mm.h"
 #include "rtl.h"
 
-#define KI_MAX_THREADS 64
+#define KI_MAX_THREADS 128
 #define KI_IDLE_STACK_SIZE 16384
 
 KTHREAD KiInitialThread, KiIdleThread;
