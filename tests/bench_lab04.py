@@ -6,35 +6,18 @@ insert and one-list timer insert: the ratio should stay near 1).
 
     /usr/bin/python3 tests/bench_lab04.py [--sol all] [--seeds 3]
 """
-import argparse
-import os
 import statistics
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from grader import build, qemu, transcript  # noqa: E402
+from bench_ktest import collect, numbers
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sol", default="all")
-    ap.add_argument("--seeds", type=int, default=3)
-    args = ap.parse_args()
-    status = build.build(args.sol, ROOT)
-    if not status.ok:
-        print(f"build failed: {status.message}")
+    got = collect(__doc__, "lab04.bench", lambda values, text: "timer_large" in values, 120)
+    if got is None:
         return 1
-    rows = []
-    for seed in range(1, args.seeds + 1):
-        run = qemu.run_qemu(qemu.qemu_command(status.iso, ["lab04.bench"], seed), 120)
-        t = transcript.parse(run.output)
-        values = t.test("lab04.bench").values if t.test("lab04.bench") else {}
-        if "timer_large" not in values:
-            print(f"seed {seed}: no figures (exit {run.exit_status}):\n{run.output.decode(errors='replace')[-1500:]}")
-            return 1
-        rows.append({k: int(v) for k, v in values.items() if v.isdigit()})
+    args, runs = got
+    rows = [numbers(values) for values, _ in runs]
     print(f"lab 04 benchmark (SOL={args.sol}, {args.seeds} seeds, guest time from the HPET, "
           f"{rows[0]['ops']} pairs per figure)")
     for what, label in (("dpc", "DPC insert+remove"), ("timer", "timer set+cancel")):

@@ -9,35 +9,18 @@ grows 100x).
 
     /usr/bin/python3 tests/bench_lab05.py [--sol all] [--seeds 3]
 """
-import argparse
-import os
 import statistics
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from grader import build, qemu, transcript  # noqa: E402
+from bench_ktest import collect, numbers
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sol", default="all")
-    ap.add_argument("--seeds", type=int, default=3)
-    args = ap.parse_args()
-    status = build.build(args.sol, ROOT)
-    if not status.ok:
-        print(f"build failed: {status.message}")
+    got = collect(__doc__, "lab05.bench", lambda values, text: "select_large" in values, 300)
+    if got is None:
         return 1
-    rows = []
-    for seed in range(1, args.seeds + 1):
-        run = qemu.run_qemu(qemu.qemu_command(status.iso, ["lab05.bench"], seed), 300)
-        t = transcript.parse(run.output)
-        values = t.test("lab05.bench").values if t.test("lab05.bench") else {}
-        if "select_large" not in values:
-            print(f"seed {seed}: no figures (exit {run.exit_status}):\n{run.output.decode(errors='replace')[-1500:]}")
-            return 1
-        rows.append({k: int(v) for k, v in values.items() if v.isdigit()})
+    args, runs = got
+    rows = [numbers(values) for values, _ in runs]
 
     def med(key):
         return statistics.median(r[key] for r in rows)

@@ -7,35 +7,18 @@ the ratio should stay near 1); and name lookups per second in a directory of 10 
 
     /usr/bin/python3 tests/bench_lab06.py [--sol all] [--seeds 3]
 """
-import argparse
-import os
 import statistics
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from grader import build, qemu, transcript  # noqa: E402
+from bench_ktest import collect, numbers
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sol", default="all")
-    ap.add_argument("--seeds", type=int, default=3)
-    args = ap.parse_args()
-    status = build.build(args.sol, ROOT)
-    if not status.ok:
-        print(f"build failed: {status.message}")
+    got = collect(__doc__, "lab06.bench", lambda values, text: "names_large" in values, 600)
+    if got is None:
         return 1
-    rows = []
-    for seed in range(1, args.seeds + 1):
-        run = qemu.run_qemu(qemu.qemu_command(status.iso, ["lab06.bench"], seed), 600)
-        t = transcript.parse(run.output)
-        values = t.test("lab06.bench").values if t.test("lab06.bench") else {}
-        if "names_large" not in values:
-            print(f"seed {seed}: no figures (exit {run.exit_status}):\n{run.output.decode(errors='replace')[-1500:]}")
-            return 1
-        rows.append({k: int(v) for k, v in values.items() if v.isdigit()})
+    args, runs = got
+    rows = [numbers(values) for values, _ in runs]
     print(f"lab 06 benchmark (SOL={args.sol}, {args.seeds} seeds, guest time from the HPET, "
           f"{rows[0]['ops']} operations per figure)")
     for what, label in (("create", "handle create"), ("lookup", "handle lookup"), ("close", "handle close")):

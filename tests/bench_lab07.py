@@ -6,43 +6,32 @@ constant per filter, nothing more), and the RAM disk's throughput in MB/s of gue
 
     /usr/bin/python3 tests/bench_lab07.py [--sol all] [--seeds 3]
 """
-import argparse
-import os
 import statistics
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from bench_ktest import collect
 
-from grader import build, qemu, transcript  # noqa: E402
+
+def _depth_rows(text: str) -> list[list[str]]:
+    """The (depth, IRPs per second) records: one KTEST VALUE lab07.bench depth line per depth."""
+    return [ln.split()[4:] for ln in text.splitlines()
+            if ln.startswith("KTEST VALUE lab07.bench depth ")]
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sol", default="all")
-    ap.add_argument("--seeds", type=int, default=3)
-    args = ap.parse_args()
-    status = build.build(args.sol, ROOT)
-    if not status.ok:
-        print(f"build failed: {status.message}")
+    got = collect(__doc__, "lab07.bench",
+                  lambda values, text: "disk_bytes_per_second" in values and len(_depth_rows(text)) == 4, 120)
+    if got is None:
         return 1
+    args, runs = got
     per_depth: dict[int, list[int]] = {}
     disk = []
     irps = 0
-    for seed in range(1, args.seeds + 1):
-        run = qemu.run_qemu(qemu.qemu_command(status.image(), ["lab07.bench"], seed), 120)
-        t = transcript.parse(run.output)
-        test = t.test("lab07.bench")
-        lines = [ln for ln in run.output.decode(errors="replace").splitlines()
-                 if ln.startswith("KTEST VALUE lab07.bench ")]
-        depth_rows = [ln.split()[4:] for ln in lines if ln.split()[3] == "depth"]
-        if test is None or "disk_bytes_per_second" not in test.values or len(depth_rows) != 4:
-            print(f"seed {seed}: no figures (exit {run.exit_status}):\n{run.output.decode(errors='replace')[-1500:]}")
-            return 1
-        irps = int(test.values["irps"])
-        for depth, rate in depth_rows:
+    for values, text in runs:
+        irps = int(values["irps"])
+        for depth, rate in _depth_rows(text):
             per_depth.setdefault(int(depth), []).append(int(rate))
-        disk.append(int(test.values["disk_bytes_per_second"]))
+        disk.append(int(values["disk_bytes_per_second"]))
     print(f"lab 07 benchmark (SOL={args.sol}, {args.seeds} seeds, guest time from the HPET, {irps} IRPs a figure)")
     depths = sorted(per_depth)
     ns = {d: 1e9 / statistics.median(per_depth[d]) for d in depths}

@@ -5,35 +5,18 @@ and the utilisation of pool pages after a seeded storm.
 
     /usr/bin/python3 tests/bench_pool.py [--sol all] [--seeds 3]
 """
-import argparse
-import os
 import statistics
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from grader import build, qemu, transcript  # noqa: E402
+from bench_ktest import collect, numbers
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sol", default="all")
-    ap.add_argument("--seeds", type=int, default=3)
-    args = ap.parse_args()
-    status = build.build(args.sol, ROOT)
-    if not status.ok:
-        print(f"build failed: {status.message}")
+    got = collect(__doc__, "pool.bench", lambda values, text: "ops_per_second" in values, 60)
+    if got is None:
         return 1
-    rows = []
-    for seed in range(1, args.seeds + 1):
-        run = qemu.run_qemu(qemu.qemu_command(status.image(), ["pool.bench"], seed), 60)
-        t = transcript.parse(run.output)
-        values = t.test("pool.bench").values
-        if "ops_per_second" not in values:
-            print(f"seed {seed}: no figures (exit {run.exit_status}):\n{run.output.decode(errors='replace')[-1500:]}")
-            return 1
-        rows.append({k: int(v) for k, v in values.items() if v.isdigit()})
+    args, runs = got
+    rows = [numbers(values) for values, _ in runs]
     print(f"pool benchmark (SOL={args.sol}, {args.seeds} seeds, guest time from the HPET)")
     print(f"  operations per run:        {rows[0]['ops']} (alloc or free, mixed sizes 1..4048 bytes, both pools)")
     ops = [r["ops_per_second"] for r in rows]
