@@ -208,10 +208,9 @@ def main() -> int:
         init = med.pop("init")
         split = f"   kernel: start {init:.3f} + tests {med['kernel'] - init:.3f}"
         if path == "snapshot":
-            start, fw, ld = start_alone, 0.0, 0.0
             restore = med["restore"] - start_alone
             total = med["restore"] + med["kernel"] + med["grader"]
-            print(f"  {path:<9} {start:10.3f} {'(saved)':>9} {'(saved)':>8} {med['kernel']:8.3f} {med['grader']:8.3f}"
+            print(f"  {path:<9} {start_alone:10.3f} {'(saved)':>9} {'(saved)':>8} {med['kernel']:8.3f} {med['grader']:8.3f}"
                   f" {total:8.3f}   + restore {max(0.0, restore):.3f};{split}")
         else:
             total = sum(med.values())
