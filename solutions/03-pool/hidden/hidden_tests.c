@@ -306,6 +306,27 @@ KTEST("pool.errors", KtTestPoolErrors)
                  (LONG64)(ExpPoolDescriptors[0].RunningAllocs + ExpPoolDescriptors[1].RunningAllocs - running),
                  KtFindTag(tag) ? "counted" : "not counted", (LONG64)(available - MmAvailablePages)))
         return;
+    /* The probe sequence wraps round past the last slot, whatever the hash: learn the home slot
+     * of a few made-up addresses in the table with no live entry (each lands in its home),
+     * keep one whose home is not slot 0; with the table full and only slot 0 free, adding it
+     * must wrap round to slot 0, and finding it must wrap round too. */
+    PVOID wrapVa = NULL;
+    ULONG wrapHome = 0;
+    for (ULONG k = 0; k < 8 && !wrapVa; k++) {
+        PVOID va = (PVOID)(0xFFFFC40000000000ULL + (ULONG64)k * 0x40201000ULL);
+        ULONG t, n;
+        POOL_TYPE ty;
+        if (ExpAddTagForBigPages(va, tag, 2, PagedPool) != STATUS_SUCCESS)
+            break;
+        const POOL_TRACKER_BIG_PAGES *e = KtFindBigPage(va);
+        ULONG slot = e ? (ULONG)(e - ExpPoolBigPageTable) : 0;
+        if (ExpFindAndRemoveTagBigPages(va, &t, &n, &ty) != STATUS_SUCCESS || KtFindBigPage(va))
+            break; /* big_churn and the checks below name this */
+        if (slot != 0) {
+            wrapVa = va;
+            wrapHome = slot;
+        }
+    }
     /* a full big-page table: fill it with entries for addresses outside the pools */
     ULONG added = 0;
     while (added <= POOL_BIG_TABLE_SIZE) {
@@ -333,6 +354,49 @@ KTEST("pool.errors", KtTestPoolErrors)
                  "looking up an address that is not in a full big-page table returned 0x%08X (expected "
                  "STATUS_NOT_FOUND after one round) and %s its outputs", (ULONG)status,
                  outTag == 0x5A5A5A5A && outPages == 0x5A5A5A5A ? "kept" : "wrote"));
+    if (wrapVa) {
+        PVOID first = ExpPoolBigPageTable[0].Va;
+        ULONG wrapTag = tag ^ 0x00200000;
+        NTSTATUS removed = ExpFindAndRemoveTagBigPages(first, &outTag, &outPages, &outType), wrapAdd = STATUS_UNSUCCESSFUL,
+                 wrapFind = STATUS_UNSUCCESSFUL;
+        ULONG wrapSlot = POOL_BIG_TABLE_SIZE;
+        outTag = outPages = 0x5A5A5A5A;
+        outType = (POOL_TYPE)0x5A5A5A5A;
+        if (removed == STATUS_SUCCESS) {
+            wrapAdd = ExpAddTagForBigPages(wrapVa, wrapTag, 2, PagedPool);
+            const POOL_TRACKER_BIG_PAGES *e = KtFindBigPage(wrapVa);
+            wrapSlot = e ? (ULONG)(e - ExpPoolBigPageTable) : POOL_BIG_TABLE_SIZE;
+            if (wrapAdd == STATUS_SUCCESS)
+                wrapFind = ExpFindAndRemoveTagBigPages(wrapVa, &outTag, &outPages, &outType);
+            ExpAddTagForBigPages(first, tag, 1, NonPagedPool); /* full again; a failure shows below */
+        }
+        BOOLEAN wrapped =
+            KtCheck(Context, removed == STATUS_SUCCESS, "big_table_remove",
+                    "removing the entry in slot 0 (%p) of a full big-page table returned 0x%08X", first,
+                    (ULONG)removed) &&
+            KtCheck(Context, wrapAdd == STATUS_SUCCESS && wrapSlot == 0, "big_table_wrap",
+                    "with every slot taken but slot 0, ExpAddTagForBigPages(%p, home slot %u) returned 0x%08X and "
+                    "stored it in slot %d: the probe sequence wraps round from slot %u to slot 0", wrapVa, wrapHome,
+                    (ULONG)wrapAdd, wrapSlot == POOL_BIG_TABLE_SIZE ? -1 : (LONG)wrapSlot, POOL_BIG_TABLE_SIZE - 1) &&
+            KtCheck(Context, wrapFind == STATUS_SUCCESS && outTag == wrapTag && outPages == 2 && outType == PagedPool,
+                    "big_table_wrap",
+                    "in a full table, ExpFindAndRemoveTagBigPages(%p, home slot %u, stored in slot 0) returned 0x%08X, "
+                    "tag 0x%x, %u pages, type %u; expected STATUS_SUCCESS, 0x%x, 2, %u: the search wraps round from "
+                    "slot %u to slot 0", wrapVa, wrapHome, (ULONG)wrapFind, outTag, outPages, (ULONG)outType, wrapTag,
+                    (ULONG)PagedPool, POOL_BIG_TABLE_SIZE - 1);
+        if (!wrapped) { /* leave no made-up entry for the next ktest */
+            ULONG t, n;
+            POOL_TYPE ty;
+            ExpFindAndRemoveTagBigPages(wrapVa, &t, &n, &ty);
+            for (ULONG i = 0; i < added; i++)
+                ExpFindAndRemoveTagBigPages((PVOID)(0xFFFFC00000000000ULL + (ULONG64)i * 0x3000), &t, &n, &ty);
+            for (ULONG i = 0; i < POOL_BIG_TABLE_SIZE; i++) /* whatever a broken table still holds */
+                if ((ULONG_PTR)ExpPoolBigPageTable[i].Va >= 0xFFFFC00000000000ULL &&
+                    (ULONG_PTR)ExpPoolBigPageTable[i].Va < 0xFFFFC80000000000ULL)
+                    ExpPoolBigPageTable[i].Va = POOL_BIG_TABLE_FREED;
+            return;
+        }
+    }
     PVOID block = (PVOID)1;
     NTSTATUS refused = ExpAllocatePool(PagedPool, KtRandomRange(Context, POOL_SMALL_LIMIT + 1, 4 * PAGE_SIZE), tag,
                                        &block);
