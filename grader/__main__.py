@@ -167,7 +167,7 @@ def cmd_labs(args) -> int:
         for cp in lab.checkpoints:
             extra = f" expect STOP 0x{cp.stop_code:08X}" if cp.expect == "stop" else ""
             if cp.stop_params:
-                extra += " (" + " ".join("*" if p is None else f"0x{p:X}" for p in cp.stop_params) + ")"
+                extra += " (" + " ".join(labconfig.param_text(p) for p in cp.stop_params) + ")"
             if cp.model:
                 extra += f" model {cp.model}"
             hidden = " (hidden)" if cp.hidden else ""

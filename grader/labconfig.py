@@ -19,6 +19,7 @@ KTEST_RE = re.compile(r"^[A-Za-z0-9_.:/-]+$")
 MEMORY_RE = re.compile(r"^[1-9][0-9]*[KMG]?$")
 PARAM_RE = re.compile(r"^0[xX][0-9A-Fa-f]{1,16}$")
 MODEL_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+VALUE_KEY_RE = re.compile(r"^=[a-z][a-z0-9_]{0,31}$")
 MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 
 DEFAULT_TIMEOUT = 10
@@ -28,6 +29,26 @@ HIDDEN_FILE = os.path.join("hidden", "checkpoints.toml")
 _LAB_KEYS = {"number", "title", "files"}
 _CHECKPOINT_KEYS = {"name", "title", "points", "ktests", "expect", "stop_code", "timeout", "memory",
                     "stop_params", "model"}
+
+
+@dataclass(frozen=True)
+class StopParamRef:
+    """A STOP parameter known only when the test runs, judged exactly on the host anyway:
+    kind "value": the number the stopping test announces in its one `KTEST VALUE <test> <key>`
+    record (a run-time address such as the IRP); kind "seed": the number the checkpoint's model
+    computes from the seed (`stop_params(checkpoint, seed)` in grader/models/<model>.py)."""
+    kind: str
+    key: str = ""
+
+    def __str__(self) -> str:
+        return f"={self.key}" if self.kind == "value" else "seed"
+
+
+def param_text(p) -> str:
+    """One stop_params entry as lab.toml writes it: "0x99", "*", "=irp" or "seed"."""
+    if p is None:
+        return "*"
+    return str(p) if isinstance(p, StopParamRef) else f"0x{p:X}"
 
 
 class LabConfigError(ValueError):
@@ -46,8 +67,10 @@ class Checkpoint:
     stop_code: int | None = None
     timeout: float = DEFAULT_TIMEOUT
     memory: str = DEFAULT_MEMORY
-    # Host-side expected STOP parameters P1..P4 (None where the value cannot be known: "*").
-    stop_params: tuple[int | None, ...] | None = None
+    # Host-side expected STOP parameters P1..P4: a number; a StopParamRef ("=key": the value the
+    # test announces as KTEST VALUE <test> key; "seed": the model computes it from the seed); None
+    # ("*") only where the value truly cannot be known.
+    stop_params: tuple[int | StopParamRef | None, ...] | None = None
     model: str | None = None    # grader/models/<model>.py judges the run's KTEST VALUE records
     # The model's file: grader/models/<model>.py, or for a hidden checkpoint the instructor-only
     # solutions/NN-name/hidden/models/<model>.py when there is one (it describes a hidden test,
@@ -165,6 +188,10 @@ def _check_checkpoint(raw, where: str, lab: int, hidden: bool, source: str,
     if stop_params is not None and all(p is None for p in stop_params) and model is None:
         raise LabConfigError(f"{where}: key 'stop_params' is all \"*\": state every parameter the test can "
                              f"know, or name a model (key 'model') that computes them from the seed")
+    if stop_params is not None and model is None and any(isinstance(p, StopParamRef) and p.kind == "seed"
+                                                         for p in stop_params):
+        raise LabConfigError(f"{where}: key 'stop_params' has a \"seed\" parameter but no model (key 'model') "
+                             f"to compute it from the seed")
     if model is not None:
         if not isinstance(model, str) or not MODEL_RE.match(model):
             raise LabConfigError(f"{where}: key 'model' must be the name of a module in grader/models/ "
@@ -183,21 +210,28 @@ def _check_checkpoint(raw, where: str, lab: int, hidden: bool, source: str,
                 stop_params=stop_params, model=model, model_path=model_path, hidden=hidden, source=source)
 
 
-def _check_stop_params(raw, where: str) -> tuple[int | None, ...]:
-    """stop_params = ["0x7", "*", "0x0", "*"]: exactly four hex strings or "*"."""
+def _check_stop_params(raw, where: str) -> tuple[int | StopParamRef | None, ...]:
+    """stop_params = ["0x7", "=block", "seed", "*"]: exactly four of a hex string, "=key" (the
+    value the test announces as KTEST VALUE <test> key), "seed" (the model computes it) or "*"."""
     if not isinstance(raw, list) or len(raw) != 4:
         raise LabConfigError(f"{where}: key 'stop_params' must be a list of 4 parameters P1..P4 "
-                             f"(hex strings like \"0x99\", or \"*\" for a value the test cannot know), "
-                             f"got {raw!r}")
-    out: list[int | None] = []
+                             f"(hex strings like \"0x99\", \"=key\" for the value the test announces as "
+                             f"KTEST VALUE <test> key, \"seed\" for a value the model computes, or \"*\" for a "
+                             f"value the test cannot know), got {raw!r}")
+    out: list[int | StopParamRef | None] = []
     for i, p in enumerate(raw, 1):
         if p == "*":
             out.append(None)
+        elif p == "seed":
+            out.append(StopParamRef("seed"))
+        elif isinstance(p, str) and VALUE_KEY_RE.match(p):
+            out.append(StopParamRef("value", p[1:]))
         elif isinstance(p, str) and PARAM_RE.match(p.strip()):
             out.append(int(p.strip(), 16))
         else:
             raise LabConfigError(f"{where}: key 'stop_params' parameter P{i} must be a hex string of at most "
-                                 f"64 bits like \"0x99\", or \"*\", got {p!r}")
+                                 f"64 bits like \"0x99\", \"=key\" (a KTEST VALUE key: lower case, digits, _), "
+                                 f"\"seed\", or \"*\", got {p!r}")
     return tuple(out)
 
 

@@ -9,7 +9,7 @@ import importlib.util
 import os
 from dataclasses import dataclass
 
-from grader import bugcodes, symbolize
+from grader import bugcodes, labconfig, symbolize
 from grader import qemu as q
 from grader.transcript import Transcript, parse
 
@@ -126,7 +126,7 @@ def _expected(cp) -> str:
     tests = ", ".join(cp.ktests)
     if cp.expect == "stop":
         params = getattr(cp, "stop_params", None)
-        shown = (" with parameters " + " ".join("*" if w is None else _hex(w, 16) for w in params)) if params else ""
+        shown = (" with parameters " + " ".join(_param_shown(w) for w in params)) if params else ""
         return (f"expected: {_stop_str(cp.stop_code)}{shown} while one of its ktests ({tests}) is running "
                 f"(matching any stop_params/backtrace the test announces)")
     return f"expected: every ktest ({tests}) ends PASS, KTEST DONE, and QEMU exits with status 33"
@@ -424,7 +424,7 @@ def _judge_stop(t, cp, mk, exit_status, timed_out, timeout, failing, seed=1) -> 
         rec = t.test(st.test) if st.test else None
         bt_missing: list[str] = []
         if in_ours and not mismatch:
-            mismatch += _host_param_mismatch(cp, st)
+            mismatch += _host_param_mismatch(cp, st, t, seed)
             mismatch += _param_mismatch(t, rec, st)
             bt_missing = _backtrace_mismatch(t, rec)
             mismatch += bt_missing
@@ -469,17 +469,65 @@ def _signed(v: int) -> str:
     return _hex(v, 16) + (f" ({v - (1 << 64)})" if v >= 1 << 63 else "")
 
 
-def _host_param_mismatch(cp, st) -> list[str]:
-    """The STOP parameters the lab.toml (or hidden checkpoints.toml) states, judged on the host."""
+def _param_shown(w) -> str:
+    """An expected parameter: its hex, "*", "=key" (announced by the test) or "seed" (the model's)."""
+    if w is None:
+        return "*"
+    return str(w) if isinstance(w, labconfig.StopParamRef) else _hex(w, 16)
+
+
+def _host_param_mismatch(cp, st, t=None, seed=1) -> list[str]:
+    """The STOP parameters the lab.toml (or hidden checkpoints.toml) states, judged on the host: a
+    number; "=key", the one KTEST VALUE <test> key record of the stopping test (a run-time address
+    the test knows); "seed", what the checkpoint's model computes from the seed."""
     want = getattr(cp, "stop_params", None)
     if not want:
         return []
     if len(st.params) < len(want):
-        shown = " ".join("*" if w is None else _hex(w, 16) for w in want)
+        shown = " ".join(_param_shown(w) for w in want)
         return [f"stop_params (checkpoint {cp.name} in lab.toml): expected {shown}, "
                 f"the STOP line has only {len(st.params)} parameters"]
-    return [f"parameter {i}: expected {_signed(w)} (stop_params of checkpoint {cp.name}), seen {_signed(s)}"
-            for i, (w, s) in enumerate(zip(want, st.params), 1) if w is not None and w != s]
+    out: list[str] = []
+    from_model = None
+    for i, (w, s) in enumerate(zip(want, st.params), 1):
+        if w is None:
+            continue
+        where = f"stop_params of checkpoint {cp.name}"
+        if isinstance(w, labconfig.StopParamRef) and w.kind == "value":
+            texts = [v for test, key, v, _ in (t.value_records if t is not None else [])
+                     if test == st.test and key == w.key]
+            if len(texts) != 1:
+                out.append(f"parameter {i}: expected the value test {st.test} announces as KTEST VALUE "
+                           f"{st.test} {w.key} ({where}: \"={w.key}\"), but it printed {len(texts)} such "
+                           f"records before the STOP; seen {_signed(s)}")
+                continue
+            try:
+                w_value = int(texts[0].split()[0], 0) if texts[0].split() else None
+            except ValueError:
+                w_value = None
+            if w_value is None or not 0 <= w_value < 1 << 64:
+                out.append(f"parameter {i}: cannot read the announced KTEST VALUE {st.test} {w.key} {texts[0]!r} "
+                           f"as a 64-bit number ({where})")
+                continue
+            where = f"announced as KTEST VALUE {st.test} {w.key}; {where}"
+        elif isinstance(w, labconfig.StopParamRef):
+            if from_model is None:
+                try:
+                    fn = getattr(_load_model(cp.model, getattr(cp, "model_path", None)), "stop_params")
+                    from_model = list(fn(cp.name, seed))
+                except Exception as e:   # a model that cannot say is a failure, never a pass
+                    from_model = [f"{type(e).__name__}: {e}"] * 4
+            w_value = from_model[i - 1] if i - 1 < len(from_model) else None
+            if not isinstance(w_value, int):
+                out.append(f"parameter {i}: the model {cp.model} gives no value for it from seed {seed} "
+                           f"({w_value!r}; {where}: \"seed\"); seen {_signed(s)}")
+                continue
+            where = f"computed from seed {seed} by the model {cp.model}; {where}"
+        else:
+            w_value = w
+        if w_value != s:
+            out.append(f"parameter {i}: expected {_signed(w_value)} ({where}), seen {_signed(s)}")
+    return out
 
 
 _MODELS: dict[str, object] = {}

@@ -173,6 +173,14 @@ def test_stop_params_and_model(tmp_path, models_dir):
     assert cp.stop_params is None and cp.model is None
 
 
+def test_stop_params_announced_and_seeded(tmp_path, models_dir):
+    from grader.labconfig import StopParamRef, param_text
+    text = STOP_CP + 'stop_params = ["0x99", "=pfn", "seed", "*"]\nmodel = "lab01"\n'
+    (cp,) = load_lab(make_tree(tmp_path, text), tmp_path).checkpoints
+    assert cp.stop_params == (0x99, StopParamRef("value", "pfn"), StopParamRef("seed"), None)
+    assert [param_text(p) for p in cp.stop_params] == ["0x99", "=pfn", "seed", "*"]
+
+
 @pytest.mark.parametrize("line,needle", [
     ('stop_params = ["0x99", "*", "*"]', "list of 4 parameters"),
     ('stop_params = "0x99 * * *"', "list of 4 parameters"),
@@ -182,6 +190,10 @@ def test_stop_params_and_model(tmp_path, models_dir):
     ('stop_params = ["0x99", "*", "-0x1", "*"]', "parameter P3"),
     ('stop_params = ["0x99", "*", "*", "0x10000000000000000"]', "parameter P4"),
     ('stop_params = ["*", "*", "*", "*"]', "all \"*\": state every parameter the test can know, or name a model"),
+    ('stop_params = ["0x99", "=Pfn", "*", "*"]', "parameter P2 must be a hex string"),
+    ('stop_params = ["0x99", "=", "*", "*"]', "parameter P2 must be a hex string"),
+    ('stop_params = ["0x99", "= pfn", "*", "*"]', "parameter P2 must be a hex string"),
+    ('stop_params = ["0x99", "seed", "*", "0x0"]', 'has a "seed" parameter but no model'),
     ('model = "Lab01"', "key 'model' must be the name of a module"),
     ('model = 1', "key 'model' must be the name of a module"),
     ('model = "no_such_model"', "there is no grader/models/no_such_model.py"),

@@ -251,6 +251,58 @@ def test_host_stop_params_pass_and_mismatch():
         in bad.details
 
 
+def test_host_stop_params_announced_value():
+    """"=pfn": the parameter equals the stopping test's one KTEST VALUE <test> pfn record; a
+    missing, doubled or unreadable record is a mismatch, never a pass."""
+    from grader.labconfig import StopParamRef
+    text = (T / "stop_host_params.txt").read_text()
+    want = Checkpoint(**{**stop_cp().__dict__, "stop_params": (0x99, StopParamRef("value", "pfn"), None, 0)})
+
+    def with_records(*records):
+        rec = "".join(f"KTEST VALUE pfn.double_free {r}\n" for r in records)
+        return text.replace("KTEST VALUE pfn.double_free backtrace", rec + "KTEST VALUE pfn.double_free backtrace",
+                            1).encode()
+    assert judge(with_records("pfn 0x5678"), 37, want).passed
+    r = judge(with_records("pfn 0x5679"), 37, want)
+    assert r.kind == v.WRONG_STOP and ("parameter 2: expected 0x0000000000005679 (announced as KTEST VALUE "
+                                       "pfn.double_free pfn; stop_params of checkpoint double_free), seen "
+                                       "0x0000000000005678") in r.details
+    r = judge(with_records(), 37, want)
+    assert r.kind == v.WRONG_STOP and "announces as KTEST VALUE pfn.double_free pfn" in r.details \
+        and "it printed 0 such records" in r.details
+    r = judge(with_records("pfn 0x5678", "pfn 0x5678"), 37, want)
+    assert r.kind == v.WRONG_STOP and "it printed 2 such records" in r.details
+    r = judge(with_records("pfn frame"), 37, want)
+    assert r.kind == v.WRONG_STOP and "cannot read the announced KTEST VALUE pfn.double_free pfn" in r.details
+    assert "with parameters 0x0000000000000099 =pfn * 0x0000000000000000" in r.details
+
+
+def test_host_stop_params_from_the_seed(monkeypatch):
+    """"seed": the parameter is what the checkpoint's model computes from the seed (stop_params);
+    a model that gives no number for it is a mismatch."""
+    from grader.labconfig import StopParamRef
+
+    class Model:
+        @staticmethod
+        def stop_params(checkpoint, seed):
+            return (0x99, 0x5678 if seed == 5 else 0x1111, None, 0)
+
+        @staticmethod
+        def judge(checkpoint, seed, values):
+            return []
+    monkeypatch.setattr(v, "_load_model", lambda name, path=None: Model)
+    seeded = StopParamRef("seed")
+    want = Checkpoint(**{**stop_cp().__dict__, "stop_params": (0x99, seeded, seeded, 0), "model": "fake"})
+    r = judge("stop_host_params.txt", 37, want, seed=5)                  # P3: the model gives None
+    assert r.kind == v.WRONG_STOP and "parameter 3: the model fake gives no value for it from seed 5" in r.details
+    want = Checkpoint(**{**want.__dict__, "stop_params": (0x99, seeded, None, 0)})
+    assert judge("stop_host_params.txt", 37, want, seed=5).passed
+    r = judge("stop_host_params.txt", 37, want, seed=6)
+    assert r.kind == v.WRONG_STOP and ("parameter 2: expected 0x0000000000001111 (computed from seed 6 by the "
+                                       "model fake; stop_params of checkpoint double_free), seen "
+                                       "0x0000000000005678") in r.details
+
+
 def test_host_stop_params_too_few():
     text = (T / "stop_host_params.txt").read_text().replace(
         " 0xFFFFFFFFFFFFFFF0 0x0000000000000000", "")

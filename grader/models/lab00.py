@@ -111,7 +111,8 @@ def _judge_page_fault(seed, values) -> list[str]:
     text = _one(values, test, "stop_params", "PAGE_FAULT_IN_NONPAGED_AREA parameters", out)
     if text is not None:
         f = text.split()
-        want = [f"0x{va:016x}", f"0x{write:x}", "*", f"0x{2 if write else 0:x}"]
+        want = [f"0x{va:016x}", f"0x{write:x}", f[2] if len(f) == 4 else "<the faulting RIP>",
+                f"0x{2 if write else 0:x}"]
         if f != want:
             out.append(f"PAGE_FAULT_IN_NONPAGED_AREA P1 (address), P2 (access, 1 = write), P4 (error code): "
                        f"expected {' '.join(want)}, announced {' '.join(f)}")
@@ -123,6 +124,16 @@ _JUDGES = {
     "bugcheck_stop": _judge_bugcheck,
     "kernel_page_fault": _judge_page_fault,
 }
+
+
+def stop_params(checkpoint: str, seed: int) -> tuple:
+    """The STOP parameters the seed gives (lab.toml's "seed" entries; None where it gives none)."""
+    if checkpoint == "bugcheck_stop":
+        return tuple(bugcheck_expected(seed)[0])
+    if checkpoint == "kernel_page_fault":
+        va, write = page_fault_expected(seed)
+        return va, write, None, 2 if write else 0     # P3, the faulting RIP, is announced by the test
+    return None, None, None, None
 
 
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:

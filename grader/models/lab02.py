@@ -98,6 +98,13 @@ def _judge_fault(seed, values) -> list[str]:
     return []
 
 
+def stop_params(checkpoint: str, seed: int) -> tuple:
+    """The STOP parameters the seed gives (lab.toml's "seed" entries; None where it gives none)."""
+    if checkpoint == "fault_after_unmap":
+        return fault_va_expected(seed), 0, None, 0    # P3, the faulting RIP, is announced by the test
+    return None, None, None, None
+
+
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:
     if checkpoint == "translate":
         return _judge_translate(seed, values)

@@ -227,6 +227,13 @@ def _judge_stop(test, seed, values, want_irql_size) -> list[str]:
     return []
 
 
+def stop_params(checkpoint: str, seed: int) -> tuple:
+    """The STOP parameters the seed gives (lab.toml's "seed" entries; None where it gives none)."""
+    if checkpoint == "paged_above_apc":
+        return 0x8, DISPATCH_LEVEL, 1, KtRng(seed, "pool.paged_at_dispatch").range(1, 5000)
+    return None, None, None, None
+
+
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:
     if checkpoint == "tag_accounting":
         return _judge_tags(seed, values)

@@ -102,6 +102,15 @@ _JUDGES = {
 }
 
 
+def stop_params(checkpoint: str, seed: int) -> tuple:
+    """The STOP parameters the seed gives (lab.toml's "seed" entries; None where it gives none)."""
+    if checkpoint == "acquire_above_dispatch":
+        return KtRng(seed, "irql.acquire_above_dispatch").range(3, 12), 2, 0, 0
+    if checkpoint == "release_to_higher":
+        return 2, KtRng(seed, "irql.release_to_higher").range(3, 12), 0, 0
+    return None, None, None, None
+
+
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:
     fn = _JUDGES.get(checkpoint)
     if fn is None:

@@ -55,20 +55,36 @@ KTEST_STOP("ke.bugcheck_deliberate", KtTestBugCheckDeliberate)
 static KT_NOIPA VOID KtFaultPrepare(VOID) { KtCrashSink += 5; }
 
 /* Not a leaf: GCC gives a leaf function that needs no stack no frame at all, and a
- * fault there would show its caller's caller next (see the handout). */
-static KT_NOIPA ULONG64 KtFaultTouch(volatile ULONG64 *Address, BOOLEAN Write)
+ * fault there would show its caller's caller next (see the handout). The access is one
+ * instruction at a label: called with Rip non-NULL, it only stores the address of the
+ * instruction that would access (the STOP's P3, the faulting RIP) and touches nothing. */
+static KT_NOIPA ULONG64 KtFaultTouch(volatile ULONG64 *Address, BOOLEAN Write, ULONG_PTR *Rip)
 {
+    ULONG64 value = 0x4E544C4142ULL;
+    ULONG_PTR at;
     KtFaultPrepare();
-    if (Write) {
-        *Address = 0x4E544C4142ULL;
-        return 0;
-    }
-    return *Address;
+    if (Write)
+        __asm__ volatile("leaq 1f(%%rip), %1\n\t"
+                         "testq %3, %3\n\t"
+                         "jnz 2f\n"
+                         "1:\tmovq %0, (%2)\n"
+                         "2:"
+                         : "+r"(value), "=&r"(at) : "r"(Address), "r"(Rip) : "memory", "cc");
+    else
+        __asm__ volatile("leaq 1f(%%rip), %1\n\t"
+                         "testq %3, %3\n\t"
+                         "jnz 2f\n"
+                         "1:\tmovq (%2), %0\n"
+                         "2:"
+                         : "+r"(value), "=&r"(at) : "r"(Address), "r"(Rip) : "memory", "cc");
+    if (Rip)
+        *Rip = at;
+    return Write ? 0 : value;
 }
 
 static KT_NOIPA VOID KtFaultLevel1(volatile ULONG64 *Address, BOOLEAN Write)
 {
-    KtCrashSink += (ULONG)KtFaultTouch(Address, Write);
+    KtCrashSink += (ULONG)KtFaultTouch(Address, Write, NULL);
 }
 
 /* An access to an unmapped kernel address (the low half has no mappings) must
@@ -78,8 +94,13 @@ KTEST_STOP("ke.page_fault", KtTestPageFault)
 {
     ULONG64 va = 0x10000000ULL + (KtRandomRange(Context, 0, 0x3FFFFFF) << 3);
     BOOLEAN write = (BOOLEAN)KtRandomRange(Context, 0, 1);
-    /* P3 is the faulting RIP; P4 the CPU's error code: not present, kernel mode, W = the access */
-    KtValue(Context, "stop_params", "0x%016llx 0x%llx * 0x%llx", va, (ULONG64)write, write ? 2ULL : 0ULL);
+    /* P3 is the faulting RIP (the access's instruction); P4 the CPU's error code: not present,
+     * kernel mode, W = the access */
+    ULONG_PTR rip = 0;
+    KtFaultTouch((volatile ULONG64 *)va, write, &rip);
+    KtValue(Context, "stop_params", "0x%016llx 0x%llx 0x%llx 0x%llx", va, (ULONG64)write, (ULONG64)rip,
+            write ? 2ULL : 0ULL);
+    KtValue(Context, "rip", "0x%llx", (ULONG64)rip);
     KtValue(Context, "backtrace", "KtFaultTouch,KtFaultLevel1,KtTestPageFault");
     KtFaultLevel1((volatile ULONG64 *)va, write);
     KtFail(Context, "fault", "the access to 0x%016llx did not fault", va);

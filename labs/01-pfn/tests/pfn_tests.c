@@ -587,6 +587,7 @@ KTEST_STOP("pfn.double_free", KtTestPfnDoubleFree)
     }
     if (!KtPfnFree(Context, pfn, "the first free"))
         return;
+    KtValue(Context, "pfn", "0x%llx", pfn);
     KtValue(Context, "stop_params", "0x99 0x%llx 0x1 0x0", pfn);
     NTSTATUS status = MmFreePhysicalPage(pfn);
     KtFail(Context, "double_free", "freeing frame 0x%llx a second time returned 0x%08X instead of bugchecking with "

@@ -276,11 +276,23 @@ static VOID KtFill(PFN_NUMBER Pfn, ULONG64 Pattern)
 static volatile ULONG KtSink;
 static KT_NOIPA VOID KtTouchPrepare(VOID) { KtSink++; }
 
-/* Not a leaf, so that a fault here shows its caller in the backtrace. */
-static KT_NOIPA ULONG64 KtReadVa(ULONG_PTR Va)
+/* Not a leaf, so that a fault here shows its caller in the backtrace. The read is one
+ * instruction at a label: with Rip non-NULL it only stores that instruction's address (the
+ * STOP's P3 when the read faults) and reads nothing. */
+static KT_NOIPA ULONG64 KtReadVa(ULONG_PTR Va, ULONG_PTR *Rip)
 {
+    ULONG64 value = 0;
+    ULONG_PTR at;
     KtTouchPrepare();
-    return *(volatile ULONG64 *)Va;
+    __asm__ volatile("leaq 1f(%%rip), %1\n\t"
+                     "testq %3, %3\n\t"
+                     "jnz 2f\n"
+                     "1:\tmovq (%2), %0\n"
+                     "2:"
+                     : "+r"(value), "=&r"(at) : "r"(Va), "r"(Rip) : "memory", "cc");
+    if (Rip)
+        *Rip = at;
+    return value;
 }
 
 /* In the active address space: map a page, read it, unmap it, map the same address
@@ -307,7 +319,7 @@ KTEST("paging.tlb", KtTestPagingTlb)
             !KtCheck(Context, status == STATUS_SUCCESS, "map", "MmMapPage(0x%016llx) returned 0x%08X", (ULONG64)va,
                      (ULONG)status))
             return;
-        ULONG64 first = KtReadVa(va + word * 8);
+        ULONG64 first = KtReadVa(va + word * 8, NULL);
         PFN_NUMBER old = 0;
         status = MmUnmapPage(pml4, va, &old);
         if (!KtRequireImplemented(Context, status, "MmUnmapPage", "lab 02"))
@@ -320,7 +332,7 @@ KTEST("paging.tlb", KtTestPagingTlb)
         if (!KtCheck(Context, status == STATUS_SUCCESS, "map", "mapping 0x%016llx again after MmUnmapPage returned "
                      "0x%08X", (ULONG64)va, (ULONG)status))
             return;
-        ULONG64 second = KtReadVa(va + word * 8);
+        ULONG64 second = KtReadVa(va + word * 8, NULL);
         status = MmUnmapPage(pml4, va, &old);
         if (!KtCheck(Context, status == STATUS_SUCCESS && old == b, "unmap", "MmUnmapPage(0x%016llx) returned 0x%08X "
                      "and frame 0x%llx, expected 0x%llx", (ULONG64)va, (ULONG)status, old, b))
@@ -353,7 +365,7 @@ KTEST("paging.tlb", KtTestPagingTlb)
             if (!KtCheck(Context, status == STATUS_SUCCESS, "map_large", "MmMapPage(0x%016llx, large, frame 0x%llx) "
                          "returned 0x%08X", (ULONG64)va, frames[k], (ULONG)status))
                 return;
-            seen[k] = KtReadVa(va + offset);
+            seen[k] = KtReadVa(va + offset, NULL);
             ULONG64 pa = 0;
             status = MmTranslateAddress(pml4, va + offset, &pa);
             if (!KtCheck(Context, status == STATUS_SUCCESS && pa == (frames[k] << PAGE_SHIFT) + offset, "translate_large",
@@ -557,15 +569,18 @@ KTEST_STOP("paging.fault_after_unmap", KtTestPagingFaultAfterUnmap)
         !KtCheck(Context, status == STATUS_SUCCESS, "map", "MmMapPage(0x%016llx) returned 0x%08X", (ULONG64)va,
                  (ULONG)status))
         return;
-    KtReadVa(va + offset); /* the translation is in the TLB now */
+    KtReadVa(va + offset, NULL); /* the translation is in the TLB now */
     status = MmUnmapPage(pml4, va, &old);
     if (!KtRequireImplemented(Context, status, "MmUnmapPage", "lab 02") ||
         !KtCheck(Context, status == STATUS_SUCCESS && old == a, "unmap", "MmUnmapPage(0x%016llx) returned 0x%08X and "
                  "frame 0x%llx, expected 0x%llx", (ULONG64)va, (ULONG)status, old, a))
         return;
-    KtValue(Context, "stop_params", "0x%016llx 0x0 * *", (ULONG64)va + offset);
+    ULONG_PTR rip = 0;
+    KtReadVa(va + offset, &rip);
+    KtValue(Context, "stop_params", "0x%016llx 0x0 0x%llx 0x0", (ULONG64)va + offset, (ULONG64)rip);
+    KtValue(Context, "rip", "0x%llx", (ULONG64)rip);
     KtValue(Context, "backtrace", "KtReadVa,KtTestPagingFaultAfterUnmap");
-    ULONG64 v = KtReadVa(va + offset);
+    ULONG64 v = KtReadVa(va + offset, NULL);
     KtFail(Context, "fault", "reading 0x%016llx after MmUnmapPage returned 0x%llx instead of faulting (a stale TLB "
            "entry: invlpg the address when unmapping from the active address space)", (ULONG64)va + offset, v);
 }

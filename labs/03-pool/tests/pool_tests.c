@@ -507,6 +507,7 @@ KTEST_STOP("pool.wrong_tag", KtTestPoolWrongTag)
     PVOID block;
     if (!KtAllocateOrFail(Context, (POOL_TYPE)KtRandomRange(Context, 0, 1), KtRandomRange(Context, 1, 900), tag, &block))
         return;
+    KtValue(Context, "block", "0x%llx", (ULONG64)block);
     KtValue(Context, "stop_params", "0xa 0x%llx 0x%x 0x%x", (ULONG64)block, tag, other);
     ExpFreePool(block, other);
     KtFail(Context, "wrong_tag", "freeing with tag %.4s a small block allocated with %.4s did not bugcheck",
@@ -523,6 +524,7 @@ KTEST_STOP("pool.wrong_tag_big", KtTestPoolWrongTagBig)
     if (!KtAllocateOrFail(Context, (POOL_TYPE)KtRandomRange(Context, 0, 1),
                           KtRandomRange(Context, POOL_SMALL_LIMIT + 1, 4 * PAGE_SIZE), tag, &block))
         return;
+    KtValue(Context, "block", "0x%llx", (ULONG64)block);
     KtValue(Context, "stop_params", "0xa 0x%llx 0x%x 0x%x", (ULONG64)block, tag, other);
     ExpFreePool(block, other);
     KtFail(Context, "wrong_tag", "freeing with tag %.4s a big block allocated with %.4s did not bugcheck (the tag "
@@ -544,6 +546,8 @@ KTEST_STOP("pool.overrun", KtTestPoolOverrun)
                  "in an empty pool the second block (%p) should directly follow the first (%p, %llu bytes)", b, a,
                  (ULONG64)size))
         return;
+    KtValue(Context, "header", "0x%llx", (ULONG64)(a - sizeof(POOL_HEADER)));
+    KtValue(Context, "next", "0x%llx", (ULONG64)(b - sizeof(POOL_HEADER)));
     KtValue(Context, "stop_params", "0x20 0x%llx 0x%llx 0x0", (ULONG64)(a - sizeof(POOL_HEADER)),
             (ULONG64)(b - sizeof(POOL_HEADER)));
     a[size] ^= 0x5C; /* the low byte of the next header: its PreviousSize */
@@ -574,6 +578,8 @@ KTEST_STOP("pool.double_free", KtTestPoolDoubleFree)
                  "expected 5 %u 0 0x%x (merged with the free rest of the page; a freed block keeps its tag)", h,
                  h->PreviousSize, h->BlockSize, h->PoolType, h->PoolTag, POOL_PAGE_UNITS - 5, tag))
         return;
+    KtValue(Context, "free_header", "0x%llx", *(PULONG64)h);
+    KtValue(Context, "block", "0x%llx", (ULONG64)block);
     KtValue(Context, "stop_params", "0x7 0x0 0x%llx 0x%llx", *(PULONG64)h, (ULONG64)block);
     ExpFreePool(block, 0);
     KtFail(Context, "double_free", "freeing %p twice did not bugcheck", block);

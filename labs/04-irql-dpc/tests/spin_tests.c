@@ -255,6 +255,8 @@ KTEST_STOP("spin.reacquire", KtTestSpinReacquire)
     KeInitializeSpinLock(&KtLocks[0]);
     KIRQL old, again;
     KeAcquireSpinLock(&KtLocks[0], &old);
+    KtValue(Context, "lock", "0x%llx", (ULONG64)(ULONG_PTR)&KtLocks[0]);
+    KtValue(Context, "owner", "0x%llx", (ULONG64)KiSpinLockOwnerValue());
     KtValue(Context, "stop_params", "0x%016llx 0x%016llx 0x%016llx 0x%016llx", (ULONG64)(ULONG_PTR)&KtLocks[0],
             (ULONG64)KiSpinLockOwnerValue(), 0ULL, 0ULL);
     KeAcquireSpinLock(&KtLocks[0], &again);
@@ -270,6 +272,7 @@ KTEST_STOP("spin.release_free", KtTestSpinReleaseFree)
     KeInitializeSpinLock(&KtLocks[0]);
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KtValue(Context, "lock", "0x%llx", (ULONG64)(ULONG_PTR)&KtLocks[0]);
     KtValue(Context, "stop_params", "0x%016llx 0x%016llx 0x%016llx 0x%016llx", (ULONG64)(ULONG_PTR)&KtLocks[0], 0ULL,
             0ULL, 0ULL);
     KeReleaseSpinLock(&KtLocks[0], old);

@@ -359,6 +359,8 @@ KTEST_STOP("resource.not_owned", KtResourceNotOwned)
     NTSTATUS st = ExInitializeResourceLite(&KtResource);
     if (!KtRequireImplemented(Context, st, "ExInitializeResourceLite", "lab 05"))
         return;
+    KtValue(Context, "resource", "0x%llx", (ULONG64)(ULONG_PTR)&KtResource);
+    KtValue(Context, "thread", "0x%llx", (ULONG64)(ULONG_PTR)KeGetCurrentThread());
     KtValue(Context, "stop_params", "0x%016llx 0x%016llx 0x%016llx 0x%016llx", (ULONG64)(ULONG_PTR)&KtResource,
             (ULONG64)(ULONG_PTR)KeGetCurrentThread(), 0ULL, 0ULL);
     ExReleaseResourceLite(&KtResource);

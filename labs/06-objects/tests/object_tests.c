@@ -169,6 +169,8 @@ KTEST_STOP("object.deref_underflow", KtTestDerefUnderflow)
     if (!KtRequireImplemented(Context, status, "ObInsertObject", "lab 06") ||
         !KtCheck(Context, status == STATUS_SUCCESS, "insert", "ObInsertObject returned 0x%08x", (ULONG)status))
         return;
+    KtValue(Context, "type", "0x%llx", (ULONG64)(ULONG_PTR)KtObType);
+    KtValue(Context, "object", "0x%llx", (ULONG64)(ULONG_PTR)body);
     KtValue(Context, "stop_params", "0x%llx 0x%llx 0x1 0x1", (ULONG64)(ULONG_PTR)KtObType, (ULONG64)(ULONG_PTR)body);
     ObDereferenceObject(body); /* 1 pointer, 1 handle: fine */
     ObDereferenceObject(body); /* 0 pointers with a handle open: REFERENCE_BY_POINTER */

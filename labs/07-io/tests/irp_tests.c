@@ -318,6 +318,7 @@ KTEST_STOP("irp.no_more_stack", KtTestNoMoreStack)
     if (KtIoStubbed(Context) || !KtCheck(Context, irp != NULL, "allocate", "IoAllocateIrp(%d) returned NULL", n))
         goto out;
     IoGetNextIrpStackLocation(irp)->MajorFunction = IRP_MJ_READ;
+    KtValue(Context, "irp", "0x%llx", (ULONG64)(ULONG_PTR)irp);
     KtValue(Context, "stop_params", "0x%llx 0x0 0x0 0x0", (ULONG64)(ULONG_PTR)irp);
     IoCallDriver(top, irp);
     KtFail(Context, "no_more_stack", "an IRP of %d locations went through a stack of %u devices without a bugcheck: "
@@ -350,6 +351,8 @@ KTEST_STOP("irp.complete_twice", KtTestCompleteTwice)
     if (KtIoStubbed(Context) || !KtCheck(Context, KtTopRuns == 1, "complete", "the first completion ran the "
                                          "originator's routine %u times (1)", KtTopRuns))
         goto out;
+    KtValue(Context, "irp", "0x%llx", (ULONG64)(ULONG_PTR)irp);
+    KtValue(Context, "location", "0x%x", n + 1);
     KtValue(Context, "stop_params", "0x%llx 0x%x 0x0 0x0", (ULONG64)(ULONG_PTR)irp, n + 1);
     IoCompleteRequest(irp, IO_NO_INCREMENT);
     KtFail(Context, "complete_twice", "IoCompleteRequest of an IRP already completed (CurrentLocation %d of %d) "

@@ -14,6 +14,7 @@ KTEST_STOP("pfn.free_reserved", KtTestPfnFreeReserved)
     if (!KtPfnReady(Context))
         return;
     PFN_NUMBER pfn = ((ULONG64)KiImageStartPhysical >> PAGE_SHIFT) + KtRandomRange(Context, 0, 3);
+    KtValue(Context, "pfn", "0x%llx", pfn);
     KtValue(Context, "stop_params", "0x99 0x%llx 0x6 0x1", pfn);
     NTSTATUS status = MmFreePhysicalPage(pfn);
     if (!KtRequireImplemented(Context, status, "MmFreePhysicalPage", "lab 01"))
@@ -38,6 +39,7 @@ KTEST_STOP("pfn.double_free_zeroed", KtTestPfnDoubleFreeZeroed)
     PFN_NUMBER pfn = MmPageListHeads[ZeroedPageList].Flink, skip = KtRandomRange(Context, 0, k - 1);
     for (PFN_NUMBER i = 0; i < skip && pfn <= MmHighestPhysicalPage; i++)
         pfn = MI_PFN_ELEMENT(pfn)->Flink;
+    KtValue(Context, "pfn", "0x%llx", pfn);
     KtValue(Context, "stop_params", "0x99 0x%llx 0x0 0x0", pfn);
     status = MmFreePhysicalPage(pfn);
     KtFail(Context, "double_free", "freeing frame 0x%llx, which is on the zeroed list, returned 0x%08X instead of "
@@ -51,6 +53,7 @@ KTEST_STOP("pfn.free_past_highest", KtTestPfnFreePastHighest)
         return;
     PFN_NUMBER pfn = MmHighestPhysicalPage + 1;
     /* whatever lies past the database must not look like a frame in use */
+    KtValue(Context, "pfn", "0x%llx", pfn);
     KtValue(Context, "stop_params", "0x99 0x%llx 0xffffffffffffffff 0xffffffffffffffff", pfn);
     NTSTATUS status = MmFreePhysicalPage(pfn);
     if (!KtRequireImplemented(Context, status, "MmFreePhysicalPage", "lab 01"))

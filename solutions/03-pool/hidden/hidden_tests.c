@@ -40,6 +40,7 @@ KTEST_STOP("pool.free_paged_high", KtTestPoolFreePagedHigh)
                           &block))
         return;
     KIRQL old;
+    KtValue(Context, "block", "0x%llx", (ULONG64)block);
     KtValue(Context, "stop_params", "0x9 0x2 0x1 0x%llx", (ULONG64)block);
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     ExpFreePool(block, 0);
@@ -57,6 +58,7 @@ KTEST_STOP("pool.free_big_paged_high", KtTestPoolFreeBigPagedHigh)
                           POOL_TAG('P', 'g', 'B', 'g'), &block))
         return;
     KIRQL old;
+    KtValue(Context, "block", "0x%llx", (ULONG64)block);
     KtValue(Context, "stop_params", "0x9 0x2 0x1 0x%llx", (ULONG64)block);
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     ExpFreePool(block, 0);
@@ -75,6 +77,7 @@ KTEST_STOP("pool.free_nonpaged_high", KtTestPoolFreeNonPagedHigh)
                           POOL_TAG('N', 'p', 'F', 'r'), &block))
         return;
     KIRQL irql = (KIRQL)KtRandomRange(Context, DISPATCH_LEVEL + 1, HIGH_LEVEL), old;
+    KtValue(Context, "block", "0x%llx", (ULONG64)block);
     KtValue(Context, "stop_params", "0x9 0x%x 0x0 0x%llx", irql, (ULONG64)block);
     KeRaiseIrql(irql, &old);
     ExpFreePool(block, 0);
@@ -98,6 +101,7 @@ KTEST_STOP("pool.double_free_big", KtTestPoolDoubleFreeBig)
                  "the first free of the big block %p returned 0x%08X%s", block, (ULONG)status,
                  KtFindBigPage(block) ? " and left it in the big-page table" : ""))
         return;
+    KtValue(Context, "block", "0x%llx", (ULONG64)block);
     KtValue(Context, "stop_params", "0x7 0x0 0x0 0x%llx", (ULONG64)block);
     ExpFreePool(block, 0);
     KtFail(Context, "double_free", "freeing the big block %p twice did not bugcheck (a big block the big-page table "
@@ -120,6 +124,8 @@ KTEST_STOP("pool.overrun_previous", KtTestPoolOverrunPrevious)
     if (!KtCheck(Context, a == z + zs + 16 && b == a + as + 16, "neighbours",
                  "in an empty pool three blocks should follow each other: %p %p %p", z, a, b))
         return;
+    KtValue(Context, "header", "0x%llx", (ULONG64)(b - 16));
+    KtValue(Context, "previous", "0x%llx", (ULONG64)(a - 16));
     KtValue(Context, "stop_params", "0x20 0x%llx 0x%llx 0x0", (ULONG64)(b - 16), (ULONG64)(a - 16));
     z[zs + 2] ^= 0x06; /* Z writes 3 bytes past its end: A's BlockSize */
     ExpFreePool(b, 0);

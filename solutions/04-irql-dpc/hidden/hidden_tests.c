@@ -56,6 +56,8 @@ KTEST_STOP("spin.queued_reacquire", KtTestSpinQueuedReacquire)
     static KLOCK_QUEUE_HANDLE first, second;
     KeInitializeSpinLock(&KtLocks[1]);
     KeAcquireInStackQueuedSpinLock(&KtLocks[1], &first);
+    KtValue(Context, "lock", "0x%llx", (ULONG64)(ULONG_PTR)&KtLocks[1]);
+    KtValue(Context, "owner", "0x%llx", (ULONG64)(ULONG_PTR)&second.LockQueue);
     KtValue(Context, "stop_params", "0x%016llx 0x%016llx 0x%016llx 0x%016llx", (ULONG64)(ULONG_PTR)&KtLocks[1],
             (ULONG64)(ULONG_PTR)&second.LockQueue, 0ULL, 0ULL);
     KeAcquireInStackQueuedSpinLock(&KtLocks[1], &second);
@@ -69,6 +71,7 @@ KTEST_STOP("irql.dpc_level_below", KtTestIrqlDpcLevelBelow)
 {
     KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KeInitializeSpinLock(&KtLocks[0]);
+    KtValue(Context, "lock", "0x%llx", (ULONG64)(ULONG_PTR)&KtLocks[0]);
     KtValue(Context, "stop_params", "0x%016llx 0x%016llx 0x%016llx 0x%016llx", 0ULL, 2ULL, 0ULL,
             (ULONG64)(ULONG_PTR)&KtLocks[0]);
     KeAcquireSpinLockAtDpcLevel(&KtLocks[0]);

@@ -19,6 +19,7 @@ KTEST_STOP("hidden.invalid_kernel_handle", KtTestInvalidKernelHandle)
         return;
     ObCloseHandle(h, KernelMode);
     /* Closed: a second kernel-mode close of it is a bug in the kernel. */
+    KtValue(Context, "handle", "0x%llx", (ULONG64)(ULONG_PTR)h);
     KtValue(Context, "stop_params", "0x%llx 0x1 0x0 0x0", (ULONG64)(ULONG_PTR)h);
     ObCloseHandle(h, KernelMode);
     KtFail(Context, "invalid_kernel_handle", "kernel mode closed a closed kernel handle and ObCloseHandle returned: it "
@@ -44,6 +45,7 @@ KTEST_STOP("hidden.protected_kernel_handle", KtTestProtectedKernelHandle)
     if (!KtCheck(Context, status == STATUS_INVALID_HANDLE, "kernel_handle_user", "user mode closing a kernel handle "
                  "returned 0x%08x, expected STATUS_INVALID_HANDLE", (ULONG)status))
         return;
+    KtValue(Context, "handle", "0x%llx", (ULONG64)(ULONG_PTR)h);
     KtValue(Context, "stop_params", "0x%llx 0x0 0x0 0x0", (ULONG64)(ULONG_PTR)h);
     ObCloseHandle(h, KernelMode);
     KtFail(Context, "invalid_kernel_handle", "kernel mode closed a protected kernel handle and ObCloseHandle "

@@ -72,6 +72,8 @@ KTEST_STOP("irp.cancel_state", KtTestCancelState)
     if (KtIoStubbed(Context) || !KtCheck(Context, old == NULL, "set_cancel", "IoSetCancelRoutine on a fresh IRP "
                                          "returned %p, expected NULL", old))
         goto out;
+    KtValue(Context, "irp", "0x%llx", (ULONG64)(ULONG_PTR)irp);
+    KtValue(Context, "routine", "0x%llx", (ULONG64)(ULONG_PTR)KtNeverCancel);
     KtValue(Context, "stop_params", "0x%llx 0x%llx 0x0 0x0", (ULONG64)(ULONG_PTR)irp, (ULONG64)(ULONG_PTR)KtNeverCancel);
     IoCallDriver(base, irp);
     KtFail(Context, "cancel_state", "an IRP completed with its cancel routine still set: IoCompleteRequest must "

@@ -27,6 +27,19 @@ def _judge_free_irql(seed, values) -> list[str]:
     return []
 
 
+def stop_params(checkpoint: str, seed: int) -> tuple:
+    """The STOP parameters the seed gives (checkpoints.toml's "seed" entries; None where it gives none)."""
+    if checkpoint == "nonpaged_above_dispatch":
+        rng = KtRng(seed, "pool.nonpaged_high")
+        irql = rng.range(public.DISPATCH_LEVEL + 1, public.HIGH_LEVEL)
+        return 0x8, irql, 0, rng.range(1, 4000)
+    if checkpoint == "free_nonpaged_above_dispatch":
+        rng = KtRng(seed, "pool.free_nonpaged_high")
+        rng.range(1, public.POOL_SMALL_LIMIT)  # the block's size
+        return 0x9, rng.range(public.DISPATCH_LEVEL + 1, public.HIGH_LEVEL), 0, None   # P4 the block: announced
+    return public.stop_params(checkpoint, seed)
+
+
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:
     if checkpoint == "nonpaged_above_dispatch":
         rng = KtRng(seed, "pool.nonpaged_high")
