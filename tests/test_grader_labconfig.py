@@ -1,9 +1,10 @@
 """Loading lab.toml and hidden checkpoints.toml (grader.labconfig), good and malformed."""
+import os
 import textwrap
 
 import pytest
 
-from grader.labconfig import LabConfigError, load_lab, load_labs
+from grader.labconfig import ROOT, LabConfigError, load_lab, load_labs
 
 GOOD = """
 [lab]
@@ -218,3 +219,17 @@ def test_labs_00_01_every_stop_checkpoint_states_its_parameters():
         for cp in lab.checkpoints:
             if cp.expect == "stop":
                 assert cp.stop_params, f"{cp.id} ({cp.source}) has no stop_params"
+
+
+def test_no_wildcard_for_a_value_the_test_knows():
+    """TESTING.md 4: a STOP parameter the test can know is stated exactly: a number, "=key" (the
+    value the test announces) or "seed" (the model's). A "*" left in a lab.toml or hidden
+    checkpoints.toml must say on its line why the value cannot be known."""
+    for lab in load_labs():
+        for cp in lab.checkpoints:
+            if cp.expect != "stop" or not cp.stop_params or None not in cp.stop_params:
+                continue
+            with open(os.path.join(ROOT, cp.source)) as f:
+                lines = [ln for ln in f if ln.startswith("stop_params") and '"*"' in ln]
+            assert lines and all("#" in ln for ln in lines), \
+                f"{cp.id} ({cp.source}): stop_params has \"*\" without a comment saying why it cannot be known"
