@@ -312,6 +312,48 @@ KTEST("pool.errors", KtTestPoolErrors)
                  (LONG64)(ExpPoolDescriptors[0].RunningAllocs + ExpPoolDescriptors[1].RunningAllocs - running),
                  KtFindTag(tag) ? "counted" : "not counted", (LONG64)(available - MmAvailablePages)))
         return;
+    /* Expected O(1): the probe sequence starts at a hash of the page number, so entries for
+     * scattered pages spread over the table (with a fixed start they pile up in one run of
+     * consecutive slots, and every add and find scans it). 64 seeded pages, then removed. */
+    {
+        static PVOID spread[64];
+        ULONG placed = 0;
+        for (ULONG k = 0; k < 64; k++) {
+            PVOID va = (PVOID)(0xFFFFC60000000000ULL + (KtRandomRange(Context, 0, (1 << 24) - 1) << PAGE_SHIFT));
+            if (KtFindBigPage(va))
+                continue;
+            if (ExpAddTagForBigPages(va, tag, 1, NonPagedPool) != STATUS_SUCCESS)
+                break;
+            spread[placed++] = va;
+        }
+        ULONG runs = 0, first = POOL_BIG_TABLE_SIZE, last = 0;
+        for (ULONG i = 0; i < POOL_BIG_TABLE_SIZE; i++) {
+            ULONG_PTR here = (ULONG_PTR)ExpPoolBigPageTable[i].Va;
+            ULONG_PTR before = (ULONG_PTR)ExpPoolBigPageTable[(i + POOL_BIG_TABLE_SIZE - 1) & (POOL_BIG_TABLE_SIZE - 1)].Va;
+            BOOLEAN ours = here >= 0xFFFFC60000000000ULL && here < 0xFFFFC61000000000ULL;
+            BOOLEAN prior = before >= 0xFFFFC60000000000ULL && before < 0xFFFFC61000000000ULL;
+            if (ours) {
+                first = first < i ? first : i;
+                last = i;
+                runs += !prior;
+            }
+        }
+        for (ULONG k = 0; k < placed; k++) {
+            ULONG t, n;
+            POOL_TYPE ty;
+            ExpFindAndRemoveTagBigPages(spread[k], &t, &n, &ty);
+        }
+        for (ULONG i = 0; i < POOL_BIG_TABLE_SIZE; i++) /* whatever a broken table still holds */
+            if ((ULONG_PTR)ExpPoolBigPageTable[i].Va >= 0xFFFFC60000000000ULL &&
+                (ULONG_PTR)ExpPoolBigPageTable[i].Va < 0xFFFFC61000000000ULL)
+                ExpPoolBigPageTable[i].Va = POOL_BIG_TABLE_FREED;
+        if (!KtCheck(Context, placed >= 60 && runs >= 8, "big_table_hash",
+                     "%u entries for scattered pages (of 64 added) lie in %u run(s) of consecutive slots, between "
+                     "slots %u and %u: the probe sequence starts at a hash of the page number, so a table with room "
+                     "stays O(1) (contract: expected O(1), never scan the whole table when it has room near the hash)",
+                     placed, runs, first == POOL_BIG_TABLE_SIZE ? 0 : first, last))
+            return;
+    }
     /* The probe sequence wraps round past the last slot, whatever the hash: learn the home slot
      * of a few made-up addresses in the table with no live entry (each lands in its home),
      * keep one whose home is not slot 0; with the table full and only slot 0 free, adding it
