@@ -516,6 +516,32 @@ static VOID KtPoolTrackerBody(PKTEST_CONTEXT Context)
                          (LONG64)e->Bytes[p], allocs[p], frees[p], (LONG64)bytes[p]))
                 return;
     }
+    /* the probe sequence starts at a hash of the tag: 16 new seeded tags do not simply take
+     * the first empty slots one after the other (a fixed start scans every tag before them) */
+    {
+        ULONG inUse = 0, prevSlot = 0, increasing = 0, got = 0;
+        for (ULONG i = 0; i < POOL_TRACK_TABLE_SIZE; i++)
+            inUse += ExpPoolTrackTable[i].Key != 0;
+        for (ULONG k = 0; k < 16 && inUse + 16 <= POOL_TRACK_TABLE_SIZE; k++) {
+            ULONG fresh = 0xA5000000U | (ULONG)KtRandomRange(Context, 1, 0xFFFFFF);
+            if (KtFindTag(fresh))
+                continue;
+            status = ExpInsertPoolTracker(fresh, 16, NonPagedPool);
+            const POOL_TRACKER_TABLE *e = KtFindTag(fresh);
+            if (!KtCheck(Context, status == STATUS_SUCCESS && e, "per_pool", "a new tag 0x%08x in a table with room "
+                         "returned 0x%08X", fresh, (ULONG)status))
+                return;
+            ULONG slot = (ULONG)(e - ExpPoolTrackTable);
+            increasing += got > 0 && slot > prevSlot;
+            prevSlot = slot;
+            got++;
+        }
+        if (!KtCheck(Context, got < 8 || increasing < got - 1, "tag_hash",
+                     "%u new seeded tags each took a slot after the one before (the last in slot %u): the probe "
+                     "sequence starts at a hash of the tag, not at a fixed slot (contract: an open-addressing hash "
+                     "table keyed by tag)", got, prevSlot))
+            return;
+    }
     /* fill the table */
     ULONG used = 0, added = 0;
     for (ULONG i = 0; i < POOL_TRACK_TABLE_SIZE; i++)
