@@ -195,8 +195,9 @@ GRADE_ARGS = --ntlab-sol='$(SOL)' $(if $(LAB),--ntlab-lab=$(LAB)) $(if $(CHECKPO
 grade:
 	@$(PY) -m pytest -p grader.plugin -p no:cacheprovider -q -n $(JOBS) $(GRADE_ARGS) labs
 
+# Two workers: the mutation runner on one, every other test in order on the other (tests/conftest.py).
 test:
-	@NTLAB_ON_STOP= $(PY) -m pytest -p no:cacheprovider -q tests
+	@NTLAB_ON_STOP= $(PY) -m pytest -p no:cacheprovider -q -n 2 --dist loadgroup tests
 
 # Quick by default (the first checkpoint of each lab, one grade per path); FULL=1 is the long run.
 bench:
