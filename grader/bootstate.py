@@ -4,7 +4,7 @@ checkpoint with QEMU's migration from a file (-incoming).
 
 How the state is saved (save_boot_state):
   1. QEMU starts with the same arguments as every restore (qemu.base_command: the GRUB core
-     image ntlab.lnx given to -kernel), stopped (-S), with its GDB stub and QMP on private
+     image ntlab.lnx given to -kernel, the kernel on the disk ntlab.disk), stopped (-S), with its GDB stub and QMP on private
      Unix sockets and no fw_cfg files of ours (no command line, no key).
   2. A hardware breakpoint at the kernel's ELF entry point; the CPU runs SeaBIOS and GRUB, and
      stops *before* executing the instruction at the entry (the stop is accepted only with
@@ -19,7 +19,7 @@ the offset in it, the DMA address and the ACPI blob sizes; see qemu-system-x86_6
 -dump-vmstate), and the kernel reads them at its start, after the restore, so each boot gets
 its own command line and a fresh key.
 
-Saved states live in build/<sel>/state/, named by a hash of the image and of every QEMU
+Saved states live in build/<sel>/state/, named by a hash of the image, its disk and every QEMU
 argument that shapes the machine (memory, accelerator, -icount...), made once under a lock
 and shared by all the grade's boots. Whenever a state cannot be made or restored the reason is
 recorded and the grader boots the core image (or the ISO) instead: same GRUB, same kernel,
@@ -108,8 +108,10 @@ def state_path(image: str, base: list[str]) -> str:
     """Where the state for this image and these QEMU arguments is kept."""
     args = [a if a != image else "<image>" for a in base[1:]]
     key = hashlib.sha256(json.dumps([_binary_id(base[0]), args]).encode()).hexdigest()[:16]
+    # the core image and the disk it boots the kernel from (the kernel is on the disk)
+    files = _file_hash(image) + _file_hash(q.boot_disk(image))
     return os.path.join(os.path.dirname(os.path.abspath(image)), STATE_DIR,
-                        f"{_file_hash(image)[:16]}-{key}.vm")
+                        f"{hashlib.sha256(files.encode()).hexdigest()[:16]}-{key}.vm")
 
 
 def saved_state(image: str, elf: str, memory: str = "64M", *, kvm: bool | None = None,

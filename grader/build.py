@@ -25,6 +25,7 @@ from grader.results import write_text_atomic
 STATUS_FILE = "build.status"
 LOG_FILE = "build.log"
 CORE_IMAGE = "ntlab.lnx"
+BOOT_DISK = "ntlab.disk"            # the kernel, as a tar archive on a virtio disk (grader/qemu.py)
 
 
 @dataclass
@@ -41,13 +42,13 @@ class BuildStatus:
 
     @property
     def core(self) -> str:
-        """The GRUB core image with the kernel in its memdisk (QEMU -kernel)."""
+        """The GRUB core image (QEMU -kernel); the kernel is on its disk, BOOT_DISK beside it."""
         return os.path.join(self.build_dir, CORE_IMAGE)
 
     def image(self, mode: str = "snapshot") -> str:
-        """What to boot: the core image unless the ISO is asked for (mode 'iso') or is all
-        there is (an old build, NTLAB_NO_BUILD=1)."""
-        if mode != "iso" and os.path.isfile(self.core):
+        """What to boot: the core image (with its disk) unless the ISO is asked for (mode 'iso')
+        or is all there is (an old build, NTLAB_NO_BUILD=1)."""
+        if mode != "iso" and _core_built(self.build_dir):
             return self.core
         return self.iso
 
@@ -78,6 +79,11 @@ def default_target() -> str:
 def make_command(sol: str, target: str | None = None) -> list[str]:
     jobs = max(1, min(4, os.cpu_count() or 1))
     return ["make", "--no-print-directory", f"SOL={sol}", target or default_target(), f"-j{jobs}"]
+
+
+def _core_built(bdir: str) -> bool:
+    """The GRUB core image and the disk it boots the kernel from are both there."""
+    return os.path.isfile(os.path.join(bdir, CORE_IMAGE)) and os.path.isfile(os.path.join(bdir, BOOT_DISK))
 
 
 def _products(bdir: str, target: str) -> list[str]:

@@ -106,12 +106,25 @@ def accel_args(kvm: bool | None = None) -> list[str]:
     return (["-enable-kvm", "-cpu", "host"] if use_kvm else []) + icount_args(use_kvm)
 
 
+BOOT_DISK = "ntlab.disk"
+
+
+def boot_disk(image: str) -> str:
+    """The disk the GRUB core image ntlab.lnx boots the kernel from: ntlab.disk beside it (a tar
+    archive of boot/ntlab.elf, which GRUB reads as (hd0))."""
+    return os.path.join(os.path.dirname(str(image)), BOOT_DISK)
+
+
 def boot_args(image: str) -> list[str]:
     """How QEMU finds GRUB: an ISO (El Torito, as `make qemu` boots) or the grader's GRUB
-    core image (ntlab.lnx: lnxboot.img + core with the kernel in its memdisk) given to -kernel."""
+    core image (ntlab.lnx: lnxboot.img + a core with no kernel in it) given to -kernel, which
+    reads the kernel from a read-only virtio disk (ntlab.disk). The ISO path has the same disk
+    (unused): SeaBIOS keeps memory for a virtio disk at the top of RAM, so without it the
+    kernel would see another memory map on that path."""
+    disk = ["-drive", f"file={_qemu_escape(boot_disk(image))},format=raw,if=virtio,readonly=on"]
     if is_iso(image):
-        return ["-drive", f"file={_qemu_escape(image)},media=cdrom,readonly=on,if=ide", "-boot", "d"]
-    return ["-kernel", image]
+        return ["-drive", f"file={_qemu_escape(image)},media=cdrom,readonly=on,if=ide", "-boot", "d"] + disk
+    return ["-kernel", image] + disk
 
 
 def is_iso(image: str) -> bool:
@@ -141,7 +154,8 @@ def base_command(image: str, memory: str = "64M", *, kvm: bool | None = None,
 def qemu_command(iso: str, ktests, seed, memory: str = "64M", *, gdb: bool = False,
                  kvm: bool | None = None, qemu: str | None = None, auth: str | None = None,
                  state: str | None = None) -> list[str]:
-    """The full QEMU argv for one boot of an image (the ISO, or the GRUB core image ntlab.lnx)
+    """The full QEMU argv for one boot of an image (the ISO, or the GRUB core image ntlab.lnx
+    with its disk ntlab.disk)
     running ktests (a list or 'a,b') with seed. auth is the output-authentication secret
     '<hexkey>:<hexnonce>' (grader/auth.py), or None. state: restore this saved state
     (save_boot_state) instead of running firmware and GRUB."""

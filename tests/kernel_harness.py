@@ -89,7 +89,9 @@ def summary(tests: list[dict]) -> str:
 def boot_checkpoints(root: str, sol: str, wanted, seed: str = SEED, jobs: int = 2,
                      mode: str | None = None) -> dict:
     """Build a selection (make, under its lock, as a grade does) and boot only the wanted
-    checkpoints with the grader's own runner, each alone on a fresh kernel, `jobs` at a time.
+    checkpoints with the grader's own runner, each alone on a fresh kernel, `jobs` at a time
+    (mode None: a state is saved for each memory size two or more of them boot with, the others
+    boot the GRUB core image).
     wanted: checkpoint ids ('01.list_totals') or a predicate on a Checkpoint. Returns
     {checkpoint id: Verdict}; a build failure gives every checkpoint its build-error verdict."""
     from concurrent.futures import ThreadPoolExecutor
@@ -102,9 +104,15 @@ def boot_checkpoints(root: str, sol: str, wanted, seed: str = SEED, jobs: int = 
         missing = set(wanted) - {cp.id for cp in cps}
         assert not missing, f"no such checkpoint(s): {', '.join(sorted(missing))}"
 
+    # how many of these boots share each memory size: a state is saved only for two or more
+    # (saving one costs about as much as a boot of the GRUB core image)
+    uses: dict[str, int] = {}
+    for cp in cps:
+        uses[cp.memory] = uses.get(cp.memory, 0) + 1
+
     def one(cp):
         return cp.id, runner.run_checkpoint(cp, sol=sol, seed=int(seed, 0), root=root, status=status,
-                                            mode=mode)[0]
+                                            mode=mode, boots=uses[cp.memory])[0]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return dict(pool.map(one, cps))
 

@@ -63,6 +63,7 @@ def test_no_state_falls_back_to_the_core_image(tmp_path, monkeypatch):
     bdir = tmp_path / "build" / "all"
     bdir.mkdir(parents=True)
     (bdir / "ntlab.lnx").write_bytes(b"core image")
+    (bdir / "ntlab.disk").write_bytes(b"kernel disk")
     (bdir / "ntlab.elf").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(17) + struct.pack("<Q", 0x100020) + bytes(32))
     log = tmp_path / "calls"
     fake = tmp_path / "qemu"

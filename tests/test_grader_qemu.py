@@ -62,7 +62,9 @@ def test_core_image_and_restore_command_lines(monkeypatch):
     monkeypatch.delenv("NTLAB_QEMU", raising=False)
     cmd = q.qemu_command("build/all/ntlab.lnx", ["a"], 5, "64M", auth="k:n", state="/b/state/x y.vm")
     base = q.base_command("build/all/ntlab.lnx", "64M")
-    assert cmd[:len(base)] == base and "-kernel" in base and "-drive" not in cmd
+    assert cmd[:len(base)] == base and "-kernel" in base
+    # the kernel is on a read-only virtio disk beside the core image (not in the core)
+    assert base[base.index("-drive") + 1] == "file=build/all/ntlab.disk,format=raw,if=virtio,readonly=on"
     assert cmd[len(base):] == ["-fw_cfg", "name=opt/ntlab/cmdline,string=ktest=a seed=5",
                                "-fw_cfg", "name=opt/ntlab/auth,string=k:n",
                                "-incoming", "exec:cat '/b/state/x y.vm'"]
@@ -145,6 +147,8 @@ def test_no_build_uses_existing_iso(tree, monkeypatch):
     assert st.ok and st.iso == str(tree / "build" / "all" / "ntlab.iso")
     assert st.image() == st.iso                     # no core image: the ISO is booted
     (tree / "build" / "all" / "ntlab.lnx").write_bytes(b"core")
+    assert st.image() == st.iso                     # a core image without its disk: the ISO
+    (tree / "build" / "all" / "ntlab.disk").write_bytes(b"kernel")
     assert st.image() == st.core and st.image("iso") == st.iso
     w = b.wait_for_build("0-1", str(tree))          # the same selection, another spelling
     assert w.ok and (tree / "build" / "all.lock").exists()
