@@ -14,7 +14,7 @@ typedef struct _EPROCESS {
     CHAR ImageFileName[16];
     LIST_ENTRY ActiveProcessLinks;       /* PsActiveProcessHead */
     /* Lab 08 (um): user processes (kernel/ps/process.c). */
-    PVOID AddressSpace;                  /* the memory manager's address space (NULL: system) */
+    struct _MMADDRESS_SPACE *AddressSpace; /* vm: VADs, counters, working set (kernel/mm/mi.h); NULL: system */
     PVOID Peb;                           /* user address of its PEB */
     NTSTATUS ExitStatus;                 /* STATUS_PENDING while it runs */
     BOOLEAN Exiting;                     /* NtTerminateProcess or an unhandled exception began its end */
