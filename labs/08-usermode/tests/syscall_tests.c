@@ -49,8 +49,8 @@ KTEST("syscall.dispatch", KtTestSyscallDispatch)
         ex[n++] = (KT_EXPECT){KtAddCall(&p, bad[i], 0, 16, a), STATUS_INVALID_SYSTEM_SERVICE, -1, 0, NULL,
                               "bad_number", "a number at or past the table's Limit is STATUS_INVALID_SYSTEM_SERVICE "
                               "and runs nothing"};
-    /* 7: the user stack is a kernel address: its arguments are not read */
-    ULONG64 kstack = 0xFFFFF80000000000ULL | (KtRandomRange(Context, 0, 0xFFFFFF) << 12) | 0x8;
+    /* 7: the user stack is a kernel address (mapped: the physical map): its arguments are not read */
+    ULONG64 kstack = MM_PHYSICAL_MAP_BASE + (KtRandomRange(Context, 0x100, 0x2000) << 12) + 0x8;
     ex[n++] = (KT_EXPECT){KtAddCall(&p, KSVC_NtTestArguments, kstack, 16, a), STATUS_ACCESS_VIOLATION, -1, 0, NULL,
                           "stack_kernel", "stack arguments above MmUserProbeAddress: the probe fails with "
                           "STATUS_ACCESS_VIOLATION and nothing runs"};
