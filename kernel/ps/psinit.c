@@ -2,6 +2,7 @@
  * process with the kernel handle table, the initial thread's ETHREAD, a second process for
  * tests, attaching the current thread to a process, and PsCreateSystemThread over the
  * kernel's KeCreateThread. Built on first use with lab 06's routines. */
+#include "mm.h"
 #include "ps.h"
 #include "rtl.h"
 
@@ -104,11 +105,13 @@ PETHREAD PsGetCurrentThread(VOID)
 VOID KeStackAttachProcess(PEPROCESS Process)
 {
     KeGetCurrentThread()->ApcState.Process = Process;
+    MmSwitchAddressSpace(Process); /* lab 08: its user half (vm) */
 }
 
 VOID KeUnstackDetachProcess(VOID)
 {
     KeGetCurrentThread()->ApcState.Process = NULL;
+    MmSwitchAddressSpace(PsGetCurrentProcess());
 }
 
 /* A system thread starts here: its ETHREAD knows its KTHREAD before the routine runs. */
