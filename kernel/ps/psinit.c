@@ -2,7 +2,6 @@
  * process with the kernel handle table, the initial thread's ETHREAD, a second process for
  * tests, attaching the current thread to a process, and PsCreateSystemThread over the
  * kernel's KeCreateThread. Built on first use with lab 06's routines. */
-#include "mm.h"
 #include "ps.h"
 #include "rtl.h"
 
@@ -41,7 +40,7 @@ NTSTATUS PspCreateProcess(PCSTR ImageName, PEPROCESS *Process)
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS PspCreateThreadObject(PKTHREAD Tcb, PEPROCESS Process, PETHREAD *Thread)
+NTSTATUS PspCreateThreadObject(PKTHREAD Tcb, PEPROCESS Process, PETHREAD *Thread)
 {
     OBJECT_ATTRIBUTES oa;
     InitializeObjectAttributes(&oa, NULL, 0, NULL);
@@ -85,6 +84,7 @@ NTSTATUS PsInitializeObjects(VOID)
 
 PEPROCESS PsGetCurrentProcess(VOID)
 {
+    /* (lab 08: a user thread's ApcState.Process is its own process unless attached) */
     PEPROCESS p = KeGetCurrentThread()->ApcState.Process;
     return p ? p : PsInitialSystemProcess;
 }
@@ -104,14 +104,19 @@ PETHREAD PsGetCurrentThread(VOID)
 
 VOID KeStackAttachProcess(PEPROCESS Process)
 {
+    KIRQL old = KeRaiseIrqlToDpcLevel();
     KeGetCurrentThread()->ApcState.Process = Process;
-    MmSwitchAddressSpace(Process); /* lab 08: its user half (vm) */
+    KiPrepareAddressSpace(KeGetCurrentThread()); /* lab 08: its address space (CR3) */
+    KeLowerIrql(old);
 }
 
 VOID KeUnstackDetachProcess(VOID)
 {
-    KeGetCurrentThread()->ApcState.Process = NULL;
-    MmSwitchAddressSpace(PsGetCurrentProcess());
+    KIRQL old = KeRaiseIrqlToDpcLevel();
+    PKTHREAD self = KeGetCurrentThread();
+    self->ApcState.Process = self->Process; /* back in its own process (NULL: the system) */
+    KiPrepareAddressSpace(self);
+    KeLowerIrql(old);
 }
 
 /* A system thread starts here: its ETHREAD knows its KTHREAD before the routine runs. */
