@@ -59,6 +59,10 @@ NTSTATUS LdrLoadProcessImages(PMMPTE Pml4, PCSTR Name, USHORT Machine, PLDR_PROC
  * that is not deleted as a whole; the tests use it). */
 VOID LdrUnloadProcessImages(PMMPTE Pml4, PLDR_PROCESS_IMAGES Images);
 
+/* Frees the bookkeeping of Images (the frame lists) but not the frames: once an address space
+ * holds the images, deleting it frees them (PsWaitForProcess, MmDeleteProcessAddressSpace). */
+VOID LdrFreeImageInfo(PLDR_PROCESS_IMAGES Images);
+
 /* The header checks LdrLoadProcessImages makes before it maps anything: STATUS_SUCCESS,
  * STATUS_INVALID_IMAGE_NOT_MZ or STATUS_INVALID_IMAGE_FORMAT. */
 NTSTATUS LdrCheckImage(const UCHAR *Data, SIZE_T Size);

@@ -518,6 +518,16 @@ NTSTATUS LdrLoadProcessImages(PMMPTE Pml4, PCSTR Name, USHORT Machine, PLDR_PROC
     return st;
 }
 
+VOID LdrFreeImageInfo(PLDR_PROCESS_IMAGES Images)
+{
+    for (ULONG i = 0; i < Images->Count; i++) {
+        if (Images->Images[i].Frames)
+            ExFreePoolWithTag(Images->Images[i].Frames, LDR_POOL_TAG);
+        Images->Images[i].Frames = NULL;
+    }
+    Images->Count = 0;
+}
+
 VOID LdrUnloadProcessImages(PMMPTE Pml4, PLDR_PROCESS_IMAGES Images)
 {
     for (ULONG i = 0; i < Images->Count; i++) {

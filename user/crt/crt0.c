@@ -1,7 +1,8 @@
 /* crt0.c - the C run-time start of a native user program: NtProcessStartup (the image's
  * entry point, called by the kernel's first entry to user mode with the PEB in rcx, as NT's
  * native programs start) splits the command line of the process parameters into argv,
- * calls main, and ends the process with main's return value as its exit status. */
+ * calls main, and ends the process with main's return value as its exit status (if that
+ * service fails, with an illegal-instruction exception). */
 #include "ktuser.h"
 
 #define MAX_ARGS 32
@@ -43,6 +44,9 @@ __attribute__((noreturn)) void NtProcessStartup(PPEB Peb)
 {
     int argc = CrtSplitCommandLine(Peb);
     int status = main(argc, CrtArgv);
+    NtTerminateProcess(NtCurrentProcess(), status);
+    /* Still here: the service failed (a stubbed dispatcher). An invalid instruction ends the
+     * process through its exception instead of spinning. */
     for (;;)
-        NtTerminateProcess(NtCurrentProcess(), status);
+        __builtin_trap();
 }
