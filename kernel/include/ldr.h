@@ -26,6 +26,7 @@ typedef struct _LDR_IMAGE {
     ULONG Relocations;            /* fix-ups applied (0 at the preferred base) */
     ULONG ImportsBound;           /* IAT entries written */
     PPFN_NUMBER Frames;           /* one frame a page (nonpaged pool), until unloaded */
+    PVOID Vad;                    /* its image VAD (MMVAD, VadImageMap) in an address space */
     ULONG Pages;
 } LDR_IMAGE, *PLDR_IMAGE;
 
@@ -54,6 +55,15 @@ ULONG LdrPageProtection(const LDR_IMAGE *Image, ULONG PageIndex);
  * range is taken and the image has no relocations), STATUS_INSUFFICIENT_RESOURCES.
  */
 NTSTATUS LdrLoadProcessImages(PMMPTE Pml4, PCSTR Name, USHORT Machine, PLDR_PROCESS_IMAGES Images);
+
+/* The same into Process: through vm's address space when it has one (each image an image VAD,
+ * VadImageMap, inserted with MiInsertVad - lab 08; its pages valid PTEs made with
+ * MiMakeValidUserPte and MiReplaceUserPte; its bytes counted in the virtual bytes), under the
+ * space's AddressCreationLock; else on its bare tables (DirectoryTableBase), as above. Once
+ * it succeeds, the frames belong to the address space (freed when it is deleted): call
+ * LdrFreeImageInfo, never LdrUnloadProcessImages. */
+struct _EPROCESS;
+NTSTATUS LdrMapProcessImages(struct _EPROCESS *Process, PCSTR Name, USHORT Machine, PLDR_PROCESS_IMAGES Images);
 
 /* Unmaps every page LdrLoadProcessImages mapped and frees their frames (for an address space
  * that is not deleted as a whole; the tests use it). */

@@ -11,6 +11,7 @@
 #include "ex.h"
 #include "io.h"
 #include "ldr.h"
+#include "ps.h"
 #include "rtl.h"
 #include "../mm/mi.h"
 
@@ -328,10 +329,11 @@ ULONG_PTR LdrFindExport(const LDR_IMAGE *Image, PCSTR Name)
     return 0;
 }
 
-static NTSTATUS LdrpLoadOne(PMMPTE Pml4, PCSTR Name, USHORT Machine, PLDR_PROCESS_IMAGES Images, ULONG Depth,
+typedef struct _LDR_TARGET LDR_TARGET;
+static NTSTATUS LdrpLoadOne(const LDR_TARGET *T, PCSTR Name, USHORT Machine, PLDR_PROCESS_IMAGES Images, ULONG Depth,
                             PLDR_IMAGE *Loaded);
 
-static NTSTATUS LdrpBindImports(PMMPTE Pml4, const LDR_FILE *F, PLDR_IMAGE Image, USHORT Machine,
+static NTSTATUS LdrpBindImports(const LDR_TARGET *T, const LDR_FILE *F, PLDR_IMAGE Image, USHORT Machine,
                                 PLDR_PROCESS_IMAGES Images, ULONG Depth)
 {
     const IMAGE_DATA_DIRECTORY *d = LdrpDirectory(F, IMAGE_DIRECTORY_ENTRY_IMPORT);
@@ -350,7 +352,7 @@ static NTSTATUS LdrpBindImports(PMMPTE Pml4, const LDR_FILE *F, PLDR_IMAGE Image
         if (!LdrpReadName(Image, desc.Name, dll, sizeof(dll)))
             return STATUS_INVALID_IMAGE_FORMAT;
         PLDR_IMAGE target;
-        NTSTATUS st = LdrpLoadOne(Pml4, dll, Machine, Images, Depth + 1, &target);
+        NTSTATUS st = LdrpLoadOne(T, dll, Machine, Images, Depth + 1, &target);
         if (st == STATUS_OBJECT_NAME_NOT_FOUND)
             st = STATUS_DLL_NOT_FOUND;
         if (!NT_SUCCESS(st))
@@ -379,26 +381,82 @@ static NTSTATUS LdrpBindImports(PMMPTE Pml4, const LDR_FILE *F, PLDR_IMAGE Image
     }
 }
 
-/* TRUE if no page of [Base, Base + Size) is mapped in Pml4 or taken by an image loaded so far. */
-static BOOLEAN LdrpRangeFree(PMMPTE Pml4, const LDR_PROCESS_IMAGES *Images, ULONG_PTR Base, ULONG Size)
+/* Where the images go: vm's address space (a VAD an image, PTEs through vm's routines) or,
+ * for a process without one (um's private tables, the framework's tests), a bare PML4. */
+struct _LDR_TARGET {
+    PMMPTE Pml4;
+    PMMADDRESS_SPACE Space;      /* NULL: map with MmMapPage on Pml4 */
+};
+
+/* Lab 08's VAD tree (vm): weak, so the loader links before labs/08-usermode/vad.c exists. */
+#pragma weak MiInsertVad
+#pragma weak MiRemoveVad
+
+/* The MM protection code of a PTE protection (MM_PROTECT_*). */
+static ULONG LdrpMmProtection(ULONG Protect)
 {
-    if (Base < LDR_LOWEST_BASE || Base + Size < Base || Base + Size - 1 > MM_HIGHEST_USER_ADDRESS)
-        return FALSE;
+    if (Protect & MM_PROTECT_EXECUTE)
+        return (Protect & MM_PROTECT_WRITE) ? MM_EXECUTE_READWRITE : MM_EXECUTE_READ;
+    return (Protect & MM_PROTECT_WRITE) ? MM_READWRITE : MM_READONLY;
+}
+
+/* Claims [Base, Base + Size) for Image: free of the images loaded so far and, in an address
+ * space, inserted as an image VAD (MiInsertVad refuses an overlap); on bare tables, no page
+ * of it mapped. STATUS_CONFLICTING_ADDRESSES when taken. */
+static NTSTATUS LdrpReserve(const LDR_TARGET *T, const LDR_PROCESS_IMAGES *Images, PLDR_IMAGE Image, ULONG_PTR Base,
+                            ULONG Size)
+{
+    if (Base < LDR_LOWEST_BASE || Base + Size < Base || Base + Size - 1 > MM_HIGHEST_VAD_ADDRESS)
+        return STATUS_CONFLICTING_ADDRESSES;
     for (ULONG i = 0; i < Images->Count; i++) {
         const LDR_IMAGE *o = &Images->Images[i];
-        if (o->Frames && Base < o->Base + o->SizeOfImage && o->Base < Base + Size)
-            return FALSE;
+        if (o != Image && o->Frames && Base < o->Base + o->SizeOfImage && o->Base < Base + Size)
+            return STATUS_CONFLICTING_ADDRESSES;
+    }
+    if (T->Space) {
+        if (!MiInsertVad)
+            return STATUS_NOT_IMPLEMENTED;
+        PMMVAD vad = ExAllocatePoolWithTag(NonPagedPool, sizeof(MMVAD), MI_VAD_TAG);
+        if (!vad)
+            return STATUS_INSUFFICIENT_RESOURCES;
+        RtlZeroMemory(vad, sizeof(*vad));
+        vad->Tag = MI_VAD_TAG;
+        vad->StartingVpn = MI_VA_TO_VPN(Base);
+        vad->EndingVpn = MI_VA_TO_VPN(Base + Size - 1);
+        vad->u.VadFlags.Protection = MM_EXECUTE_WRITECOPY; /* an image view, as NT makes it */
+        vad->u.VadFlags.VadType = VadImageMap;
+        vad->u.VadFlags.MemCommit = 1;
+        NTSTATUS st = MiInsertVad(&T->Space->VadRoot, vad);
+        if (!NT_SUCCESS(st)) {
+            vad->Tag = 0;
+            ExFreePoolWithTag(vad, MI_VAD_TAG);
+            return st;
+        }
+        Image->Vad = vad;
+        return STATUS_SUCCESS;
     }
     for (ULONG_PTR va = Base; va < Base + Size; va += PAGE_SIZE) {
         MI_TRANSLATION t;
-        MiInspectTranslation(Pml4, va, &t); /* the framework's walk: never changes a table */
+        MiInspectTranslation(T->Pml4, va, &t); /* the framework's walk: never changes a table */
         if (t.Valid)
-            return FALSE;
+            return STATUS_CONFLICTING_ADDRESSES;
     }
-    return TRUE;
+    return STATUS_SUCCESS;
 }
 
-static NTSTATUS LdrpLoadOne(PMMPTE Pml4, PCSTR Name, USHORT Machine, PLDR_PROCESS_IMAGES Images, ULONG Depth,
+static VOID LdrpReleaseVad(const LDR_TARGET *T, PLDR_IMAGE Image)
+{
+    if (!Image->Vad)
+        return;
+    PMMVAD vad = Image->Vad;
+    if (MiRemoveVad)
+        MiRemoveVad(&T->Space->VadRoot, vad);
+    vad->Tag = 0;
+    ExFreePoolWithTag(vad, MI_VAD_TAG);
+    Image->Vad = NULL;
+}
+
+static NTSTATUS LdrpLoadOne(const LDR_TARGET *T, PCSTR Name, USHORT Machine, PLDR_PROCESS_IMAGES Images, ULONG Depth,
                             PLDR_IMAGE *Loaded)
 {
     *Loaded = NULL;
@@ -448,18 +506,15 @@ static NTSTATUS LdrpLoadOne(PMMPTE Pml4, PCSTR Name, USHORT Machine, PLDR_PROCES
     image->StackCommit = f.StackCommit;
     /* Its place: the preferred base, else (relocations permitting) the first free 1 MiB step above it. */
     ULONG_PTR where = f.ImageBase;
-    if (!LdrpRangeFree(Pml4, Images, where, f.SizeOfImage)) {
-        if (f.FileHeader->Characteristics & IMAGE_FILE_RELOCS_STRIPPED)
-            return STATUS_CONFLICTING_ADDRESSES;
-        where = 0;
-        for (ULONG k = 1; k <= 256 && !where; k++) {
-            ULONG_PTR c = ALIGN_DOWN(f.ImageBase, 0x100000) + k * 0x100000ULL;
-            if (LdrpRangeFree(Pml4, Images, c, f.SizeOfImage))
-                where = c;
+    st = LdrpReserve(T, Images, image, where, f.SizeOfImage);
+    if (st == STATUS_CONFLICTING_ADDRESSES && !(f.FileHeader->Characteristics & IMAGE_FILE_RELOCS_STRIPPED)) {
+        for (ULONG k = 1; k <= 256 && st == STATUS_CONFLICTING_ADDRESSES; k++) {
+            where = ALIGN_DOWN(f.ImageBase, 0x100000) + k * 0x100000ULL;
+            st = LdrpReserve(T, Images, image, where, f.SizeOfImage);
         }
-        if (!where)
-            return STATUS_CONFLICTING_ADDRESSES;
     }
+    if (!NT_SUCCESS(st))
+        return st;
     image->Base = where;
     Images->Count++;
     st = LdrpBuild(&f, image);
@@ -467,54 +522,105 @@ static NTSTATUS LdrpLoadOne(PMMPTE Pml4, PCSTR Name, USHORT Machine, PLDR_PROCES
         st = LdrpRelocate(&f, image);
     image->EntryPoint = f.EntryRva ? image->Base + f.EntryRva : 0;
     if (NT_SUCCESS(st))
-        st = LdrpBindImports(Pml4, &f, image, Machine, Images, Depth);
+        st = LdrpBindImports(T, &f, image, Machine, Images, Depth);
     if (!NT_SUCCESS(st))
-        return st; /* the caller frees every image's frames */
+        return st; /* the caller frees every image's frames and VAD */
     *Loaded = image;
     return STATUS_SUCCESS;
 }
 
-static VOID LdrpUnmap(PMMPTE Pml4, PLDR_IMAGE Image, ULONG Pages)
+/* Takes the first Pages pages of Image out of the tables. On bare tables the frames stay the
+ * image's; in an address space MiReplaceUserPte frees them (Frames[] forgets them). */
+static VOID LdrpUnmap(const LDR_TARGET *T, PLDR_IMAGE Image, ULONG Pages)
 {
     for (ULONG i = 0; i < Pages; i++) {
+        ULONG_PTR va = Image->Base + ((ULONG_PTR)i << PAGE_SHIFT);
+        if (T->Space) {
+            MMPTE zero = {0};
+            MiReplaceUserPte(T->Space, va, zero);
+            if (Image->Frames)
+                Image->Frames[i] = 0;
+            continue;
+        }
         PFN_NUMBER pfn;
         UCHAR irql;
         MiLockPfnDatabase(&irql);
-        MmUnmapPage(Pml4, Image->Base + ((ULONG_PTR)i << PAGE_SHIFT), &pfn);
+        MmUnmapPage(T->Pml4, va, &pfn);
         MiUnlockPfnDatabase(irql);
     }
 }
 
-NTSTATUS LdrLoadProcessImages(PMMPTE Pml4, PCSTR Name, USHORT Machine, PLDR_PROCESS_IMAGES Images)
+static NTSTATUS LdrpMapPage(const LDR_TARGET *T, PLDR_IMAGE Image, ULONG Page)
+{
+    ULONG protect = LdrPageProtection(Image, Page);
+    ULONG_PTR va = Image->Base + ((ULONG_PTR)Page << PAGE_SHIFT);
+    if (T->Space)
+        return MiReplaceUserPte(T->Space, va, MiMakeValidUserPte(Image->Frames[Page], LdrpMmProtection(protect)));
+    UCHAR irql;
+    MiLockPfnDatabase(&irql);
+    NTSTATUS st = MmMapPage(T->Pml4, va, Image->Frames[Page], protect, 0);
+    MiUnlockPfnDatabase(irql);
+    return st;
+}
+
+static NTSTATUS LdrpLoad(const LDR_TARGET *T, PCSTR Name, USHORT Machine, PLDR_PROCESS_IMAGES Images)
 {
     RtlZeroMemory(Images, sizeof(*Images));
-    if (Pml4 == NULL || Name == NULL)
+    if (T->Pml4 == NULL || Name == NULL)
         return STATUS_INVALID_PARAMETER;
     PLDR_IMAGE program;
-    NTSTATUS st = LdrpLoadOne(Pml4, Name, Machine, Images, 0, &program);
+    NTSTATUS st = LdrpLoadOne(T, Name, Machine, Images, 0, &program);
     if (NT_SUCCESS(st) && (program->Characteristics & IMAGE_FILE_DLL || program->EntryPoint == 0))
         st = STATUS_INVALID_IMAGE_FORMAT; /* a program, with an entry point */
     for (ULONG i = 0; NT_SUCCESS(st) && i < Images->Count; i++) {
         PLDR_IMAGE image = &Images->Images[i];
         for (ULONG p = 0; p < image->Pages; p++) {
-            ULONG protect = LdrPageProtection(image, p);
-            UCHAR irql;
-            MiLockPfnDatabase(&irql);
-            st = MmMapPage(Pml4, image->Base + ((ULONG_PTR)p << PAGE_SHIFT), image->Frames[p], protect, 0);
-            MiUnlockPfnDatabase(irql);
+            st = LdrpMapPage(T, image, p);
             if (!NT_SUCCESS(st)) {
-                LdrpUnmap(Pml4, image, p);
+                LdrpUnmap(T, image, p);
                 for (ULONG j = 0; j < i; j++)
-                    LdrpUnmap(Pml4, &Images->Images[j], Images->Images[j].Pages);
+                    LdrpUnmap(T, &Images->Images[j], Images->Images[j].Pages);
                 break;
             }
         }
     }
     if (!NT_SUCCESS(st)) {
-        for (ULONG i = 0; i < Images->Count; i++)
+        for (ULONG i = 0; i < Images->Count; i++) {
             LdrpFreeFrames(&Images->Images[i]);
+            LdrpReleaseVad(T, &Images->Images[i]);
+        }
         Images->Count = 0;
+        return st;
     }
+    if (T->Space) {
+        for (ULONG i = 0; i < Images->Count; i++)
+            T->Space->VirtualSize += Images->Images[i].SizeOfImage; /* virtual bytes: image views count */
+        if (T->Space->VirtualSize > T->Space->PeakVirtualSize)
+            T->Space->PeakVirtualSize = T->Space->VirtualSize;
+    }
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS LdrLoadProcessImages(PMMPTE Pml4, PCSTR Name, USHORT Machine, PLDR_PROCESS_IMAGES Images)
+{
+    LDR_TARGET t = {Pml4, NULL};
+    return LdrpLoad(&t, Name, Machine, Images);
+}
+
+NTSTATUS LdrMapProcessImages(PEPROCESS Process, PCSTR Name, USHORT Machine, PLDR_PROCESS_IMAGES Images)
+{
+    RtlZeroMemory(Images, sizeof(*Images));
+    if (Process == NULL || !Process->DirectoryTableBase)
+        return STATUS_INVALID_PARAMETER;
+    PMMADDRESS_SPACE space = Process->AddressSpace;
+    if (!space) {
+        LDR_TARGET t = {MmPhysicalToVirtual(Process->DirectoryTableBase), NULL};
+        return LdrpLoad(&t, Name, Machine, Images);
+    }
+    LDR_TARGET t = {space->Pml4, space};
+    KeAcquireGuardedMutex(&space->AddressCreationLock);
+    NTSTATUS st = LdrpLoad(&t, Name, Machine, Images);
+    KeReleaseGuardedMutex(&space->AddressCreationLock);
     return st;
 }
 
@@ -530,8 +636,9 @@ VOID LdrFreeImageInfo(PLDR_PROCESS_IMAGES Images)
 
 VOID LdrUnloadProcessImages(PMMPTE Pml4, PLDR_PROCESS_IMAGES Images)
 {
+    LDR_TARGET t = {Pml4, NULL};
     for (ULONG i = 0; i < Images->Count; i++) {
-        LdrpUnmap(Pml4, &Images->Images[i], Images->Images[i].Pages);
+        LdrpUnmap(&t, &Images->Images[i], Images->Images[i].Pages);
         LdrpFreeFrames(&Images->Images[i]);
     }
     Images->Count = 0;

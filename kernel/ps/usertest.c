@@ -208,10 +208,9 @@ BOOLEAN KtRunUserProgram(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLin
     if (!NT_SUCCESS(status))
         return KtpStartFailed(Context, Run, Program, "PsCreateUserProcessObject", status);
     static LDR_PROCESS_IMAGES images;
-    status = LdrLoadProcessImages(MmPhysicalToVirtual(process->DirectoryTableBase), Program, IMAGE_FILE_MACHINE_AMD64,
-                                  &images);
+    status = LdrMapProcessImages(process, Program, IMAGE_FILE_MACHINE_AMD64, &images);
     PETHREAD thread = NULL;
-    PCSTR step = "LdrLoadProcessImages";
+    PCSTR step = "LdrMapProcessImages";
     if (NT_SUCCESS(status)) {
         Run->ImageBase = images.Images[0].Base;
         Run->EntryPoint = images.Images[0].EntryPoint;

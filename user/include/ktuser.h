@@ -1,10 +1,12 @@
 /* ktuser.h - how a user test program reports to the checkpoint that started it (the user
  * side of kernel/ps/usertest.c). Each call is one NtKtestRecord service; the kernel writes
  * it as a record of the running ktest, which the grader reads like any kernel test's:
- *   KtuValue("sum", "%llu", s)      ->  KTEST VALUE <test> u.sum <s>
- *   KtuCheck(ok, "order", "...")    ->  KTEST CHECK <test> u.order ok|FAIL ...
- *   KtuPrint("...")                 ->  KTEST VALUE <test> u.print ...
- * ("u." marks what the user program said). The exit status of main is the process's. */
+ *   KtuValue("sum", "%llu", s)      ->  KTEST VALUE <test> u<k>.sum <s>
+ *   KtuCheck(ok, "order", "...")    ->  KTEST VALUE <test> u<k>.order ok ...       (holds)
+ *                                       KTEST CHECK <test> user_check FAIL u<k>.order: ...
+ *   KtuPrint("...")                 ->  KTEST VALUE <test> u<k>.print ...
+ * ("u<k>." marks what the k-th program the ktest ran said; keys are letters, digits, '_',
+ * '-', '.'; a line is cut at 200 bytes). The exit status of main is the process's. */
 #pragma once
 #include "ntuser.h"
 
