@@ -12,6 +12,10 @@ typedef struct _EPROCESS {
     PHANDLE_TABLE ObjectTable;           /* its handles (lab 06's table) */
     CHAR ImageFileName[16];
     LIST_ENTRY ActiveProcessLinks;       /* PsActiveProcessHead */
+    /* Lab 08 (vm): MmCreateProcessAddressSpace sets both; 0 / NULL for the system process
+     * (it runs on the kernel's tables, MmKernelPml4). */
+    ULONG64 DirectoryTableBase;          /* CR3 of its address space */
+    struct _MMADDRESS_SPACE *AddressSpace; /* VADs, counters, working set (kernel/mm/mi.h) */
 } EPROCESS, *PEPROCESS;
 
 /* A kernel thread's executive object. Departure from NT: the KTHREAD lives in the
