@@ -1,9 +1,7 @@
 /* pagingfile.c - the framework side of lab 08's pager: the pagefile (MmPagingFile) on a
  * RAM disk of lab 07 ("\Device\PagingFile0", created on first use), frames taken and given
- * back under the PFN lock for the pager's student code, the TLB flush of one page, the
- * lookup of a user PTE without creating tables, and the translation between NT's MM_*
- * protection codes and the hardware bits of a valid user PTE. */
-#include "arch.h"
+ * back under the PFN lock for the pager's student code, and the hooks vm's address spaces
+ * call when a PTE that held a pagefile slot or a resident page is replaced. */
 #include "ex.h"
 #include "ke.h"
 #include "mi.h"
@@ -66,55 +64,24 @@ VOID MiFreeFrame(PFN_NUMBER Pfn)
     MiUnlockPfnDatabase(old);
 }
 
-VOID MiFlushTb(PMMPTE Pml4, ULONG_PTR Va)
+/* vm's hooks (mi.h): a PTE that named a pagefile slot is replaced or its address space
+ * deleted - the slot goes back; a valid page leaves (freed, decommitted, made a guard page)
+ * - it leaves the working set list too, or only the count without a list. */
+VOID MiReleasePageFileSpace(MMPTE PteContents)
 {
-    if (Pml4 == MiCurrentPml4())
-        __invlpg((PVOID)Va);
+    if (MmPagingFile != NULL && !PteContents.Hard.Valid && !PteContents.Soft.Prototype &&
+        PteContents.Soft.PageFileHigh != 0)
+        MiFreePagefileSlot(MmPagingFile, PteContents.Soft.PageFileHigh - 1);
 }
 
-PMMPTE MiGetPte(PMMPTE Pml4, ULONG_PTR Va)
+VOID MiWorkingSetRemovePage(PMMADDRESS_SPACE Space, ULONG_PTR Va, PFN_NUMBER Pfn)
 {
-    PMMPTE pte = NULL;
-    if (!MiIsCanonical(Va))
-        return NULL;
-    /* An independent walk (no student code): a table on the way must be valid. */
-    PMMPTE table = Pml4;
-    for (ULONG level = MM_LEVEL_PML4; level > MM_LEVEL_PT; level--) {
-        MMPTE e = table[MiTableIndex(Va, level)];
-        if (!e.Hard.Valid || e.Hard.LargePage)
-            return NULL;
-        table = MiPfnToVirtual(e.Hard.PageFrameNumber);
+    UNREFERENCED_PARAMETER(Pfn);
+    if (MiWorkingSetList(Space) != NULL) {
+        NTSTATUS status = MiRemoveWorkingSetPage(Space, Va);
+        if (status != STATUS_NOT_IMPLEMENTED)
+            return;
     }
-    pte = &table[MiTableIndex(Va, MM_LEVEL_PT)];
-    return pte;
-}
-
-ULONG64 MiProtectionToHardware(ULONG Protection)
-{
-    MMPTE p = {0};
-    p.Hard.Owner = 1;
-    switch (Protection & 7) {
-    case MM_READWRITE:
-        p.Hard.Write = 1;
-        p.Hard.NoExecute = 1;
-        break;
-    case MM_EXECUTE_READWRITE:
-        p.Hard.Write = 1;
-        break;
-    case MM_EXECUTE:
-    case MM_EXECUTE_READ:
-    case MM_EXECUTE_WRITECOPY:
-        break;
-    default: /* READONLY, WRITECOPY (read-only until the copy) */
-        p.Hard.NoExecute = 1;
-        break;
-    }
-    return p.Long;
-}
-
-ULONG MiHardwareToProtection(MMPTE Pte)
-{
-    if (Pte.Hard.Write)
-        return Pte.Hard.NoExecute ? MM_READWRITE : MM_EXECUTE_READWRITE;
-    return Pte.Hard.NoExecute ? MM_READONLY : MM_EXECUTE_READ;
+    if (Space->Vm.WorkingSetSize)
+        Space->Vm.WorkingSetSize--;
 }

@@ -60,42 +60,44 @@ NTSTATUS MiPagefileIo(PMMPAGING_FILE File, PFN_NUMBER Pfn, ULONG Slot, BOOLEAN W
 }
 
 /*
- * MiPageOut - move the resident user page at Va of Pml4 to the pagefile (MmPagingFile).
- * Contract: IRQL == PASSIVE_LEVEL. The caller has taken Va out of its working set.
- *  - Va's PTE (MiGetPte) must be valid and map a 4 KiB page; otherwise (no table, Valid 0):
- *    STATUS_INVALID_PARAMETER, nothing changes. No pagefile: STATUS_PAGEFILE_QUOTA.
+ * MiPageOut - move the resident user page at Va of Space to the pagefile (MmPagingFile).
+ * Contract: IRQL == PASSIVE_LEVEL; the caller holds Space's AddressCreationLock and has
+ * taken Va out of the working set list.
+ *  - Va's PTE (MiGetUserPte without Create) must be valid and Va page aligned; otherwise
+ *    (no table, Valid 0): STATUS_INVALID_PARAMETER, nothing changes. No pagefile:
+ *    STATUS_PAGEFILE_QUOTA.
  *  - A slot (MiAllocatePagefileSlot; its failure returned, the page stays resident), then
  *    the frame is written there (MiPagefileIo); a failed write frees the slot and returns
  *    the status, the page staying resident and valid.
- *  - Then the PTE becomes MiMakePagefilePte(slot, MiHardwareToProtection(old PTE)) — valid
- *    cleared in the same store —, the TLB entry is flushed (MiFlushTb), and the frame is
- *    freed (MiFreeFrame). STATUS_SUCCESS.
+ *  - Then in one store the PTE becomes the pagefile PTE of the slot with the page's
+ *    protection (MiMakePagefilePte(slot, MI_VALID_PTE_PROTECTION(old PTE))), the TLB
+ *    entry is flushed (MiFlushUserTb) and the frame freed (MiFreeFrame). STATUS_SUCCESS.
  */
-NTSTATUS MiPageOut(PMMPTE Pml4, ULONG_PTR Va)
+NTSTATUS MiPageOut(PMMADDRESS_SPACE Space, ULONG_PTR Va)
 {
     /* LAB 08: a slot, write the frame, the PTE becomes a pagefile PTE, flush, free the frame. */
-    UNREFERENCED_PARAMETER(Pml4);
+    UNREFERENCED_PARAMETER(Space);
     UNREFERENCED_PARAMETER(Va);
     return STATUS_NOT_IMPLEMENTED;
 }
 
 /*
- * MiPageIn - bring the page at Va of Pml4 back from the pagefile.
- * Contract: IRQL == PASSIVE_LEVEL. The caller puts Va in its working set afterwards.
- *  - Va's PTE must be a pagefile PTE: Valid 0, Prototype 0, PageFileHigh != 0; otherwise
- *    STATUS_INVALID_PARAMETER, nothing changes.
+ * MiPageIn - bring the page at Va of Space back from the pagefile.
+ * Contract: IRQL == PASSIVE_LEVEL; the caller holds Space's AddressCreationLock and puts Va
+ * in the working set list afterwards.
+ *  - Va's PTE must be a pagefile PTE: Valid 0, Prototype 0, Transition 0, PageFileHigh != 0;
+ *    otherwise (or Va not page aligned, no table) STATUS_INVALID_PARAMETER, nothing changes.
  *  - A frame (MiAllocateFrame, not zeroed: the read fills it; its failure returned), read
  *    from slot PageFileHigh - 1 (MiPagefileIo); a failed read frees the frame and returns
  *    the status, the PTE unchanged (the page stays in the pagefile).
  *  - Then the slot is freed (MiFreePagefileSlot), the frame's MMPFN PteAddress is the PTE's
- *    address, and the PTE becomes valid in one store: PageFrameNumber the frame, the
- *    hardware bits of its protection (MiProtectionToHardware of the PTE's Protection).
- *    STATUS_SUCCESS.
+ *    address, and the PTE becomes valid in one store: MiMakeValidUserPte(frame, the PTE's
+ *    Protection). STATUS_SUCCESS.
  */
-NTSTATUS MiPageIn(PMMPTE Pml4, ULONG_PTR Va)
+NTSTATUS MiPageIn(PMMADDRESS_SPACE Space, ULONG_PTR Va)
 {
     /* LAB 08: a frame, read the slot, free the slot, the PTE valid again with its protection. */
-    UNREFERENCED_PARAMETER(Pml4);
+    UNREFERENCED_PARAMETER(Space);
     UNREFERENCED_PARAMETER(Va);
     return STATUS_NOT_IMPLEMENTED;
 }

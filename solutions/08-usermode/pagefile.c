@@ -95,20 +95,22 @@ NTSTATUS MiPagefileIo(PMMPAGING_FILE File, PFN_NUMBER Pfn, ULONG Slot, BOOLEAN W
 }
 
 /*
- * MiPageOut - move the resident user page at Va of Pml4 to the pagefile (MmPagingFile).
- * Contract: IRQL == PASSIVE_LEVEL. The caller has taken Va out of its working set.
- *  - Va's PTE (MiGetPte) must be valid and map a 4 KiB page; otherwise (no table, Valid 0):
- *    STATUS_INVALID_PARAMETER, nothing changes. No pagefile: STATUS_PAGEFILE_QUOTA.
+ * MiPageOut - move the resident user page at Va of Space to the pagefile (MmPagingFile).
+ * Contract: IRQL == PASSIVE_LEVEL; the caller holds Space's AddressCreationLock and has
+ * taken Va out of the working set list.
+ *  - Va's PTE (MiGetUserPte without Create) must be valid and Va page aligned; otherwise
+ *    (no table, Valid 0): STATUS_INVALID_PARAMETER, nothing changes. No pagefile:
+ *    STATUS_PAGEFILE_QUOTA.
  *  - A slot (MiAllocatePagefileSlot; its failure returned, the page stays resident), then
  *    the frame is written there (MiPagefileIo); a failed write frees the slot and returns
  *    the status, the page staying resident and valid.
- *  - Then the PTE becomes MiMakePagefilePte(slot, MiHardwareToProtection(old PTE)) — valid
- *    cleared in the same store —, the TLB entry is flushed (MiFlushTb), and the frame is
- *    freed (MiFreeFrame). STATUS_SUCCESS.
+ *  - Then in one store the PTE becomes the pagefile PTE of the slot with the page's
+ *    protection (MiMakePagefilePte(slot, MI_VALID_PTE_PROTECTION(old PTE))), the TLB
+ *    entry is flushed (MiFlushUserTb) and the frame freed (MiFreeFrame). STATUS_SUCCESS.
  */
-NTSTATUS MiPageOut(PMMPTE Pml4, ULONG_PTR Va)
+NTSTATUS MiPageOut(PMMADDRESS_SPACE Space, ULONG_PTR Va)
 {
-    PMMPTE pte = MiGetPte(Pml4, Va);
+    PMMPTE pte = MiGetUserPte(Space, Va, FALSE);
     if (pte == NULL || !pte->Hard.Valid || (Va & (PAGE_SIZE - 1)) != 0)
         return STATUS_INVALID_PARAMETER;
     PMMPAGING_FILE file = MmPagingFile;
@@ -125,37 +127,37 @@ NTSTATUS MiPageOut(PMMPTE Pml4, ULONG_PTR Va)
         MiFreePagefileSlot(file, slot);
         return status;
     }
-    pte->Long = MiMakePagefilePte(slot, MiHardwareToProtection(old));
-    MiFlushTb(Pml4, Va);
+    pte->Long = MiMakePagefilePte(slot, MI_VALID_PTE_PROTECTION(old));
+    MiFlushUserTb(Space, Va);
     MiFreeFrame(pfn);
     return STATUS_SUCCESS;
 }
 
 /*
- * MiPageIn - bring the page at Va of Pml4 back from the pagefile.
- * Contract: IRQL == PASSIVE_LEVEL. The caller puts Va in its working set afterwards.
- *  - Va's PTE must be a pagefile PTE: Valid 0, Prototype 0, PageFileHigh != 0; otherwise
- *    STATUS_INVALID_PARAMETER, nothing changes.
+ * MiPageIn - bring the page at Va of Space back from the pagefile.
+ * Contract: IRQL == PASSIVE_LEVEL; the caller holds Space's AddressCreationLock and puts Va
+ * in the working set list afterwards.
+ *  - Va's PTE must be a pagefile PTE: Valid 0, Prototype 0, Transition 0, PageFileHigh != 0;
+ *    otherwise (or Va not page aligned, no table) STATUS_INVALID_PARAMETER, nothing changes.
  *  - A frame (MiAllocateFrame, not zeroed: the read fills it; its failure returned), read
  *    from slot PageFileHigh - 1 (MiPagefileIo); a failed read frees the frame and returns
  *    the status, the PTE unchanged (the page stays in the pagefile).
  *  - Then the slot is freed (MiFreePagefileSlot), the frame's MMPFN PteAddress is the PTE's
- *    address, and the PTE becomes valid in one store: PageFrameNumber the frame, the
- *    hardware bits of its protection (MiProtectionToHardware of the PTE's Protection).
- *    STATUS_SUCCESS.
+ *    address, and the PTE becomes valid in one store: MiMakeValidUserPte(frame, the PTE's
+ *    Protection). STATUS_SUCCESS.
  */
-NTSTATUS MiPageIn(PMMPTE Pml4, ULONG_PTR Va)
+NTSTATUS MiPageIn(PMMADDRESS_SPACE Space, ULONG_PTR Va)
 {
-    PMMPTE pte = MiGetPte(Pml4, Va);
+    PMMPTE pte = MiGetUserPte(Space, Va, FALSE);
     if (pte == NULL || (Va & (PAGE_SIZE - 1)) != 0)
         return STATUS_INVALID_PARAMETER;
     MMPTE old = *pte;
-    if (old.Hard.Valid || (old.Long & MI_PTE_PROTOTYPE) || MiPtePageFileHigh(old) == 0)
+    if (old.Hard.Valid || old.Soft.Prototype || old.Soft.Transition || old.Soft.PageFileHigh == 0)
         return STATUS_INVALID_PARAMETER;
     PMMPAGING_FILE file = MmPagingFile;
     if (file == NULL)
         return STATUS_PAGEFILE_QUOTA;
-    ULONG slot = MiPtePageFileHigh(old) - 1;
+    ULONG slot = old.Soft.PageFileHigh - 1;
     PFN_NUMBER pfn;
     NTSTATUS status = MiAllocateFrame(0, &pfn);
     if (!NT_SUCCESS(status))
@@ -167,10 +169,6 @@ NTSTATUS MiPageIn(PMMPTE Pml4, ULONG_PTR Va)
     }
     MiFreePagefileSlot(file, slot);
     MI_PFN_ELEMENT(pfn)->PteAddress = (ULONG64)pte;
-    MMPTE n;
-    n.Long = MiProtectionToHardware(MiPteProtection(old));
-    n.Hard.Valid = 1;
-    n.Hard.PageFrameNumber = pfn;
-    pte->Long = n.Long;
+    pte->Long = MiMakeValidUserPte(pfn, old.Soft.Protection).Long;
     return STATUS_SUCCESS;
 }

@@ -1,32 +1,39 @@
 /* lab08pf_support.c - the shared parts of lab 08's paging tests (see lab08pf_support.h). */
 #include "lab08pf_support.h"
 #include "../../../kernel/mm/mi.h"
-#include "arch.h"
 #include "ke.h"
 
 BOOLEAN KtPfEnter(PKTEST_CONTEXT Context)
 {
     KtSetBudget(Context, KT_LAB08PF_BUDGET_MS);
-    MMSUPPORT ws;
-    MMWSLE wsle[1];
-    NTSTATUS status = MiInitializeWorkingSet(&ws, NULL, wsle, 1, 0, 1);
+    static MMADDRESS_SPACE scratch;
+    static MMWSL wsl;
+    static MMWSLE wsle[1];
+    NTSTATUS status = MiInitializeWorkingSet(&scratch, &wsl, wsle, 1, 0, 1);
     if (!KtRequireImplemented(Context, status, "MiInitializeWorkingSet", "lab 08"))
         return FALSE;
     status = MiCreatePagingFile(KT_PF_SLOTS);
-    return KtCheck(Context, NT_SUCCESS(status), "pagefile", "the framework could not create the pagefile on the RAM "
-                   "disk (lab 07): 0x%x", status);
+    if (!KtCheck(Context, NT_SUCCESS(status), "pagefile", "the framework could not create the pagefile on the RAM "
+                 "disk (lab 07): 0x%x", status))
+        return FALSE;
+    /* The first address space gives the kernel half its PML4 entries for good: make one and
+     * delete it now, so that the tests' frame counts see only their own frames. */
+    static KT_PF_SPACE warm;
+    if (!KtPfCreateSpace(Context, &warm))
+        return FALSE;
+    KtPfDestroySpace(&warm);
+    return TRUE;
 }
 
 BOOLEAN KtPfCreateSpace(PKTEST_CONTEXT Context, KT_PF_SPACE *Space)
 {
-    Space->Pml4 = NULL;
-    NTSTATUS status = MiAllocateFrame(MM_ALLOCATE_ZEROED, &Space->Pml4Pfn);
-    if (!KtCheck(Context, NT_SUCCESS(status) && MmKernelPml4 != NULL, "space", "a PML4 for the test's address space: "
+    RtlZeroMemory(&Space->Process, sizeof(Space->Process));
+    Space->Space = NULL;
+    NTSTATUS status = MmCreateProcessAddressSpace(&Space->Process);
+    if (!KtCheck(Context, NT_SUCCESS(status), "space", "an address space for the test (MmCreateProcessAddressSpace): "
                  "0x%x", status))
         return FALSE;
-    Space->Pml4 = MiPfnToVirtual(Space->Pml4Pfn);
-    for (ULONG i = 256; i < MM_PTES_PER_TABLE; i++)
-        Space->Pml4[i] = MmKernelPml4[i];
+    Space->Space = Space->Process.AddressSpace;
     return TRUE;
 }
 
@@ -92,8 +99,9 @@ BOOLEAN KtPfCheckValidPte(PKTEST_CONTEXT Context, PCSTR Check, PCSTR Step, MMPTE
     BOOLEAN exec = (Protection & 7) == MM_EXECUTE_READ || (Protection & 7) == MM_EXECUTE_READWRITE ||
                    (Protection & 7) == MM_EXECUTE;
     return KtCheck(Context, Pte.Hard.Valid && Pte.Hard.Owner && Pte.Hard.Write == write && Pte.Hard.NoExecute == !exec &&
-                   !Pte.Hard.LargePage, Check, "%s: PTE 0x%016llx, expected a valid user page (Owner 1) with Write %d "
-                   "and NoExecute %d (protection %s)", Step, Pte.Long, write, !exec, KtPfProtectionName(Protection));
+                   !Pte.Hard.LargePage && MI_VALID_PTE_PROTECTION(Pte) == Protection, Check, "%s: PTE 0x%016llx, "
+                   "expected a valid user page (Owner 1) with Write %d, NoExecute %d and its protection %u (%s) kept in "
+                   "bits 52-56", Step, Pte.Long, write, !exec, Protection, KtPfProtectionName(Protection));
 }
 
 BOOLEAN KtPfMapPage(PKTEST_CONTEXT Context, KT_PF_SPACE *Space, ULONG_PTR Va, ULONG Protection, ULONG Salt)
@@ -103,53 +111,22 @@ BOOLEAN KtPfMapPage(PKTEST_CONTEXT Context, KT_PF_SPACE *Space, ULONG_PTR Va, UL
     if (!KtCheck(Context, NT_SUCCESS(status), "map", "a frame for the test page at 0x%llx: 0x%x", (ULONG64)Va, status))
         return FALSE;
     KtPfFill(MiPfnToVirtual(pfn), Salt);
-    ULONG protect = MM_PROTECT_USER;
-    if ((Protection & 7) == MM_READWRITE || (Protection & 7) == MM_EXECUTE_READWRITE)
-        protect |= MM_PROTECT_WRITE;
-    if ((Protection & 7) == MM_EXECUTE_READ || (Protection & 7) == MM_EXECUTE_READWRITE)
-        protect |= MM_PROTECT_EXECUTE;
-    KIRQL old;
-    MiLockPfnDatabase(&old);
-    status = MmMapPage(Space->Pml4, Va, pfn, protect, 0);
-    MiUnlockPfnDatabase(old);
-    if (!KtCheck(Context, NT_SUCCESS(status), "map", "mapping the test page at 0x%llx: 0x%x", (ULONG64)Va, status)) {
+    PMMPTE pte = MiGetUserPte(Space->Space, Va, TRUE);
+    if (!KtCheck(Context, pte != NULL, "map", "the page tables of the test page at 0x%llx", (ULONG64)Va)) {
         MiFreeFrame(pfn);
         return FALSE;
     }
-    MI_PFN_ELEMENT(pfn)->PteAddress = (ULONG64)MiGetPte(Space->Pml4, Va);
+    *pte = MiMakeValidUserPte(pfn, Protection);
+    MI_PFN_ELEMENT(pfn)->PteAddress = (ULONG64)pte;
     return TRUE;
-}
-
-static VOID KtPfFreeTable(PMMPTE Table, ULONG Level)
-{
-    for (ULONG i = 0; i < MM_PTES_PER_TABLE; i++) {
-        MMPTE e = Table[i];
-        if (Level == MM_LEVEL_PML4 && i >= 256)
-            break;
-        if (e.Hard.Valid) {
-            if (Level > MM_LEVEL_PT)
-                KtPfFreeTable(MiPfnToVirtual(e.Hard.PageFrameNumber), Level - 1);
-            if (!KtPfFrameIsFree(e.Hard.PageFrameNumber))
-                MiFreeFrame(e.Hard.PageFrameNumber);
-        } else if (Level == MM_LEVEL_PT && MmPagingFile != NULL && !(e.Long & MI_PTE_PROTOTYPE) &&
-                   MiPtePageFileHigh(e) != 0 && MiPtePageFileHigh(e) <= MmPagingFile->Size) {
-            ULONG s = MiPtePageFileHigh(e) - 1;
-            if (KtPfSlotBit(MmPagingFile, s)) {
-                MmPagingFile->Bitmap[s / 64] &= ~(1ULL << (s % 64));
-                MmPagingFile->FreeSpace++;
-            }
-        }
-        Table[i].Long = 0;
-    }
 }
 
 VOID KtPfDestroySpace(KT_PF_SPACE *Space)
 {
-    if (Space->Pml4 == NULL)
+    if (Space->Space == NULL)
         return;
-    if (MiCurrentPml4() == Space->Pml4)
-        __writecr3(MmKernelPml4 ? (ULONG64)MmKernelPml4 - MM_PHYSICAL_MAP_BASE : __readcr3());
-    KtPfFreeTable(Space->Pml4, MM_LEVEL_PML4);
-    MiFreeFrame(Space->Pml4Pfn);
-    Space->Pml4 = NULL;
+    /* A working set list the test gave the space lives in the test: forget it first. */
+    Space->Space->Vm.WorkingSetList = NULL;
+    MmDeleteProcessAddressSpace(&Space->Process);
+    Space->Space = NULL;
 }

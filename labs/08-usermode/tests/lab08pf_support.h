@@ -9,6 +9,7 @@
 
 #include "ktest.h"
 #include "mmpf.h"
+#include "ps.h"
 #include "rtl.h"
 
 #define KT_LAB08PF_BUDGET_MS 5000
@@ -18,17 +19,17 @@
  * (MiInitializeWorkingSet on a scratch set). FALSE: stop the test (reported). */
 BOOLEAN KtPfEnter(PKTEST_CONTEXT Context);
 
-/* A test address space: its PML4 (a zeroed frame with the kernel's half copied in). */
+/* A test address space: vm's MmCreateProcessAddressSpace on a process block of the test's
+ * (not an object: nothing but the address space is used). */
 typedef struct _KT_PF_SPACE {
-    PMMPTE Pml4;
-    PFN_NUMBER Pml4Pfn;
+    EPROCESS Process;
+    PMMADDRESS_SPACE Space;
 } KT_PF_SPACE;
 BOOLEAN KtPfCreateSpace(PKTEST_CONTEXT Context, KT_PF_SPACE *Space);
-/* Maps a fresh frame at Va with MM_* Protection (framework's hands, MmMapPage), filled with
- * KtPfFill(Salt). FALSE (reported) if it could not. */
+/* Maps a fresh frame at Va with MM_* Protection (framework's hands: MiGetUserPte and
+ * MiMakeValidUserPte), filled with KtPfFill(Salt). FALSE (reported) if it could not. */
 BOOLEAN KtPfMapPage(PKTEST_CONTEXT Context, KT_PF_SPACE *Space, ULONG_PTR Va, ULONG Protection, ULONG Salt);
-/* Frees every user frame, every pagefile slot its PTEs name (framework's hands, on the
- * bitmap) and every table of the space, and its PML4. */
+/* MmDeleteProcessAddressSpace: every frame, pagefile slot (MiReleasePageFileSpace) and table. */
 VOID KtPfDestroySpace(KT_PF_SPACE *Space);
 
 /* Fills / compares a page with the pattern of Salt (every 8-byte word distinct). Compare
@@ -44,5 +45,7 @@ BOOLEAN KtPfSlotBit(PMMPAGING_FILE File, ULONG Slot);
 /* The MM_* protection a checkpoint may give a private page, by index 0..3. */
 ULONG KtPfProtection(ULONG Index);
 PCSTR KtPfProtectionName(ULONG Protection);
-/* Checks a valid PTE maps Pfn with the hardware bits of Protection (Owner 1). */
+/* Checks a valid PTE has the hardware bits of Protection (Owner 1) and keeps its code. */
 BOOLEAN KtPfCheckValidPte(PKTEST_CONTEXT Context, PCSTR Check, PCSTR Step, MMPTE Pte, ULONG Protection);
+/* Va's PTE in the test's space (NULL where a table is missing). */
+static inline PMMPTE KtPte(KT_PF_SPACE *S, ULONG_PTR Va) { return MiGetUserPte(S->Space, Va, FALSE); }

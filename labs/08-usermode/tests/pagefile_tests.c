@@ -275,7 +275,7 @@ static VOID KtShuffle(PKTEST_CONTEXT Context, ULONG *Order, ULONG N)
 static BOOLEAN KtAuditPages(PKTEST_CONTEXT Context, PCSTR Step, KT_PF_SPACE *S, KT_OUT_PAGE *P, ULONG N)
 {
     for (ULONG i = 0; i < N; i++) {
-        PMMPTE pte = MiGetPte(S->Pml4, P[i].Va);
+        PMMPTE pte = KtPte(S, P[i].Va);
         if (!KtCheck(Context, pte != NULL, "tables", "%s: the page table of 0x%llx is gone (a page that leaves keeps "
                      "its page table: the PTE says where the page is)", Step, (ULONG64)P[i].Va))
             return FALSE;
@@ -329,7 +329,7 @@ KTEST("pf.out_in", KtPfOutIn)
         p[i].Out = FALSE;
         if (!KtPfMapPage(Context, &s, p[i].Va, p[i].Protection, p[i].Salt))
             goto done;
-        p[i].Pfn = MiGetPte(s.Pml4, p[i].Va)->Hard.PageFrameNumber;
+        p[i].Pfn = KtPte(&s, p[i].Va)->Hard.PageFrameNumber;
     }
     PFN_NUMBER availMapped = MmAvailablePages;
     ULONG order[KT_OUT_MAX];
@@ -341,7 +341,7 @@ KTEST("pf.out_in", KtPfOutIn)
         while (KtPfSlotBit(f, want))
             want = want + 1 == f->Size ? 0 : want + 1;
         ULONG writes = f->Writes;
-        NTSTATUS status = MiPageOut(s.Pml4, q->Va);
+        NTSTATUS status = MiPageOut(s.Space, q->Va);
         if (!KtCheck(Context, status == STATUS_SUCCESS, "page_out", "MiPageOut(0x%llx, %s): 0x%x", (ULONG64)q->Va,
                      KtPfProtectionName(q->Protection), status))
             goto done;
@@ -359,16 +359,16 @@ KTEST("pf.out_in", KtPfOutIn)
             goto done;
         /* A page that is out cannot go out again. */
         if (k == 0) {
-            ULONG64 before = MiGetPte(s.Pml4, q->Va)->Long;
+            ULONG64 before = KtPte(&s, q->Va)->Long;
             ULONG fs = f->FreeSpace;
-            status = MiPageOut(s.Pml4, q->Va);
-            if (!KtCheck(Context, status == STATUS_INVALID_PARAMETER && MiGetPte(s.Pml4, q->Va)->Long == before &&
+            status = MiPageOut(s.Space, q->Va);
+            if (!KtCheck(Context, status == STATUS_INVALID_PARAMETER && KtPte(&s, q->Va)->Long == before &&
                          f->FreeSpace == fs, "out_twice", "MiPageOut of a page already out (PTE 0x%016llx): 0x%x, "
                          "FreeSpace %u (was %u); expected STATUS_INVALID_PARAMETER, nothing changed", before, status,
                          f->FreeSpace, fs))
                 goto done;
             /* No table at all for the address. */
-            status = MiPageOut(s.Pml4, 0x7FFF00000000ULL + KtRandomRange(Context, 0, 255) * PAGE_SIZE);
+            status = MiPageOut(s.Space, 0x7FFF00000000ULL + KtRandomRange(Context, 0, 255) * PAGE_SIZE);
             if (!KtCheck(Context, status == STATUS_INVALID_PARAMETER, "out_unmapped", "MiPageOut of an address with no "
                          "page table: 0x%x, expected STATUS_INVALID_PARAMETER", status))
                 goto done;
@@ -381,17 +381,17 @@ KTEST("pf.out_in", KtPfOutIn)
      * borrowed for the check and put back). */
     {
         KT_OUT_PAGE *q = &p[order[0]];
-        PMMPTE pte = MiGetPte(s.Pml4, q->Va);
+        PMMPTE pte = KtPte(&s, q->Va);
         ULONG64 saved = pte->Long;
         ULONG fs = f->FreeSpace;
-        pte->Long = MiMakeDemandZeroPte(MM_READWRITE);
-        NTSTATUS status = MiPageIn(s.Pml4, q->Va);
-        BOOLEAN ok = KtCheck(Context, status == STATUS_INVALID_PARAMETER && pte->Long == MiMakeDemandZeroPte(MM_READWRITE),
+        pte->Long = MiMakeDemandZeroPte(MM_READWRITE).Long;
+        NTSTATUS status = MiPageIn(s.Space, q->Va);
+        BOOLEAN ok = KtCheck(Context, status == STATUS_INVALID_PARAMETER && pte->Long == MiMakeDemandZeroPte(MM_READWRITE).Long,
                              "in_demand_zero", "MiPageIn of a demand-zero PTE (PageFileHigh 0): 0x%x, PTE now 0x%016llx; "
                              "expected STATUS_INVALID_PARAMETER, nothing changed", status, pte->Long);
-        pte->Long = saved | MI_PTE_PROTOTYPE;
-        status = MiPageIn(s.Pml4, q->Va);
-        ok = ok && KtCheck(Context, status == STATUS_INVALID_PARAMETER && pte->Long == (saved | MI_PTE_PROTOTYPE) &&
+        pte->Long = saved | (1ULL << 10);
+        status = MiPageIn(s.Space, q->Va);
+        ok = ok && KtCheck(Context, status == STATUS_INVALID_PARAMETER && pte->Long == (saved | (1ULL << 10)) &&
                            f->FreeSpace == fs, "in_prototype", "MiPageIn of a prototype PTE: 0x%x; expected "
                            "STATUS_INVALID_PARAMETER, the PTE and the pagefile unchanged", status);
         pte->Long = saved;
@@ -401,7 +401,7 @@ KTEST("pf.out_in", KtPfOutIn)
     /* A read that fails: a pagefile that claims more slots than its disk; the page stays out. */
     {
         KT_OUT_PAGE *q = &p[order[1]];
-        PMMPTE pte = MiGetPte(s.Pml4, q->Va);
+        PMMPTE pte = KtPte(&s, q->Va);
         ULONG64 saved = pte->Long;
         MMPAGING_FILE liar = *f;
         liar.Size = f->Size + 8;
@@ -410,7 +410,7 @@ KTEST("pf.out_in", KtPfOutIn)
         pte->Long = MiMakePagefilePte(past, q->Protection);
         PFN_NUMBER avail = MmAvailablePages;
         MmPagingFile = &liar;
-        NTSTATUS status = MiPageIn(s.Pml4, q->Va);
+        NTSTATUS status = MiPageIn(s.Space, q->Va);
         MmPagingFile = f;
         BOOLEAN ok = KtCheck(Context, !NT_SUCCESS(status) && pte->Long == MiMakePagefilePte(past, q->Protection) &&
                              MmAvailablePages == avail, "in_read_fails", "MiPageIn when the disk refuses the read: "
@@ -426,11 +426,11 @@ KTEST("pf.out_in", KtPfOutIn)
     for (ULONG k = 0; k < n; k++) {
         KT_OUT_PAGE *q = &p[order[k]];
         ULONG reads = f->Reads, fs = f->FreeSpace;
-        NTSTATUS status = MiPageIn(s.Pml4, q->Va);
+        NTSTATUS status = MiPageIn(s.Space, q->Va);
         if (!KtCheck(Context, status == STATUS_SUCCESS, "page_in", "MiPageIn(0x%llx, slot %u): 0x%x", (ULONG64)q->Va,
                      q->Slot, status))
             goto done;
-        PMMPTE pte = MiGetPte(s.Pml4, q->Va);
+        PMMPTE pte = KtPte(&s, q->Va);
         q->Out = FALSE;
         q->Pfn = pte->Hard.PageFrameNumber;
         if (!KtCheck(Context, f->Reads == reads + 1, "page_in_read", "MiPageIn(0x%llx): Reads %u, was %u: the page comes "
@@ -446,7 +446,7 @@ KTEST("pf.out_in", KtPfOutIn)
             goto done;
         if (k == 0) {
             ULONG64 before = pte->Long;
-            status = MiPageIn(s.Pml4, q->Va);
+            status = MiPageIn(s.Space, q->Va);
             if (!KtCheck(Context, status == STATUS_INVALID_PARAMETER && pte->Long == before, "in_valid", "MiPageIn of a "
                          "valid page: 0x%x; expected STATUS_INVALID_PARAMETER, nothing changed", status))
                 goto done;
@@ -464,14 +464,14 @@ KTEST("pf.out_in", KtPfOutIn)
         full.Bitmap = fullBits;
         full.FreeSpace = 0;
         KT_OUT_PAGE *q = &p[order[n - 1]];
-        ULONG64 before = MiGetPte(s.Pml4, q->Va)->Long;
+        ULONG64 before = KtPte(&s, q->Va)->Long;
         MmPagingFile = &full;
-        NTSTATUS status = MiPageOut(s.Pml4, q->Va);
+        NTSTATUS status = MiPageOut(s.Space, q->Va);
         MmPagingFile = f;
-        KtCheck(Context, status == STATUS_PAGEFILE_QUOTA && MiGetPte(s.Pml4, q->Va)->Long == before &&
+        KtCheck(Context, status == STATUS_PAGEFILE_QUOTA && KtPte(&s, q->Va)->Long == before &&
                 !KtPfFrameIsFree(q->Pfn) && full.Writes == f->Writes, "out_full", "MiPageOut with a full pagefile: 0x%x, "
                 "PTE 0x%016llx (was 0x%016llx); expected STATUS_PAGEFILE_QUOTA, the page resident and nothing written",
-                status, MiGetPte(s.Pml4, q->Va)->Long, before);
+                status, KtPte(&s, q->Va)->Long, before);
     }
 done:
     KtPfDestroySpace(&s);
