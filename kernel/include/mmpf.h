@@ -52,10 +52,19 @@ typedef struct _MMWSL {
     ULONG Capacity;
     ULONG NextSlot;       /* the clock hand: the next entry replacement looks at */
     ULONG PagesTrimmed;   /* pages that left the set for the pagefile (replaced or trimmed) */
+    ULONG Allocated;      /* framework: 1 when MmAccessFault allocated the list (freed with the space) */
 } MMWSL, *PMMWSL;
 
-/* Below this many available frames, a fault trims working sets before taking a frame. */
+/* Below this many available frames, a fault trims its working set (by MM_TRIM_PAGES)
+ * before it takes a frame. */
 #define MM_MINIMUM_AVAILABLE_PAGES 64
+#define MM_TRIM_PAGES 16
+
+/* The page-fault error code (x86 #PF), MmAccessFault's FaultStatus. */
+#define MI_FAULT_PRESENT 0x1   /* a protection violation on a valid page (else: not present) */
+#define MI_FAULT_WRITE 0x2
+#define MI_FAULT_USER 0x4
+#define MI_FAULT_EXECUTE 0x10
 
 /* ---- Framework (kernel/mm/pagingfile.c) ---- */
 extern PMMPAGING_FILE MmPagingFile;    /* NULL until MiCreatePagingFile */
@@ -66,6 +75,13 @@ NTSTATUS MiCreatePagingFile(ULONG Pages);
 /* Frames under the PFN lock (lab 01 stays lock-free): MM_ALLOCATE_ZEROED or 0. */
 NTSTATUS MiAllocateFrame(ULONG Flags, PPFN_NUMBER Pfn);
 VOID MiFreeFrame(PFN_NUMBER Pfn);
+/* The page-fault entry (kernel/mm/pfault.c, called by the trap handler for a user address
+ * below DISPATCH_LEVEL): the current process's address space, its AddressCreationLock, a
+ * working set list made on the first fault, then MiDispatchFault. STATUS_ACCESS_VIOLATION
+ * for a system address, no address space, or a fault while the lock is held. */
+NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE PreviousMode, PVOID TrapInformation);
+/* vm's MmDeleteProcessAddressSpace: frees a working set list MmAccessFault allocated. */
+VOID MiDeleteWorkingSetList(PMMADDRESS_SPACE Space);
 /* The working set list of Space (NULL if it has none). */
 static inline PMMWSL MiWorkingSetList(PMMADDRESS_SPACE Space) { return (PMMWSL)Space->Vm.WorkingSetList; }
 
@@ -82,3 +98,7 @@ NTSTATUS MiInitializeWorkingSet(PMMADDRESS_SPACE Space, PMMWSL Wsl, PMMWSLE Wsle
 NTSTATUS MiInsertWorkingSetPage(PMMADDRESS_SPACE Space, ULONG_PTR Va);
 NTSTATUS MiRemoveWorkingSetPage(PMMADDRESS_SPACE Space, ULONG_PTR Va);
 ULONG MiTrimWorkingSet(PMMADDRESS_SPACE Space, ULONG Pages);
+
+/* ---- Lab 08, pf part (student code: labs/08-usermode/fault.c) ---- */
+NTSTATUS MiDispatchFault(PMMADDRESS_SPACE Space, ULONG FaultStatus, ULONG_PTR VirtualAddress,
+                         KPROCESSOR_MODE PreviousMode);
