@@ -135,9 +135,13 @@ NTSTATUS PsCreateUserThread(PEPROCESS Process, ULONG_PTR StartAddress, ULONG64 A
 NTSTATUS PsCreateUserProcess(PCSTR ImageName, const VOID *Code, SIZE_T CodeSize, ULONG_PTR CodeAddress,
                              ULONG_PTR EntryOffset, ULONG64 Argument, ULONG64 Argument2, PEPROCESS *Process);
 /* Waits until every thread of Process has ended (threads that still run keep the caller
- * waiting: the watchdog names them), frees them and the user half of its address space,
- * and returns its exit status. The caller still holds its reference (ObDereferenceObject). */
+ * waiting: the watchdog names them), frees them, and returns its exit status. The address
+ * space stays until the process object is deleted (its last reference). */
 NTSTATUS PsWaitForProcess(PEPROCESS Process);
+VOID PspDeleteUserProcess(PEPROCESS Process);
+/* Copies from / to Process's user memory (attached; the fixup table catches a bad page). */
+NTSTATUS PsReadUserMemory(PEPROCESS Process, ULONG_PTR Va, PVOID Buffer, SIZE_T Size);
+NTSTATUS PsWriteUserMemory(PEPROCESS Process, ULONG_PTR Va, const VOID *Buffer, SIZE_T Size);
 /* Begins the end of Process: ExitStatus set (once), each of its threads leaves at its
  * next return to user mode; the current thread leaves at once if it is one of them. */
 VOID PsTerminateProcess(PEPROCESS Process, NTSTATUS ExitStatus);

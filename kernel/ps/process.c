@@ -187,8 +187,7 @@ NTSTATUS PsCreateUserProcessObject(PCSTR ImageName, PEPROCESS *Process)
         p->Peb = (PVOID)PSP_PEB_ADDRESS;
     }
     if (!NT_SUCCESS(status)) {
-        PspDeleteAddressSpace(p);
-        ObDereferenceObject(p);
+        ObDereferenceObject(p); /* its delete method frees what was built */
         return status;
     }
     *Process = p;
@@ -292,7 +291,7 @@ NTSTATUS PsCreateUserProcess(PCSTR ImageName, const VOID *Code, SIZE_T CodeSize,
     if (NT_SUCCESS(status))
         status = PsCreateUserThread(p, CodeAddress + EntryOffset, Argument, Argument2, 0, &t);
     if (!NT_SUCCESS(status)) {
-        PsWaitForProcess(p);
+        PsTerminateProcess(p, status);
         ObDereferenceObject(p);
         return status;
     }
@@ -416,6 +415,35 @@ NTSTATUS PsWaitForProcess(PEPROCESS Process)
             break;
         ObDereferenceObject(t); /* the thread type's delete method joins it */
     }
-    PspDeleteAddressSpace(Process);
     return Process->ExitStatus;
+}
+
+/* The process type's delete method (ob/obtypes.c), for a user process: its threads are
+ * joined and its address space freed. */
+VOID PspDeleteUserProcess(PEPROCESS Process)
+{
+    if (!Process->UserProcess)
+        return;
+    PsWaitForProcess(Process);
+    PspDeleteAddressSpace(Process);
+}
+
+NTSTATUS PsReadUserMemory(PEPROCESS Process, ULONG_PTR Va, PVOID Buffer, SIZE_T Size)
+{
+    if (Va > MM_HIGHEST_USER_ADDRESS || Size > MM_HIGHEST_USER_ADDRESS + 1 - Va)
+        return STATUS_ACCESS_VIOLATION;
+    KeStackAttachProcess(Process);
+    NTSTATUS status = KeCopyFromUser(Buffer, (PVOID)Va, Size);
+    KeUnstackDetachProcess();
+    return status;
+}
+
+NTSTATUS PsWriteUserMemory(PEPROCESS Process, ULONG_PTR Va, const VOID *Buffer, SIZE_T Size)
+{
+    if (Va > MM_HIGHEST_USER_ADDRESS || Size > MM_HIGHEST_USER_ADDRESS + 1 - Va)
+        return STATUS_ACCESS_VIOLATION;
+    KeStackAttachProcess(Process);
+    NTSTATUS status = KeCopyToUser((PVOID)Va, Buffer, Size);
+    KeUnstackDetachProcess();
+    return status;
 }

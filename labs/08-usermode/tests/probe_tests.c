@@ -3,20 +3,7 @@
  * probe never touches): the alignment argument, Length 0, a misaligned address, the
  * boundary exactly, one byte past it, wrapping, kernel addresses, and the order of the
  * checks. Every seed covers every case with seeded lengths and addresses. */
-#include "ktest.h"
-#include "kuser.h"
-
-static PCSTR KtStatusName(NTSTATUS s)
-{
-    switch (s) {
-    case STATUS_SUCCESS: return "STATUS_SUCCESS";
-    case STATUS_ACCESS_VIOLATION: return "STATUS_ACCESS_VIOLATION";
-    case STATUS_DATATYPE_MISALIGNMENT: return "STATUS_DATATYPE_MISALIGNMENT";
-    case STATUS_INVALID_PARAMETER: return "STATUS_INVALID_PARAMETER";
-    case STATUS_NOT_IMPLEMENTED: return "STATUS_NOT_IMPLEMENTED";
-    default: return "another status";
-    }
-}
+#include "lab08_support.h"
 
 /* One probe of each kind (Write only where it must fail before touching). */
 static BOOLEAN KtProbeCase(PKTEST_CONTEXT Context, PCSTR Check, PCSTR Clause, ULONG_PTR Address, SIZE_T Length,
