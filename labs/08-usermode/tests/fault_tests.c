@@ -58,7 +58,7 @@ static BOOLEAN KtRefused(PKTEST_CONTEXT Context, KT_PF_SPACE *S, ULONG_PTR Va, B
 
 KTEST("pf.fault", KtPfFault)
 {
-    if (!KtPfEnter(Context))
+    if (!KtPfEnter(Context) || !KtPfRequire(Context, "fault"))
         return;
     KtPoisonFreeFrames(Context, 256);
     PFN_NUMBER avail0 = MmAvailablePages;
@@ -283,7 +283,7 @@ static VOID KtUnhog(VOID)
 
 KTEST("pf.pressure", KtPfPressure)
 {
-    if (!KtPfEnter(Context))
+    if (!KtPfEnter(Context) || !KtPfRequire(Context, "fault") || !KtPfRequire(Context, "pager"))
         return;
     KtValue(Context, "physical_pages", "%llu", (ULONG64)MmNumberOfPhysicalPages);
     PFN_NUMBER avail0 = MmAvailablePages;
@@ -357,7 +357,7 @@ done:
 
 KTEST("pf.isolation", KtPfIsolation)
 {
-    if (!KtPfEnter(Context))
+    if (!KtPfEnter(Context) || !KtPfRequire(Context, "fault"))
         return;
     PFN_NUMBER avail0 = MmAvailablePages;
     static KT_PF_SPACE a, b;

@@ -130,3 +130,30 @@ VOID KtPfDestroySpace(KT_PF_SPACE *Space)
     MmDeleteProcessAddressSpace(&Space->Process);
     Space->Space = NULL;
 }
+
+BOOLEAN KtPfRequire(PKTEST_CONTEXT Context, PCSTR Which)
+{
+    static ULONG64 bits[1];
+    MMPAGING_FILE full = {MmPagingFile->Device, 1, 0, 0, bits, 0, 0};
+    bits[0] = 1;
+    ULONG slot;
+    if (strcmp(Which, "slots") == 0)
+        return KtRequireImplemented(Context, MiAllocatePagefileSlot(&full, &slot), "MiAllocatePagefileSlot", "lab 08");
+    if (strcmp(Which, "io") == 0)
+        return KtRequireImplemented(Context, MiPagefileIo(&full, 0, 1, FALSE), "MiPagefileIo", "lab 08");
+    static EPROCESS p;
+    RtlZeroMemory(&p, sizeof(p));
+    if (!NT_SUCCESS(MmCreateProcessAddressSpace(&p)))
+        return KtCheck(Context, FALSE, "space", "an address space for the test");
+    NTSTATUS status;
+    PCSTR fn;
+    if (strcmp(Which, "pager") == 0) {
+        status = MiPageIn(p.AddressSpace, 0x10000);
+        fn = "MiPageIn";
+    } else {
+        status = MiDispatchFault(p.AddressSpace, 0, MM_HIGHEST_USER_ADDRESS + 1, KernelMode);
+        fn = "MiDispatchFault";
+    }
+    MmDeleteProcessAddressSpace(&p);
+    return KtRequireImplemented(Context, status, fn, "lab 08");
+}

@@ -18,6 +18,11 @@
 /* Budget, the pagefile (MiCreatePagingFile, needs lab 07), and a first call into lab 08
  * (MiInitializeWorkingSet on a scratch set). FALSE: stop the test (reported). */
 BOOLEAN KtPfEnter(PKTEST_CONTEXT Context);
+/* A first call into the routine a test is about (a harmless refused call), so that a stub
+ * of it reports "not implemented" rather than a failed check: "slots" (MiAllocatePagefileSlot
+ * on a full pagefile), "io" (MiPagefileIo past the end), "pager" (MiPageIn of a free
+ * address), "fault" (MiDispatchFault on a system address). FALSE: stop. */
+BOOLEAN KtPfRequire(PKTEST_CONTEXT Context, PCSTR Which);
 
 /* A test address space: vm's MmCreateProcessAddressSpace on a process block of the test's
  * (not an object: nothing but the address space is used). */

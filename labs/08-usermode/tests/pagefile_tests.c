@@ -46,7 +46,7 @@ static BOOLEAN KtAuditSlots(PKTEST_CONTEXT Context, PCSTR Step, PMMPAGING_FILE F
 
 KTEST("pf.slots", KtPfSlots)
 {
-    if (!KtPfEnter(Context))
+    if (!KtPfEnter(Context) || !KtPfRequire(Context, "slots"))
         return;
     static ULONG64 bitmap[(KT_SLOTS_MAX + 63) / 64 + 1];
     MMPAGING_FILE f;
@@ -215,7 +215,7 @@ out:
 
 KTEST("pf.io", KtPfIo)
 {
-    if (!KtPfEnter(Context))
+    if (!KtPfEnter(Context) || !KtPfRequire(Context, "io"))
         return;
     ULONG salt = (ULONG)KtRandomRange(Context, 1, 1 << 20);
     if (!KtIoRound(Context, 0, salt) || !KtIoRound(Context, 2, salt + 7))
@@ -305,7 +305,8 @@ static BOOLEAN KtAuditPages(PKTEST_CONTEXT Context, PCSTR Step, KT_PF_SPACE *S, 
 
 KTEST("pf.out_in", KtPfOutIn)
 {
-    if (!KtPfEnter(Context))
+    if (!KtPfEnter(Context) || !KtPfRequire(Context, "slots") || !KtPfRequire(Context, "io") ||
+        !KtPfRequire(Context, "pager"))
         return;
     KtPoisonFreeFrames(Context, 64);
     PMMPAGING_FILE f = MmPagingFile;

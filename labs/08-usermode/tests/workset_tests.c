@@ -219,7 +219,7 @@ static BOOLEAN KtWsReport(PKTEST_CONTEXT Context, ULONG Op, PCSTR What, ULONG Pa
 
 KTEST("pf.clock", KtPfClock)
 {
-    if (!KtPfEnter(Context))
+    if (!KtPfEnter(Context) || !KtPfRequire(Context, "pager"))
         return;
     PFN_NUMBER avail0 = MmAvailablePages;
     ULONG free0 = MmPagingFile->FreeSpace;
