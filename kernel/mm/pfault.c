@@ -58,19 +58,3 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
     KeReleaseGuardedMutex(&space->AddressCreationLock);
     return status;
 }
-
-/* Until vm's VAD tree (labs/08-usermode/vad.c) is in the tree: a plain lookup, overridden
- * by the lab's MiLocateAddress. */
-__attribute__((weak)) PMMVAD MiLocateAddress(PMM_AVL_TABLE Table, ULONG_PTR Vpn)
-{
-    PMMVAD v = Table->Root;
-    while (v != NULL) {
-        if (Vpn < v->StartingVpn)
-            v = v->LeftChild;
-        else if (Vpn > v->EndingVpn)
-            v = v->RightChild;
-        else
-            return v;
-    }
-    return NULL;
-}

@@ -140,7 +140,12 @@ static NTSTATUS MiPrepareKernelPml4(VOID)
         PMMPTE pdpte;
         KIRQL old;
         MiLockPfnDatabase(&old);
-        NTSTATUS status = MiWalkPageTables(MmKernelPml4, regions[i], MM_LEVEL_PDPT, TRUE, &pdpte);
+        /* um: an anchor page directory in the last PDPT entry of the region's 512 GiB, which
+         * nothing maps or unmaps: lab 02's MmUnmapPage frees a PDPT that becomes empty (the
+         * last kernel stack of region 497 going away did), and a process would then keep a
+         * PML4 entry naming a freed table. With the anchor the PDPT never empties. */
+        ULONG_PTR anchor = (regions[i] & ~((1ULL << 39) - 1)) | (511ULL << 30);
+        NTSTATUS status = MiWalkPageTables(MmKernelPml4, anchor, MM_LEVEL_PD, TRUE, &pdpte);
         MiUnlockPfnDatabase(old);
         if (!NT_SUCCESS(status))
             return status;

@@ -2,9 +2,9 @@
  * (the process object, its own address space, the PEB, the initial thread with its TEB and
  * user stack), the first entry of a thread into ring 3, the end of threads and processes
  * (an exit, NtTerminateProcess, an unhandled exception: the process ends with its code),
- * and waiting for a process. The address space is the framework's own minimal one (a PML4
- * whose kernel half is the kernel's, user pages mapped with lab 02's MmMapPage) until the
- * memory manager's process address spaces take over. */
+ * and waiting for a process. The address space is the memory manager's
+ * (MmCreateProcessAddressSpace); PsMapUserMemory maps framework pages in it directly (the
+ * test programs' code and data), beside what NtAllocateVirtualMemory and the loader map. */
 #include "../ke/ki.h"
 #include "../mm/mi.h"
 #include "bugcodes.h"
@@ -18,49 +18,6 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 static KSPIN_LOCK PspProcessLock;
-
-/* Every region of system space has its PML4 entry before the first process copies the
- * kernel half, so that later kernel mappings (pool, stacks) are seen by every process. */
-static NTSTATUS PspPrepareKernelHalf(VOID)
-{
-    static const ULONG_PTR regions[] = {MM_PHYSICAL_MAP_BASE, MM_SYSTEM_PTE_START, MM_KERNEL_STACK_START,
-                                        MM_PAGED_POOL_START, MM_NONPAGED_POOL_START, MM_KERNEL_VMA};
-    for (ULONG i = 0; i < ARRAYSIZE(regions); i++) {
-        if (MmKernelPml4[MiTableIndex(regions[i], MM_LEVEL_PML4)].Hard.Valid)
-            continue;
-        PMMPTE pte;
-        KIRQL old;
-        MiLockPfnDatabase(&old);
-        NTSTATUS status = MiWalkPageTables(MmKernelPml4, regions[i], MM_LEVEL_PDPT, TRUE, &pte);
-        MiUnlockPfnDatabase(old);
-        if (!NT_SUCCESS(status))
-            return status;
-    }
-    return STATUS_SUCCESS;
-}
-
-static NTSTATUS PspCreateAddressSpace(PEPROCESS Process)
-{
-    if (!MmKernelPml4)
-        return STATUS_NOT_IMPLEMENTED; /* no kernel address space of our own (labs 01-02) */
-    NTSTATUS status = PspPrepareKernelHalf();
-    if (!NT_SUCCESS(status))
-        return status;
-    PFN_NUMBER pfn;
-    KIRQL old;
-    MiLockPfnDatabase(&old);
-    status = MmAllocatePhysicalPage(MM_ALLOCATE_ZEROED, &pfn);
-    MiUnlockPfnDatabase(old);
-    if (!NT_SUCCESS(status))
-        return STATUS_NO_MEMORY;
-    PMMPTE pml4 = MiPfnToVirtual(pfn);
-    for (ULONG i = 0; i < PSP_KERNEL_HALF; i++)
-        pml4[i].Long = 0;
-    for (ULONG i = PSP_KERNEL_HALF; i < MM_PTES_PER_TABLE; i++)
-        pml4[i] = MmKernelPml4[i];
-    Process->DirectoryTableBase = pfn << PAGE_SHIFT;
-    return STATUS_SUCCESS;
-}
 
 static PMMPTE PspPml4(PEPROCESS Process)
 {
@@ -126,41 +83,39 @@ ULONG64 PsQueryUserFrames(PEPROCESS Process)
 
 static VOID PspDeleteAddressSpace(PEPROCESS Process)
 {
-    if (!Process->DirectoryTableBase)
-        return;
-    PspWalkUserHalf(Process, TRUE);
-    KIRQL old;
-    MiLockPfnDatabase(&old);
-    MmFreePhysicalPage(Process->DirectoryTableBase >> PAGE_SHIFT);
-    MiUnlockPfnDatabase(old);
-    Process->DirectoryTableBase = 0;
+    MmDeleteProcessAddressSpace(Process);
 }
 
 NTSTATUS PsMapUserMemory(PEPROCESS Process, ULONG_PTR Va, SIZE_T Pages, ULONG Protect, const VOID *Contents,
                          SIZE_T Size)
 {
     if ((Va & (PAGE_SIZE - 1)) || Va + Pages * PAGE_SIZE - 1 > MM_HIGHEST_USER_ADDRESS || Size > Pages * PAGE_SIZE ||
-        !Process->DirectoryTableBase)
+        !Process->AddressSpace)
         return STATUS_INVALID_PARAMETER;
     for (SIZE_T i = 0; i < Pages; i++) {
         PFN_NUMBER pfn;
         KIRQL old;
         MiLockPfnDatabase(&old);
         NTSTATUS status = MmAllocatePhysicalPage(0, &pfn);
-        if (NT_SUCCESS(status)) {
-            PUCHAR page = MiPfnToVirtual(pfn);
-            RtlZeroMemory(page, PAGE_SIZE);
-            SIZE_T offset = i * PAGE_SIZE;
-            if (Contents && offset < Size)
-                RtlCopyMemory(page, (const UCHAR *)Contents + offset, MIN(PAGE_SIZE, Size - offset));
-            status = MmMapPage(PspPml4(Process), Va + offset, pfn, (Protect & (MM_PROTECT_WRITE | MM_PROTECT_EXECUTE)) |
-                               MM_PROTECT_USER, 0);
-            if (!NT_SUCCESS(status))
-                MmFreePhysicalPage(pfn);
-        }
         MiUnlockPfnDatabase(old);
         if (!NT_SUCCESS(status))
+            return STATUS_NO_MEMORY;
+        PUCHAR page = MiPfnToVirtual(pfn);
+        RtlZeroMemory(page, PAGE_SIZE);
+        SIZE_T offset = i * PAGE_SIZE;
+        if (Contents && offset < Size)
+            RtlCopyMemory(page, (const UCHAR *)Contents + offset, MIN(PAGE_SIZE, Size - offset));
+        ULONG w = Protect & MM_PROTECT_WRITE, x = Protect & MM_PROTECT_EXECUTE;
+        ULONG protection = x ? (w ? MM_EXECUTE_READWRITE : MM_EXECUTE_READ) : (w ? MM_READWRITE : MM_READONLY);
+        MMPTE pte = MiMakeValidUserPte(pfn, protection);
+        MI_PFN_ELEMENT(pfn)->PteAddress = 0;
+        status = MiReplaceUserPte(Process->AddressSpace, Va + offset, pte);
+        if (!NT_SUCCESS(status)) {
+            MiLockPfnDatabase(&old);
+            MmFreePhysicalPage(pfn);
+            MiUnlockPfnDatabase(old);
             return status;
+        }
     }
     return STATUS_SUCCESS;
 }
@@ -168,6 +123,8 @@ NTSTATUS PsMapUserMemory(PEPROCESS Process, ULONG_PTR Va, SIZE_T Pages, ULONG Pr
 NTSTATUS PsCreateUserProcessObject(PCSTR ImageName, PEPROCESS *Process)
 {
     *Process = NULL;
+    if (!MmKernelPml4 || !MmPfnDatabaseReady)
+        return STATUS_NOT_IMPLEMENTED; /* labs 01-02: no frames or page tables of our own */
     NTSTATUS status = PsInitializeObjects();
     if (!NT_SUCCESS(status))
         return status;
@@ -178,7 +135,7 @@ NTSTATUS PsCreateUserProcessObject(PCSTR ImageName, PEPROCESS *Process)
     p->UserProcess = TRUE;
     p->ExitStatus = STATUS_PENDING;
     InitializeListHead(&p->ThreadListHead);
-    status = PspCreateAddressSpace(p);
+    status = MmCreateProcessAddressSpace(p);
     if (NT_SUCCESS(status)) {
         PEB64 peb;
         RtlZeroMemory(&peb, sizeof(peb));
