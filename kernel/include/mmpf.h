@@ -18,6 +18,18 @@
 #ifndef STATUS_PAGEFILE_QUOTA
 #define STATUS_PAGEFILE_QUOTA ((NTSTATUS)0xC0000007L)
 #endif
+#ifndef STATUS_NOT_MAPPED_VIEW
+#define STATUS_NOT_MAPPED_VIEW ((NTSTATUS)0xC0000019L)
+#endif
+#ifndef STATUS_INVALID_VIEW_SIZE
+#define STATUS_INVALID_VIEW_SIZE ((NTSTATUS)0xC000001FL)
+#endif
+#ifndef STATUS_SECTION_PROTECTION
+#define STATUS_SECTION_PROTECTION ((NTSTATUS)0xC000004EL)
+#endif
+#ifndef STATUS_MAPPED_ALIGNMENT
+#define STATUS_MAPPED_ALIGNMENT ((NTSTATUS)0xC0000220L)
+#endif
 
 /* A software PTE: a page in the pagefile at Slot (Slot + 1 stored), with Protection. */
 static inline ULONG64 MiMakePagefilePte(ULONG Slot, ULONG Protection)
@@ -85,6 +97,26 @@ VOID MiDeleteWorkingSetList(PMMADDRESS_SPACE Space);
 /* The working set list of Space (NULL if it has none). */
 static inline PMMWSL MiWorkingSetList(PMMADDRESS_SPACE Space) { return (PMMWSL)Space->Vm.WorkingSetList; }
 
+/* ---- Sections (pagefile-backed shared memory) ----
+ * One prototype PTE a page of the section (nonpaged pool): demand zero (Soft, the section's
+ * Protection) until a view's fault gives it a zeroed frame, then valid (the frame, which
+ * the section owns: its MMPFN PteAddress is the prototype PTE's address) until the section
+ * is deleted; section pages are never paged out. A view is a VAD of type VadMappedView
+ * (ControlArea = the section, FirstPrototypePte = the prototype of its first page,
+ * ViewOffset, Protection the view's MM code, MemCommit 1). A process PTE of a view is zero
+ * or a Proto PTE (resolved through the prototype), valid on the section's frame (shared),
+ * or - after a write to a copy-on-write view - valid on a private copy. */
+#define MI_SECTION_TAG POOL_TAG('M', 'm', 'S', 't')
+typedef struct _MM_SECTION {
+    ULONG Tag;                 /* MI_SECTION_TAG while it exists */
+    ULONG Protection;          /* MM code the section was created with */
+    ULONG64 SizeOfSection;     /* bytes, as asked */
+    ULONG NumberOfPtes;        /* pages */
+    ULONG References;          /* MmCreateSection's reference + ... (MmCloseSection drops) */
+    ULONG MappedViews;         /* views not yet unmapped */
+    PMMPTE PrototypePtes;      /* NumberOfPtes prototype PTEs */
+} MM_SECTION, *PMM_SECTION;
+
 /* ---- Lab 08, pf part (student code: labs/08-usermode/pagefile.c) ---- */
 NTSTATUS MiAllocatePagefileSlot(PMMPAGING_FILE File, PULONG Slot);
 NTSTATUS MiFreePagefileSlot(PMMPAGING_FILE File, ULONG Slot);
@@ -98,6 +130,15 @@ NTSTATUS MiInitializeWorkingSet(PMMADDRESS_SPACE Space, PMMWSL Wsl, PMMWSLE Wsle
 NTSTATUS MiInsertWorkingSetPage(PMMADDRESS_SPACE Space, ULONG_PTR Va);
 NTSTATUS MiRemoveWorkingSetPage(PMMADDRESS_SPACE Space, ULONG_PTR Va);
 ULONG MiTrimWorkingSet(PMMADDRESS_SPACE Space, ULONG Pages);
+
+/* ---- Lab 08, pf part (student code: labs/08-usermode/section.c) ---- */
+NTSTATUS MmCreateSection(PMM_SECTION *Section, ULONG64 MaximumSize, ULONG Win32Protect);
+VOID MmCloseSection(PMM_SECTION Section);
+NTSTATUS MiMapViewOfSection(PMMADDRESS_SPACE Space, PMM_SECTION Section, PVOID *BaseAddress, ULONG64 SectionOffset,
+                            PSIZE_T ViewSize, ULONG Win32Protect);
+NTSTATUS MiUnmapViewOfSection(PMMADDRESS_SPACE Space, PVOID BaseAddress);
+NTSTATUS MiResolveMappedFault(PMMADDRESS_SPACE Space, PMMVAD Vad, ULONG_PTR Va, ULONG Protection, BOOLEAN Write);
+NTSTATUS MiCopyOnWrite(PMMADDRESS_SPACE Space, ULONG_PTR Va);
 
 /* ---- Lab 08, pf part (student code: labs/08-usermode/fault.c) ---- */
 NTSTATUS MiDispatchFault(PMMADDRESS_SPACE Space, ULONG FaultStatus, ULONG_PTR VirtualAddress,

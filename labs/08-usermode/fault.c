@@ -18,24 +18,30 @@
  * down to its page; the PTE is MiGetUserPte(Space, Va, ...).
  *  - Every call counts: Space->Vm.PageFaultCount grows by one, whatever the outcome.
  *  - A system address (above MM_HIGHEST_USER_ADDRESS): STATUS_ACCESS_VIOLATION.
- *  - A valid PTE: a write to a page without Write, or an execution of a NoExecute page, is
- *    STATUS_ACCESS_VIOLATION; otherwise the fault is already resolved (another fault or a
+ *  - A valid PTE: a write to a page without Write whose kept protection is copy-on-write
+ *    (MI_IS_COPY_ON_WRITE of MI_VALID_PTE_PROTECTION) is MiCopyOnWrite's (its status
+ *    returned); any other write to a page without Write, or an execution of a NoExecute page,
+ *    is STATUS_ACCESS_VIOLATION; otherwise the fault is already resolved (another fault or a
  *    stale TLB entry): flush Va (MiFlushUserTb), STATUS_SUCCESS.
  *  - The protection of an invalid PTE: a zero PTE asks the VAD (MiLocateAddress on
  *    Space->VadRoot): no VAD (free) or a VAD without MemCommit (reserved) is
- *    STATUS_ACCESS_VIOLATION, else the VAD's u.VadFlags.Protection; a Soft PTE has its
- *    Protection, a Trans PTE (a resident page made a guard page) its Protection; a Proto PTE
- *    (a mapped view) is STATUS_ACCESS_VIOLATION here.
+ *    STATUS_ACCESS_VIOLATION, else the VAD's u.VadFlags.Protection; a Proto PTE needs a
+ *    VadMappedView VAD (else STATUS_ACCESS_VIOLATION) and has its own Protection if not 0,
+ *    else the VAD's; a Soft PTE has its Protection, a Trans PTE (a resident page made a
+ *    guard page) its Protection.
  *  - Decommitted (MM_DECOMMIT) or no access (access bits 0, e.g. MM_NOACCESS):
  *    STATUS_ACCESS_VIOLATION, the PTE unchanged.
  *  - A guard page (MM_GUARD_PAGE set): the guard is cleared - the PTE keeps its state (a zero
  *    PTE becomes demand zero with the VAD's protection without the guard, a Soft or Trans PTE
- *    gets its Protection without the guard) - and STATUS_GUARD_PAGE_VIOLATION is returned:
+ *    gets its Protection without the guard, a Proto PTE its Proto.Protection without the
+ *    guard) - and STATUS_GUARD_PAGE_VIOLATION is returned:
  *    the page is not made resident; the next touch resolves normally.
  *  - The access must be allowed: a write needs a writable protection (MI_IS_WRITABLE), an
  *    execution an executable one (MI_IS_EXECUTABLE); else STATUS_ACCESS_VIOLATION, nothing
  *    changes.
- *  - Resolve: a pagefile PTE (PageFileHigh != 0) comes back with MiPageIn (its failure
+ *  - Resolve: a page of a mapped view (a zero or Proto PTE in a VadMappedView VAD) is
+ *    MiResolveMappedFault's (section.c; its status returned, with the protection found
+ *    above and whether the fault writes); a pagefile PTE (PageFileHigh != 0) comes back with MiPageIn (its failure
  *    returned); a Trans PTE becomes valid on its own frame (MiMakeValidUserPte); a zero or
  *    demand-zero PTE gets a zeroed frame (MM_ALLOCATE_ZEROED) mapped with
  *    MiMakeValidUserPte(frame, protection) (tables made with MiGetUserPte(Create); none:

@@ -64,8 +64,12 @@ NTSTATUS MiPagefileIo(PMMPAGING_FILE File, PFN_NUMBER Pfn, ULONG Slot, BOOLEAN W
  * Contract: IRQL == PASSIVE_LEVEL; the caller holds Space's AddressCreationLock and has
  * taken Va out of the working set list.
  *  - Va's PTE (MiGetUserPte without Create) must be valid and Va page aligned; otherwise
- *    (no table, Valid 0): STATUS_INVALID_PARAMETER, nothing changes. No pagefile:
- *    STATUS_PAGEFILE_QUOTA.
+ *    (no table, Valid 0): STATUS_INVALID_PARAMETER, nothing changes.
+ *  - A section's page (the frame's MMPFN PteAddress is not this PTE but the section's
+ *    prototype PTE): nothing is written; the PTE becomes a Proto PTE (Prototype 1,
+ *    ProtoAddress = that PteAddress, Protection 0), the TLB entry is flushed, the frame is
+ *    kept (the section owns it). STATUS_SUCCESS.
+ *  - No pagefile: STATUS_PAGEFILE_QUOTA.
  *  - A slot (MiAllocatePagefileSlot; its failure returned, the page stays resident), then
  *    the frame is written there (MiPagefileIo); a failed write frees the slot and returns
  *    the status, the page staying resident and valid.

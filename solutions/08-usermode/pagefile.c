@@ -99,8 +99,12 @@ NTSTATUS MiPagefileIo(PMMPAGING_FILE File, PFN_NUMBER Pfn, ULONG Slot, BOOLEAN W
  * Contract: IRQL == PASSIVE_LEVEL; the caller holds Space's AddressCreationLock and has
  * taken Va out of the working set list.
  *  - Va's PTE (MiGetUserPte without Create) must be valid and Va page aligned; otherwise
- *    (no table, Valid 0): STATUS_INVALID_PARAMETER, nothing changes. No pagefile:
- *    STATUS_PAGEFILE_QUOTA.
+ *    (no table, Valid 0): STATUS_INVALID_PARAMETER, nothing changes.
+ *  - A section's page (the frame's MMPFN PteAddress is not this PTE but the section's
+ *    prototype PTE): nothing is written; the PTE becomes a Proto PTE (Prototype 1,
+ *    ProtoAddress = that PteAddress, Protection 0), the TLB entry is flushed, the frame is
+ *    kept (the section owns it). STATUS_SUCCESS.
+ *  - No pagefile: STATUS_PAGEFILE_QUOTA.
  *  - A slot (MiAllocatePagefileSlot; its failure returned, the page stays resident), then
  *    the frame is written there (MiPagefileIo); a failed write frees the slot and returns
  *    the status, the page staying resident and valid.
@@ -113,6 +117,18 @@ NTSTATUS MiPageOut(PMMADDRESS_SPACE Space, ULONG_PTR Va)
     PMMPTE pte = MiGetUserPte(Space, Va, FALSE);
     if (pte == NULL || !pte->Hard.Valid || (Va & (PAGE_SIZE - 1)) != 0)
         return STATUS_INVALID_PARAMETER;
+    MMPTE old = *pte;
+    PFN_NUMBER pfn = old.Hard.PageFrameNumber;
+    ULONG64 owner = MI_PFN_ELEMENT(pfn)->PteAddress;
+    if (owner != (ULONG64)pte) {
+        /* A section's frame: it stays; the PTE leads back to the prototype. */
+        MMPTE proto = {0};
+        proto.Proto.Prototype = 1;
+        proto.Proto.ProtoAddress = (LONG64)owner;
+        pte->Long = proto.Long;
+        MiFlushUserTb(Space, Va);
+        return STATUS_SUCCESS;
+    }
     PMMPAGING_FILE file = MmPagingFile;
     if (file == NULL)
         return STATUS_PAGEFILE_QUOTA;
@@ -120,8 +136,6 @@ NTSTATUS MiPageOut(PMMADDRESS_SPACE Space, ULONG_PTR Va)
     NTSTATUS status = MiAllocatePagefileSlot(file, &slot);
     if (!NT_SUCCESS(status))
         return status;
-    MMPTE old = *pte;
-    PFN_NUMBER pfn = old.Hard.PageFrameNumber;
     status = MiPagefileIo(file, pfn, slot, TRUE);
     if (!NT_SUCCESS(status)) {
         MiFreePagefileSlot(file, slot);
