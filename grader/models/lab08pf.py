@@ -94,7 +94,7 @@ def clock_storm(seed: int) -> tuple[str, list[str]]:
     """KtPfClock (workset_tests.c): the setup line and one line an operation."""
     rng = KtRng(seed, "pf.clock")
     cap = rng.range(8, 16)
-    maximum = cap - rng.range(0, 3)
+    maximum = cap - rng.range(1, 3)
     minimum = rng.range(1, 3)
     n = maximum + rng.range(4, 10)
     rng.range(0x100, 0x7FFFF)                 # the base address

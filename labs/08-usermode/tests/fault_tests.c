@@ -169,7 +169,12 @@ KTEST("pf.fault", KtPfFault)
         ULONG_PTR dec = base + (n + 2) * PAGE_SIZE, noacc = dec + PAGE_SIZE;
         if (!NT_SUCCESS(MiReplaceUserPte(s.Space, dec, MiMakeDecommittedPte())) ||
             !NT_SUCCESS(MiReplaceUserPte(s.Space, noacc, MiMakeDemandZeroPte(MM_NOACCESS))) ||
-            !KtRefused(Context, &s, dec, FALSE, "decommitted") || !KtRefused(Context, &s, noacc, TRUE, "PAGE_NOACCESS"))
+            !KtRefused(Context, &s, dec, FALSE, "decommitted") || !KtRefused(Context, &s, noacc, FALSE, "PAGE_NOACCESS") ||
+            !KtRefused(Context, &s, noacc, TRUE, "PAGE_NOACCESS"))
+            goto done;
+        /* A write as the first touch of a committed read-only page: refused, no frame. */
+        ULONG_PTR ro = base + (n + 8) * PAGE_SIZE;
+        if (!KtCommit(Context, &s, ro, MM_READONLY) || !KtRefused(Context, &s, ro, TRUE, "committed read-only, never touched"))
             goto done;
         ULONG faults = KtFaults(&s);
         NTSTATUS status = MmAccessFault(0, (PVOID)(MM_HIGHEST_USER_ADDRESS + 1 + KtRandomRange(Context, 0, 1) * PAGE_SIZE),

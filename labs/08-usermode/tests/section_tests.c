@@ -248,6 +248,22 @@ KTEST("pf.section", KtPfSection)
         status = KtUnmap(&a, (PVOID)(A1 - 0x10000 * 4));
         KtCheck(Context, status == STATUS_NOT_MAPPED_VIEW, "unmap_invalid", "unmapping an address with no view: 0x%x, "
                 "expected STATUS_NOT_MAPPED_VIEW", status);
+        /* Private memory is not a view. */
+        PVOID priv = NULL;
+        SIZE_T psz = 0x10000;
+        KeAcquireGuardedMutex(&a.Space->AddressCreationLock);
+        status = MiAllocateVirtualMemory(a.Space, &priv, 0, &psz, MEM_RESERVE, PAGE_READWRITE);
+        KeReleaseGuardedMutex(&a.Space->AddressCreationLock);
+        if (KtCheck(Context, NT_SUCCESS(status), "reserve", "reserving private memory (vm's MiAllocateVirtualMemory): 0x%x",
+                    status)) {
+            status = KtUnmap(&a, (PVOID)((ULONG_PTR)priv + PAGE_SIZE));
+            KtCheck(Context, status == STATUS_NOT_MAPPED_VIEW, "unmap_invalid", "unmapping private memory (not a view): "
+                    "0x%x, expected STATUS_NOT_MAPPED_VIEW", status);
+            psz = 0;
+            KeAcquireGuardedMutex(&a.Space->AddressCreationLock);
+            MiFreeVirtualMemory(a.Space, &priv, &psz, MEM_RELEASE);
+            KeReleaseGuardedMutex(&a.Space->AddressCreationLock);
+        }
     }
     /* Unmap B: its private copy goes back, the shared frames stay. */
     {

@@ -230,7 +230,7 @@ KTEST("pf.clock", KtPfClock)
     static MMWSL wsl;
     static KT_WS_PAGE p[KT_WS_PAGES_MAX];
     ULONG cap = (ULONG)KtRandomRange(Context, 8, KT_WS_CAP_MAX);
-    ULONG max = cap - (ULONG)KtRandomRange(Context, 0, 3);
+    ULONG max = cap - (ULONG)KtRandomRange(Context, 1, 3);   /* entries past the maximum: the hand still sweeps them */
     ULONG min = (ULONG)KtRandomRange(Context, 1, 3);
     ULONG n = max + (ULONG)KtRandomRange(Context, 4, 10);
     ULONG_PTR base = KtRandomRange(Context, 0x100, 0x7FFFF) << 16;
