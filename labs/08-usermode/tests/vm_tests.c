@@ -129,7 +129,11 @@ KTEST("vm.reserve", KtVmReserve)
                  "0x%llx, expected base %p (rounded DOWN to 64 KiB) size 0x%llx (up to the end of the page holding the "
                  "last byte asked for)", (PVOID)given, base, (ULONG64)size, (PVOID)at, (ULONG64)want3);
     virt += want3;
-    ok = ok && KtCounters(Context, &P, virt, commit, "after a reservation at a base");
+    ok = ok && KtCounters(Context, &P, virt, commit, "after a reservation at a base") &&
+         KtQuery(Context, &P, "query", 0, 0, 0, MM_LOWEST_USER_ADDRESS, MEM_FREE, PAGE_NOACCESS,
+                 "at address 0 (free up to the first reservation)") &&
+         KtQuery(Context, &P, "query", b2 + want2 + 0x10, 0, 0, at - (b2 + want2), MEM_FREE, PAGE_NOACCESS,
+                 "in the free gap below a reservation (free up to the next VAD's base)");
     /* Conflicts: inside it, and one whose rounded-down base lands in it. */
     for (ULONG k = 0; ok && k < 2; k++) {
         PVOID b = (PVOID)(k == 0 ? at + want3 - PAGE_SIZE : ALIGN_UP(at + want3, PAGE_SIZE) + 0x10);
