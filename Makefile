@@ -76,6 +76,11 @@ GRUB_MODULES := multiboot2 normal
 GRUB_DIR := /usr/lib/grub/i386-pc
 CORE_MODULES := biosdisk tar multiboot2 boot
 
+# The user-mode images (ntdll.dll, the test programs) and the GRUB configurations that load
+# them as multiboot2 modules. Optional: the submission pipeline's compile view (Makefile,
+# headers, student files) has no user/ and only asks for print-cflags.
+-include user/user.mk
+
 # The compile flags (the submission pipeline compiles student files with them in its own sandbox).
 print-cflags:
 	$(info $(CFLAGS) $(PREFIX_MAP))@:
@@ -140,30 +145,34 @@ $(B)/ntlab.elf: $(OBJS) $(B)/selection.o kernel/arch/x86_64/linker.ld tools/mksy
 	@cmp -s $(B)/pass1.check $(B)/final.check || { echo "ntlab: symbols moved between the two links" >&2; exit 1; }
 	@mv $@.tmp $@
 
-$(B)/ntlab.iso: $(B)/ntlab.elf kernel/arch/x86_64/grub.cfg
+$(B)/ntlab.iso: $(B)/ntlab.elf $(B)/grub.cfg $(USER_IMAGES)
 	@echo "  ISO $@"
 	@rm -rf $(B)/isodir && mkdir -p $(B)/isodir/boot/grub
 	@objcopy --strip-debug $< $(B)/isodir/boot/ntlab.elf
-	@cp kernel/arch/x86_64/grub.cfg $(B)/isodir/boot/grub/grub.cfg
+	@cp $(B)/grub.cfg $(B)/isodir/boot/grub/grub.cfg
+	@cp -r $(U)/System32 $(B)/isodir/boot/
 	@grub-mkrescue -o $@.tmp --install-modules="$(GRUB_MODULES)" --locales= --fonts= --themes= \
 	    $(B)/isodir > $(B)/grub-mkrescue.log 2>&1 || { cat $(B)/grub-mkrescue.log >&2; exit 1; }
 	@mv $@.tmp $@
 
 # GRUB as a "Linux kernel" for QEMU's -kernel: lnxboot.img, then a core image with an
-# embedded config (grub-core.cfg) that boots the kernel from the disk (hd0) = ntlab.disk.
-$(B)/ntlab.lnx: kernel/arch/x86_64/grub-core.cfg
+# embedded config ($(B)/grub-core.cfg: the template with one module2 line a user image) that
+# boots the kernel and the user images from the disk (hd0) = ntlab.disk.
+$(B)/ntlab.lnx: $(B)/grub-core.cfg
 	@echo "  LNX $@"
 	@mkdir -p $(B)
-	@grub-mkimage -d $(GRUB_DIR) -O i386-pc -o $(B)/core.img -c kernel/arch/x86_64/grub-core.cfg \
+	@grub-mkimage -d $(GRUB_DIR) -O i386-pc -o $(B)/core.img -c $(B)/grub-core.cfg \
 	    -p '(hd0)/boot' $(CORE_MODULES)
 	@cat $(GRUB_DIR)/lnxboot.img $(B)/core.img > $@.tmp
 	@mv $@.tmp $@
 
-# The disk GRUB's core reads: a tar archive of boot/ (the stripped kernel), QEMU -drive if=virtio.
-$(B)/ntlab.disk: $(B)/ntlab.elf
+# The disk GRUB's core reads: a tar archive of boot/ (the stripped kernel and the user images),
+# QEMU -drive if=virtio.
+$(B)/ntlab.disk: $(B)/ntlab.elf $(USER_IMAGES)
 	@echo "  DSK $@"
 	@rm -rf $(B)/memdisk && mkdir -p $(B)/memdisk/boot
 	@objcopy --strip-debug $< $(B)/memdisk/boot/ntlab.elf
+	@cp -r $(U)/System32 $(B)/memdisk/boot/
 	@tar -C $(B)/memdisk --format=ustar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
 	    -cf $@.tmp boot
 	@mv $@.tmp $@
