@@ -220,6 +220,8 @@ VOID MiFlushUserTb(PMMADDRESS_SPACE Space, ULONG_PTR Va);
  * the working set gained/lost a page. Defaults (weak) do the counting only. */
 VOID MiReleasePageFileSpace(MMPTE PteContents);
 VOID MiWorkingSetRemovePage(PMMADDRESS_SPACE Space, ULONG_PTR Va, PFN_NUMBER Pfn);
+/* pf (kernel/mm/pfault.c): frees the working set list the first fault made. */
+VOID MiDeleteWorkingSetList(PMMADDRESS_SPACE Space);
 
 /* ---- Lab 08 student code: the VAD tree (labs/08-usermode/vad.c) ----
  * The caller holds the address space's AddressCreationLock (APC_LEVEL or below). */

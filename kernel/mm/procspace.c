@@ -280,6 +280,7 @@ VOID MmDeleteProcessAddressSpace(PEPROCESS Process)
     space->VadRoot.Root = NULL;
     space->VadRoot.NumberGenericTableElements = 0;
     MiDeleteTable(space, space->Pml4, MM_LEVEL_PML4, 0);
+    MiDeleteWorkingSetList(space); /* pf: the list MmAccessFault made */
     MiFreeFrame(space->Pml4Pfn);
     space->Tag = 0;
     ExFreePoolWithTag(space, MI_ADDRESS_SPACE_TAG);
