@@ -201,7 +201,7 @@ CASES = [
      {"sections": "map_protection"}),
     ("sec-frame-per-view", 8, SC,
      "    if (!proto->Hard.Valid) {\n        PFN_NUMBER pfn;", "    if (TRUE) {\n        PFN_NUMBER pfn;",
-     {"sections": "shared"}),
+     {"sections": "shared", "section_services": "shared"}),
     ("sec-cow-writes-shared", 8, SC,
      "    MMPTE now = MiMakeValidUserPte(copy, MI_IS_EXECUTABLE(prot) ? MM_EXECUTE_READWRITE : MM_READWRITE);",
      "    MiFreeFrame(copy);\n    MMPTE now = MiMakeValidUserPte(old.Hard.PageFrameNumber, MM_READWRITE);",

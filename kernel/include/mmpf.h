@@ -27,6 +27,9 @@
 #ifndef STATUS_SECTION_PROTECTION
 #define STATUS_SECTION_PROTECTION ((NTSTATUS)0xC000004EL)
 #endif
+#ifndef STATUS_INVALID_PARAMETER_9
+#define STATUS_INVALID_PARAMETER_9 ((NTSTATUS)0xC00000F7L)
+#endif
 #ifndef STATUS_MAPPED_ALIGNMENT
 #define STATUS_MAPPED_ALIGNMENT ((NTSTATUS)0xC0000220L)
 #endif
@@ -130,6 +133,25 @@ NTSTATUS MiInitializeWorkingSet(PMMADDRESS_SPACE Space, PMMWSL Wsl, PMMWSLE Wsle
 NTSTATUS MiInsertWorkingSetPage(PMMADDRESS_SPACE Space, ULONG_PTR Va);
 NTSTATUS MiRemoveWorkingSetPage(PMMADDRESS_SPACE Space, ULONG_PTR Va);
 ULONG MiTrimWorkingSet(PMMADDRESS_SPACE Space, ULONG Pages);
+
+/* Sections for kernel callers and the system services (framework, kernel/mm/sectnt.c):
+ * Process attached and its lock held around the student's routines; PASSIVE_LEVEL. */
+extern struct _OBJECT_TYPE *MmSectionObjectType;
+typedef struct _MI_SECTION_OBJECT {   /* the body of a section object */
+    PMM_SECTION Section;
+} MI_SECTION_OBJECT, *PMI_SECTION_OBJECT;
+NTSTATUS MmMapViewOfSection(PMM_SECTION Section, struct _EPROCESS *Process, PVOID *BaseAddress, ULONG64 SectionOffset,
+                            PSIZE_T ViewSize, ULONG Win32Protect);
+NTSTATUS MmUnmapViewOfSection(struct _EPROCESS *Process, PVOID BaseAddress);
+NTSTATUS NtCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                         PLARGE_INTEGER MaximumSize, ULONG SectionPageProtection, ULONG AllocationAttributes,
+                         HANDLE FileHandle);
+NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+                            SIZE_T CommitSize, PLARGE_INTEGER SectionOffset, PSIZE_T ViewSize, ULONG InheritDisposition,
+                            ULONG AllocationType, ULONG Win32Protect);
+NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress);
+/* vm's MmDeleteProcessAddressSpace: unmaps every view first (the section keeps its frames). */
+VOID MiUnmapAllViews(PMMADDRESS_SPACE Space);
 
 /* ---- Lab 08, pf part (student code: labs/08-usermode/section.c) ---- */
 NTSTATUS MmCreateSection(PMM_SECTION *Section, ULONG64 MaximumSize, ULONG Win32Protect);

@@ -222,6 +222,8 @@ VOID MiReleasePageFileSpace(MMPTE PteContents);
 VOID MiWorkingSetRemovePage(PMMADDRESS_SPACE Space, ULONG_PTR Va, PFN_NUMBER Pfn);
 /* pf (kernel/mm/pfault.c): frees the working set list the first fault made. */
 VOID MiDeleteWorkingSetList(PMMADDRESS_SPACE Space);
+/* pf (kernel/mm/sectnt.c): unmaps the views still mapped in Space. */
+VOID MiUnmapAllViews(PMMADDRESS_SPACE Space);
 
 /* ---- Lab 08 student code: the VAD tree (labs/08-usermode/vad.c) ----
  * The caller holds the address space's AddressCreationLock (APC_LEVEL or below). */

@@ -250,6 +250,7 @@ VOID MmDeleteProcessAddressSpace(PEPROCESS Process)
     PMMADDRESS_SPACE space = Process->AddressSpace;
     if (!space)
         return;
+    MiUnmapAllViews(space); /* pf: views first, so the sections keep their frames */
     space->Deleting = TRUE;
     if (MiIsActive(space))
         MmSwitchAddressSpace(NULL);
