@@ -205,3 +205,23 @@ CASES = [
      "        Info->RegionSize = (next ? MI_VPN_TO_VA(next->EndingVpn) + PAGE_SIZE : MM_HIGHEST_VAD_ADDRESS + 1) - va;",
      {"vm_reserve": "free up to"}),
 ]
+
+# ---- the same clauses from ring 3 (user.vmstorm, judged by the address-space model) ----
+CASES += [
+    ("vm-user-release-not-at-base", 8, VM,
+     "        if (ALIGN_DOWN(base, PAGE_SIZE) != vstart)\n            return STATUS_FREE_VM_NOT_AT_BASE;\n",
+     "        if (ALIGN_DOWN(base, MM_ALLOCATION_GRANULARITY) != vstart)\n            return STATUS_FREE_VM_NOT_AT_BASE;\n",
+     {"vm_user": "MEM_RELEASE only at the reservation's base"}),
+    ("vm-user-protect-spans-free", 8, VM,
+     "    if (!vad || MI_VA_TO_VPN(end) > vad->EndingVpn)\n        return STATUS_CONFLICTING_ADDRESSES;\n    if (vad->u.VadFlags.PrivateMemory && MI_IS_COPY_ON_WRITE(prot))",
+     "    if (!vad)\n        return STATUS_CONFLICTING_ADDRESSES;\n    if (MI_VA_TO_VPN(end) > vad->EndingVpn)\n        end = MI_VPN_TO_VA(vad->EndingVpn) + PAGE_SIZE - 1;\n    if (vad->u.VadFlags.PrivateMemory && MI_IS_COPY_ON_WRITE(prot))",
+     {"vm_user": "call"}),
+    ("vm-user-query-guard-dropped", 8, VM,
+     "    Info->Protect = committed ? MiProtectionToWin32(prot) : 0;",
+     "    Info->Protect = committed ? MiProtectionToWin32(prot & ~MM_GUARD_PAGE) : 0;",
+     {"vm_user": "NtQueryVirtualMemory region"}),
+    ("vm-commit-leaves-pte-zero", 8, VM,
+     "            if (!NT_SUCCESS(MiReplaceUserPte(Space, va, MiMakeDemandZeroPte(prot))))",
+     "            MMPTE none = {0};\n            if (!NT_SUCCESS(MiReplaceUserPte(Space, va, none)))",
+     {"vm_touch": "a committed page reads as zeros", "vm_commit": "commit_pte"}),
+]

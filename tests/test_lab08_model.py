@@ -65,3 +65,23 @@ def test_user_storm_covers_every_case_on_every_seed():
                  a.free(base, size, t) if kind == "free" else a.protect(base, size, prot))
             seen.add((kind, r[0], t) if r[0] == 0 and kind != "protect" else (kind, r[0]))
         assert need <= seen, (seed, need - seen)
+
+
+def _user_values():
+    out = []
+    with open(os.path.join(HERE, "transcripts", "lab08_user_values_seed5.txt")) as f:
+        for line in f:
+            _, _, test, key, value = line.rstrip("\n").split(" ", 4)
+            out.append((test, key, value))
+    return out
+
+
+def test_user_models_agree_with_the_reference():
+    """user.vmstorm and user.vmtouch, SOL=all, SEED=5 (one boot: the runs are numbered 1 and 2)."""
+    assert L.judge("vm_user", 5, _user_values()) == []
+    assert L.judge("vm_touch", 5, _user_values()) == []
+
+
+def test_user_model_rejects_another_seed():
+    problems = L.judge("vm_user", 6, _user_values())
+    assert problems and problems[0].startswith("call 0:"), problems

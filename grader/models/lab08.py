@@ -351,9 +351,20 @@ def _fmt_region(r) -> str:
     return f"0x{r[0]:x}+0x{r[1]:x} {state} Protect 0x{r[3]:x} AllocationBase 0x{r[4]:x} AllocationProtect 0x{r[5]:x}"
 
 
+def _run_records(values, test: str) -> dict[str, str]:
+    """The records of the first program test ran, keyed without their "u<k>." prefix (k from
+    its user<k>.start record: the harness numbers runs)."""
+    import re
+    ks = [m.group(1) for t, k, v in values if t == test for m in [re.fullmatch(r"user(\d+)\.start", k)] if m]
+    if not ks:
+        return {}
+    prefix = f"u{ks[0]}."
+    return {"u1." + k[len(prefix):]: v for t, k, v in values if t == test and k.startswith(prefix)}
+
+
 def _judge_user(seed: int, values) -> list[str]:
     test = "user.vmstorm"
-    got = {k: v for t, k, v in values if t == test}
+    got = _run_records(values, test)
     problems = []
     for i in range(4):
         v = got.get(f"u1.bad{i}")
@@ -414,7 +425,22 @@ def _judge_user(seed: int, values) -> list[str]:
     return problems
 
 
-_JUDGES = {"vad_tree": _judge_tree, "vm_user": _judge_user}
+def _judge_touch(seed: int, values) -> list[str]:
+    got = _run_records(values, "user.vmtouch")
+    problems = []
+    for key, want, why in (("u1.reserve", "0x0", "MEM_RESERVE of 128 KiB with a NULL base"),
+                           ("u1.commit", "0x0", "MEM_COMMIT of its first page"),
+                           ("u1.committed_reads", "0x0", "a committed page reads as zeros"),
+                           ("u1.written", "0x1234", "a committed read-write page keeps what is written")):
+        if got.get(key) != want:
+            problems.append(f"vmstorm touch: {key} is {got.get(key)!r}, expected {want} ({why})")
+    if "u1.reserved_reads" in got:
+        problems.append("vmstorm touch read a reserved, never committed page (u1.reserved_reads): reserved memory has "
+                        "no storage, the touch must raise an access violation")
+    return problems
+
+
+_JUDGES = {"vad_tree": _judge_tree, "vm_user": _judge_user, "vm_touch": _judge_touch}
 
 
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:
