@@ -56,7 +56,7 @@ def test_user_storm_covers_every_case_on_every_seed():
     need = {("allocate", 0, L.MEM_RESERVE), ("allocate", 0, L.MEM_RESERVE | L.MEM_COMMIT), ("allocate", 0, L.MEM_COMMIT),
             ("allocate", L.S_CONFLICT), ("free", 0, L.MEM_RELEASE), ("free", L.S_NOT_AT_BASE),
             ("free", L.S_NOT_ALLOCATED), ("free", 0, L.MEM_DECOMMIT), ("free", L.S_UNABLE_FREE), ("protect", 0),
-            ("protect", L.S_NOT_COMMITTED)}
+            ("protect", L.S_NOT_COMMITTED), ("protect", L.S_CONFLICT)}
     for seed in range(40):
         xseed, calls = L.user_storm_args(seed)
         a, seen = L.AddressSpace(), set()

@@ -255,7 +255,7 @@ class AddressSpace:
         return out
 
 
-SCRIPTED = 12  # the first calls cover every case on every seed (randomised within each case)
+SCRIPTED = 13  # the first calls cover every case on every seed (randomised within each case)
 
 
 def storm_calls(seed: int, calls: int):
@@ -265,12 +265,13 @@ def storm_calls(seed: int, calls: int):
     rng = KtRng(0, "")
     rng.state = seed & M64
     s = SLOT_BASE + 12 * SLOT_SIZE
-    last, lsize = SLOT_BASE, 0x10000
+    last, lsize, a_end = SLOT_BASE, 0x10000, 0
     for i in range(calls):
         if i < SCRIPTED:
             if i == 0:
                 base = s + rng.range(0, 0xFFFF)
                 size = rng.range(0x3000, 0x20000)
+                a_end = base + size - 1
                 yield ("allocate", base, size, MEM_RESERVE | MEM_COMMIT, PROTS[rng.range(0, 3)])
             elif i == 1:
                 base = s + rng.range(0, 0xFFF)
@@ -280,20 +281,22 @@ def storm_calls(seed: int, calls: int):
                 base = s + rng.range(0, 0xFFFF)
                 yield ("allocate", base, rng.range(1, 0x1000), MEM_RESERVE, 0x04)
             elif i == 3:
-                yield ("free", s + 0x1000, 0x40000, MEM_DECOMMIT, 0)
+                yield ("protect", a_end & ~0xFFF, 0x2000, 0, 0x02)  # its last page and the free one after
             elif i == 4:
-                yield ("free", s + 0x1000 + rng.range(0, 0xFFF), 0, MEM_RELEASE, 0)
+                yield ("free", s + 0x1000, 0x40000, MEM_DECOMMIT, 0)
             elif i == 5:
+                yield ("free", s + 0x1000 + rng.range(0, 0xFFF), 0, MEM_RELEASE, 0)
+            elif i == 6:
                 base = s + 0x80000 + rng.range(0, 0xFFFF)
                 yield ("allocate", base, rng.range(0x2000, 0x10000), MEM_RESERVE, 0x04)
-            elif i == 6:
-                yield ("protect", s + 0x80000, 0x1000, 0, 0x02)
             elif i == 7:
+                yield ("protect", s + 0x80000, 0x1000, 0, 0x02)
+            elif i == 8:
                 base = s + 0x80000 + rng.range(0, 0xFFF)
                 yield ("allocate", base, 0x1000, MEM_COMMIT, PROTS[rng.range(0, 5)])
-            elif i == 8:
+            elif i == 9:
                 yield ("free", s + 0x80000, 0x1000, MEM_DECOMMIT, 0)
-            elif i in (9, 10):
+            elif i in (10, 11):
                 yield ("free", s, 0, MEM_RELEASE, 0)
             else:
                 yield ("free", s + 0x80000, 0, MEM_RELEASE, 0)

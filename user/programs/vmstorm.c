@@ -64,7 +64,8 @@ typedef struct _CALL {
     ULONG Type, Prot;
 } CALL;
 
-#define SCRIPTED 12
+#define SCRIPTED 13
+static ULONG64 AEnd; /* the last byte scripted call 0 asked for */
 static ULONG64 Last = SLOT_BASE, LastSize = 0x10000;
 
 static void Set(CALL *C, ULONG Kind, ULONG64 Base, ULONG64 Size, ULONG Type, ULONG Prot)
@@ -88,6 +89,7 @@ static void NextCall(ULONG I, CALL *C)
         case 0:
             base = s + Range(0, 0xFFFF);
             size = Range(0x3000, 0x20000);
+            AEnd = base + size - 1;
             Set(C, CALL_ALLOCATE, base, size, MEM_RESERVE | MEM_COMMIT, Prots[Range(0, 3)]);
             return;
         case 1:
@@ -99,28 +101,31 @@ static void NextCall(ULONG I, CALL *C)
             base = s + Range(0, 0xFFFF);
             Set(C, CALL_ALLOCATE, base, Range(1, 0x1000), MEM_RESERVE, PAGE_READWRITE);
             return;
-        case 3:
-            Set(C, CALL_FREE, s + 0x1000, 0x40000, MEM_DECOMMIT, 0);
+        case 3: /* its last page and the free one after it */
+            Set(C, CALL_PROTECT, AEnd & ~0xFFFULL, 0x2000, 0, PAGE_READONLY);
             return;
         case 4:
-            Set(C, CALL_FREE, s + 0x1000 + Range(0, 0xFFF), 0, MEM_RELEASE, 0);
+            Set(C, CALL_FREE, s + 0x1000, 0x40000, MEM_DECOMMIT, 0);
             return;
         case 5:
+            Set(C, CALL_FREE, s + 0x1000 + Range(0, 0xFFF), 0, MEM_RELEASE, 0);
+            return;
+        case 6:
             base = s + 0x80000 + Range(0, 0xFFFF);
             Set(C, CALL_ALLOCATE, base, Range(0x2000, 0x10000), MEM_RESERVE, PAGE_READWRITE);
             return;
-        case 6:
+        case 7:
             Set(C, CALL_PROTECT, s + 0x80000, 0x1000, 0, PAGE_READONLY);
             return;
-        case 7:
+        case 8:
             base = s + 0x80000 + Range(0, 0xFFF);
             Set(C, CALL_ALLOCATE, base, 0x1000, MEM_COMMIT, Prots[Range(0, 5)]);
             return;
-        case 8:
+        case 9:
             Set(C, CALL_FREE, s + 0x80000, 0x1000, MEM_DECOMMIT, 0);
             return;
-        case 9:
         case 10:
+        case 11:
             Set(C, CALL_FREE, s, 0, MEM_RELEASE, 0);
             return;
         default:
