@@ -43,7 +43,7 @@ CASES = [
     ("vad-remove-stops-after-rotation", 8, VAD,
      "            fix = MiRebalance(Table, fix);\n            if (fix->Balance != 0)\n                break;",
      "            fix = MiRebalance(Table, fix);\n            break;",
-     {"vad_tree": "Balance"}),
+     {"vad_tree": "Balance", "vad_many": "vad.many"}),
     ("vad-remove-no-count", 8, VAD,
      "    Table->NumberGenericTableElements--;\n", "",
      {"vad_tree": "NumberGenericTableElements"}),
@@ -224,4 +224,7 @@ CASES += [
      "            if (!NT_SUCCESS(MiReplaceUserPte(Space, va, MiMakeDemandZeroPte(prot))))",
      "            MMPTE none = {0};\n            if (!NT_SUCCESS(MiReplaceUserPte(Space, va, none)))",
      {"vm_touch": "a committed page reads as zeros", "vm_commit": "commit_pte"}),
+    ("vm-query-free-reads-reserved", 8, VM,
+     "        Info->State = MEM_FREE;", "        Info->State = MEM_RESERVE;",
+     {"vm_space": "only process A", "vm_reserve": "free up to"}),
 ]
