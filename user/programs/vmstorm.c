@@ -175,9 +175,23 @@ static void NextCall(ULONG I, CALL *C)
     }
 }
 
+/* Virtual and private bytes now (NtQueryInformationProcess, ProcessVmCounters). */
+static NTSTATUS Counters(ULONG64 *Virtual, ULONG64 *Private)
+{
+    VM_COUNTERS c;
+    ULONG got = 0;
+    NTSTATUS st = NtQueryInformationProcess(NtCurrentProcess(), ProcessVmCounters, &c, sizeof(c), &got);
+    *Virtual = c.VirtualSize;
+    *Private = c.PagefileUsage;
+    return NT_SUCCESS(st) && got != sizeof(c) ? STATUS_UNSUCCESSFUL : st;
+}
+
 static int Storm(ULONG64 Seed, ULONG Calls)
 {
     State = Seed;
+    ULONG64 v0 = 0, p0 = 0;
+    NTSTATUS cst = Counters(&v0, &p0);
+    KtuValue("counters", "0x%x", (ULONG)cst);
     for (ULONG i = 0; i < Calls; i++) {
         CALL c;
         NextCall(i, &c);
@@ -194,6 +208,11 @@ static int Storm(ULONG64 Seed, ULONG Calls)
         char key[16];
         RtlFormatString(key, sizeof(key), "op%u", i);
         KtuValue(key, "0x%x 0x%llx 0x%llx 0x%x", (ULONG)st, (ULONG64)base, (ULONG64)size, old);
+        ULONG64 v = 0, p = 0;
+        if (NT_SUCCESS(cst) && NT_SUCCESS(Counters(&v, &p))) {
+            RtlFormatString(key, sizeof(key), "c%u", i);
+            KtuValue(key, "%lld %lld", (LONG64)(v - v0), (LONG64)(p - p0)); /* since the storm began */
+        }
         if (i % 8 == 7 || i == Calls - 1)
             Walk(i);
     }
