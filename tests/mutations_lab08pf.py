@@ -85,7 +85,7 @@ CASES = [
      {"page_out_in": "valid_pte"}),
     ("pf-out-shared-to-pagefile", 8, PF,
      "    if (owner != (ULONG64)pte) {", "    if (FALSE) {",
-     {"sections": "shared_trim"}),
+     {"sections": "MiPageOut"}),
     # ---- the working set ----
     ("ws-init-entries-dirty", 8, WS,
      "    for (ULONG i = 0; i < Capacity; i++)\n        Wsle[i].Long = 0;\n", "",
@@ -116,12 +116,12 @@ CASES = [
      "    wsl->NextSlot = i + 1 >= Space->Vm.MaximumWorkingSetSize ? 0 : i + 1;\n",
      {"working_set_clock": "pf.clock operation"}),
     ("ws-trim-below-minimum", 8, WS,
-     "    ULONG want = size > min ? (ULONG)(size - min) : 0;", "    ULONG want = (ULONG)size;",
+     "    ULONG want = size > min ? (ULONG)(size - min) : 0;", "    ULONG want = size > min ? (ULONG)size : 0;",
      {"working_set_clock": "pf.clock operation"}),
     ("ws-full-overwrites-without-pageout", 8, WS,
      "    NTSTATUS status = MiPageOut(Space, va);\n    if (!NT_SUCCESS(status)) {",
      "    NTSTATUS status = STATUS_SUCCESS;\n    if (!NT_SUCCESS(status)) {",
-     {"working_set_clock": "listed_once", "memory_pressure": "trimmed"}),
+     {"working_set_clock": "listed_once", "memory_pressure": "write_under_pressure"}),
     # ---- MiDispatchFault ----
     ("fault-not-counted", 8, FT,
      "    Space->Vm.PageFaultCount++;\n", "",
@@ -151,8 +151,7 @@ CASES = [
      "        if (write && !old.Hard.Write)",
      {"page_faults": "no_execute"}),
     ("fault-guard-kept", 8, FT,
-     "        pte->Long = now.Long;\n        return STATUS_GUARD_PAGE_VIOLATION;",
-     "        return STATUS_GUARD_PAGE_VIOLATION;",
+     "            now.Soft.Protection = protection & ~MM_GUARD_PAGE;", "            now.Soft.Protection = protection;",
      {"page_faults": "guard_cleared"}),
     ("fault-guard-resolves-at-once", 8, FT,
      "        pte->Long = now.Long;\n        return STATUS_GUARD_PAGE_VIOLATION;\n    }",
@@ -173,7 +172,8 @@ CASES = [
      "    if (MmAvailablePages < MM_MINIMUM_AVAILABLE_PAGES)\n        MiTrimWorkingSet(Space, MM_TRIM_PAGES);\n"
      "    NTSTATUS status = MiAllocateFrame(Flags, Pfn);\n    if (!NT_SUCCESS(status)) {\n"
      "        MiTrimWorkingSet(Space, MM_TRIM_PAGES);\n",
-     "    NTSTATUS status = MiAllocateFrame(Flags, Pfn);\n    if (!NT_SUCCESS(status)) {\n",
+     "    UNREFERENCED_PARAMETER(Space);\n    NTSTATUS status = MiAllocateFrame(Flags, Pfn);\n"
+     "    if (!NT_SUCCESS(status)) {\n",
      {"memory_pressure": "write_under_pressure"}),
     ("fault-not-in-working-set", 8, FT,
      "    return MiInsertWorkingSetPage(Space, va);\n}", "    return STATUS_SUCCESS;\n}",
@@ -204,14 +204,17 @@ CASES = [
      {"sections": "shared", "section_services": "shared"}),
     ("sec-cow-writes-shared", 8, SC,
      "    MMPTE now = MiMakeValidUserPte(copy, MI_IS_EXECUTABLE(prot) ? MM_EXECUTE_READWRITE : MM_READWRITE);",
-     "    MiFreeFrame(copy);\n    MMPTE now = MiMakeValidUserPte(old.Hard.PageFrameNumber, MM_READWRITE);",
+     "    MiFreeFrame(copy);\n"
+     "    MMPTE now = MiMakeValidUserPte(old.Hard.PageFrameNumber, MI_IS_EXECUTABLE(prot) ? MM_EXECUTE_READWRITE : "
+     "MM_READWRITE);",
      {"sections": "private_copy"}),
     ("sec-cow-copies-all", 8, SC,
-     "    if (Write && MI_IS_COPY_ON_WRITE(Protection)) {", "    if (MI_IS_COPY_ON_WRITE(Protection)) {",
+     "    if (Write && MI_IS_COPY_ON_WRITE(Protection)) {",
+     "    UNREFERENCED_PARAMETER(Write);\n    if (MI_IS_COPY_ON_WRITE(Protection)) {",
      {"sections": "shared"}),
     ("sec-unmap-frees-shared", 8, SC,
      "        if (pte->Hard.Valid && proto->Hard.Valid && pte->Hard.PageFrameNumber == proto->Hard.PageFrameNumber) {",
-     "        if (FALSE) {",
+     "        if (pte->Hard.Valid && proto->Hard.Valid && pte->Hard.PageFrameNumber != proto->Hard.PageFrameNumber) {",
      {"sections": "unmap"}),
     ("sec-close-ignores-views", 8, SC,
      "    if (Section->References == 0 && Section->MappedViews == 0)\n        MiDeleteSection(Section);\n}",
@@ -219,5 +222,5 @@ CASES = [
      {"sections": "close"}),
     ("sec-unmap-private-vad", 8, SC,
      "    if (vad == NULL || vad->u.VadFlags.VadType != VadMappedView)", "    if (vad == NULL)",
-     {"sections": "NOT_MAPPED_VIEW"}),
+     {"sections": "MiUnmapViewOfSection"}),
 ]
