@@ -74,13 +74,8 @@ typedef struct _KSERVICE_TABLE_DESCRIPTOR {
 } KSERVICE_TABLE_DESCRIPTOR, *PKSERVICE_TABLE_DESCRIPTOR;
 extern const KSERVICE_TABLE_DESCRIPTOR KeServiceDescriptorTable;
 
-/* The index of each service (generated from user/services.def): KSVC_NtClose... */
-enum {
-#define SVC(Name, Args) KSVC_##Name,
-#include "../../user/services.def"
-#undef SVC
-    KSVC_COUNT
-};
+/* The index of each service, KSVC_<Name>, is in ksvc.h (framework and tests only: it reads
+ * user/services.def, which the student build does not see). */
 
 /* Framework: calls Routine with Count (<= KI_MAX_SERVICE_ARGUMENTS) captured arguments. */
 NTSTATUS KiCallSystemService(PKSYSTEM_SERVICE Routine, const ULONG64 *Arguments, ULONG Count);

@@ -1,6 +1,7 @@
 /* svctable.c - the system service table (KeServiceDescriptorTable), generated from
  * user/services.def: the routines, their argument counts and names, in the file's order.
  * This file sees no service prototypes: each routine is only named here (its address). */
+#include "ksvc.h"
 #include "kuser.h"
 
 #define SVC(Name, Args) extern NTSTATUS Name(VOID);

@@ -3,6 +3,7 @@
  * reading back what it did. */
 #pragma once
 
+#include "ksvc.h"
 #include "ktest.h"
 #include "kuser.h"
 #include "mm.h"
