@@ -224,6 +224,7 @@ help:
 	@echo "ntlab - an NT-style kernel lab course"
 	@echo
 	@echo "  make [SOL=...]            build build/<selection>/ntlab.iso"
+	@echo "                            (and the user images, ntdll.dll and user/programs/*.c as PE32+, in .../user/)"
 	@echo "  make images [SOL=...]     build what the grader boots (ntlab.elf, ntlab.lnx: GRUB core + kernel)"
 	@echo "  make grade [LAB=N]        boot every checkpoint in QEMU and print the score"
 	@echo "                            (CHECKPOINT=name for one; SEED=n repeats a run; JOBS=n boots at once)"

@@ -325,7 +325,13 @@ KTEST("vad.find", KtVadFind)
                 high = top ? ge - 1 : highAll;
                 kind = "an exact fit";
             }
-        } else if (q == 2 || q == 3) { /* no room */
+        } else if (q == 2) { /* no room above the last VAD: one page short */
+            size = 8 * PAGE_SIZE;
+            align = PAGE_SIZE;
+            low = MI_VPN_TO_VA(KtFindStart[n - 1]);
+            high = MI_VPN_TO_VA(KtFindEnd[n - 1] + 1) + size - 1 - PAGE_SIZE;
+            kind = "no room above the last VAD, one page short";
+        } else if (q == 3) { /* no room */
             size = 0x400 * PAGE_SIZE;
             kind = "no room";
         } else if (q == 4 || q == 5) { /* the top of the address space */

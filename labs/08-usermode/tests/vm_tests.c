@@ -186,6 +186,7 @@ KTEST("vm.reserve", KtVmReserve)
         {0, 0, 0x1000, MEM_RESERVE, 0x10000, STATUS_INVALID_PAGE_PROTECTION, "an unknown Protect bit"},
         {0, 22, 0x1000, MEM_RESERVE, PAGE_READWRITE, STATUS_INVALID_PARAMETER_3, "ZeroBits 22"},
         {0, 0, 0, MEM_RESERVE, PAGE_READWRITE, STATUS_INVALID_PARAMETER_4, "*RegionSize 0"},
+        {0x50000000, 0, 0, MEM_RESERVE, PAGE_READWRITE, STATUS_INVALID_PARAMETER_4, "*RegionSize 0 at a base"},
         {MM_HIGHEST_VAD_ADDRESS + 1, 0, 0x1000, MEM_RESERVE, PAGE_READWRITE, STATUS_INVALID_PARAMETER_2,
          "a base above MM_HIGHEST_VAD_ADDRESS"},
         {MM_HIGHEST_VAD_ADDRESS - 0xFFFF, 0, 0x20000, MEM_RESERVE, PAGE_READWRITE, STATUS_INVALID_PARAMETER_4,
@@ -489,6 +490,16 @@ KTEST("vm.protect", KtVmProtect)
                  KtVmProtName(old)) &&
          KtCheck(Context, pte.Hard.Valid && pte.Hard.Write && !pte.Hard.NoExecute, "resident_protect", "the resident "
                  "page's PTE after PAGE_EXECUTE_READWRITE is 0x%llx, expected Write 1 NoExecute 0", pte.Long);
+    /* Two pages that differ: OldProtect is the first one's. */
+    base = (PVOID)r;
+    size = 2 * PAGE_SIZE;
+    old = 0;
+    st = MmProtectVirtualMemory(P.Process, &base, &size, PAGE_READWRITE, &old);
+    ok = ok && KtStatus(Context, "protect", st, STATUS_SUCCESS, "PAGE_READWRITE over two pages") &&
+         KtCheck(Context, old == PAGE_EXECUTE_READWRITE, "old_protect", "OldProtect over a PAGE_EXECUTE_READWRITE page "
+                 "and a PAGE_READONLY one is 0x%x (%s), expected PAGE_EXECUTE_READWRITE (the first page's)", old,
+                 KtVmProtName(old)) &&
+         KtPages(Context, &P, "protect", r, 2, 1, MM_READWRITE, "both pages");
     /* Guard pages: set on a committed page, reported, OldProtect says so. */
     ULONG g = (ULONG)KtRandomRange(Context, 2, pages - 1);
     base = (PVOID)(r + g * PAGE_SIZE);
@@ -575,10 +586,8 @@ KTEST("vm.space", KtVmSpace)
     if (KtVmStubbed(Context))
         goto out;
     ok = ok && KtStatus(Context, "reserve", st, STATUS_SUCCESS, "a reservation in A");
-    MEMORY_BASIC_INFORMATION m;
-    st = MmQueryVirtualMemory(B.Process, (PVOID)0x20000000, &m);
-    ok = ok && KtCheck(Context, st == STATUS_SUCCESS && m.State == MEM_FREE, "apart", "B sees A's reservation: state "
-                       "0x%x", m.State);
+    ok = ok && KtQuery(Context, &B, "apart", 0x20000000, 0, 0, MM_HIGHEST_VAD_ADDRESS + 1 - 0x20000000, MEM_FREE,
+                       PAGE_NOACCESS, "in process B, where only process A has a reservation");
     KeStackAttachProcess(A.Process);
     ULONG64 cr3 = __readcr3() & 0x000FFFFFFFFFF000ULL;
     KeUnstackDetachProcess();
