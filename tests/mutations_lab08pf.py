@@ -125,7 +125,7 @@ CASES = [
     # ---- MiDispatchFault ----
     ("fault-not-counted", 8, FT,
      "    Space->Vm.PageFaultCount++;\n", "",
-     {"page_faults": "fault_count"}),
+     {"page_faults": "fault_count", "pf_user": "write_faults"}),
     ("fault-counts-only-resolved", 8, FT,
      "    Space->Vm.PageFaultCount++;\n    if (VirtualAddress > MM_HIGHEST_USER_ADDRESS)",
      "    if (VirtualAddress > MM_HIGHEST_USER_ADDRESS)",

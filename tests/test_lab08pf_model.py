@@ -52,3 +52,14 @@ def test_every_seed_covers_every_case():
 
 def test_unknown_checkpoint():
     assert lab08pf.judge("nope", 1, []) != []
+
+
+def test_pager_model():
+    """pfpager's passes: every first write faults; the reverse read finds the last 345 pages
+    (the working set's maximum) resident and faults on the rest."""
+    for n in (380, 451, 520):
+        assert lab08pf.pager_faults(n) == (n, n - lab08pf.PROCESS_WS_MAX, lab08pf.PROCESS_WS_MAX)
+    runs = lab08pf.user_runs(7)
+    assert [r[1] for r in runs] == ["pages", "guard", "reserved"]
+    want, status = lab08pf.pfpager(runs[1])
+    assert status == lab08pf.STATUS_GUARD_PAGE_VIOLATION and want["touch"] == "guard"
