@@ -147,7 +147,7 @@ CASES = [
      {"vm_free": "short of the whole reservation"}),
     ("vm-release-keeps-charge", 8, VM,
      "        Space->CommitCharge -= vad->CommitCharge;\n", "",
-     {"vm_free": "private bytes"}),
+     {"vm_free": "private bytes", "vm_user": "private bytes"}),
     ("vm-release-leaks-frames", 8, VM,
      "        for (ULONG_PTR va = vstart; va < vend; va += PAGE_SIZE)\n            MiReplaceUserPte(Space, va, zero);\n", "",
      {"vm_free": "release_frames"}),

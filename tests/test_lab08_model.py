@@ -59,12 +59,15 @@ def test_user_storm_covers_every_case_on_every_seed():
             ("protect", L.S_NOT_COMMITTED), ("protect", L.S_CONFLICT)}
     for seed in range(40):
         xseed, calls = L.user_storm_args(seed)
-        a, seen = L.AddressSpace(), set()
-        for kind, base, size, t, prot in L.storm_calls(xseed, calls):
+        a, seen, records = L.AddressSpace(), set(), 5 + calls
+        for i, (kind, base, size, t, prot) in enumerate(L.storm_calls(xseed, calls)):
             r = (a.allocate(base, size, t, prot) if kind == "allocate" else
                  a.free(base, size, t) if kind == "free" else a.protect(base, size, prot))
             seen.add((kind, r[0], t) if r[0] == 0 and kind != "protect" else (kind, r[0]))
+            if i % 12 == 11 or i == calls - 1:
+                records += len(a.walk())
         assert need <= seen, (seed, need - seen)
+        assert records <= 450, (seed, records)  # a run may write 512 records (KT_USER_MAX_RECORDS)
 
 
 def _user_values():

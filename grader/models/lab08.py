@@ -409,7 +409,18 @@ def _judge_user(seed: int, values) -> list[str]:
                             f"down to 64 KiB and the end up to a page; commits, decommits and protects cover the "
                             f"pages the range touches; OldProtect is the first page's)")
             break
-        if i % 8 == 7 or i == calls - 1:
+        if got.get("u1.counters") != "0x0":
+            problems.append(f"NtQueryInformationProcess(ProcessVmCounters) failed: {got.get('u1.counters')}")
+            break
+        c = " ".join(f[4:6])
+        wv = sum((v[1] - v[0] + 1) * PAGE for v in space.vads.values())
+        wp = len(space.committed) * PAGE
+        if len(f) != 6 or [int(x) for x in f[4:6]] != [wv, wp]:
+            problems.append(f"after call {i} ({_describe(call)}): virtual bytes and private bytes grew by {c} since the "
+                            f"storm began, the model {wv} {wp} (virtual bytes: every reserved byte; private bytes: "
+                            f"every committed page, charged once, given back by decommit and release)")
+            break
+        if i % 12 == 11 or i == calls - 1:
             want = space.walk()
             for j, r in enumerate(want):
                 w = got.get(f"u1.w{i}.{j}")

@@ -162,7 +162,6 @@ typedef struct _PROCESS_BASIC_INFORMATION {
     ULONG64 InheritedFromUniqueProcessId;
 } PROCESS_BASIC_INFORMATION;
 #define ProcessBasicInformation 0
-#define ProcessVmCounters 3 /* VM_COUNTERS (pf) */
 #ifndef STATUS_INFO_LENGTH_MISMATCH
 #define STATUS_INFO_LENGTH_MISMATCH ((NTSTATUS)0xC0000004L)
 #endif

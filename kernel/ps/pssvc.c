@@ -74,29 +74,8 @@ NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, ULONG ProcessInformatio
         if (!NT_SUCCESS(status))
             return status;
     }
-    if (ProcessInformationClass == ProcessVmCounters) {
-        /* pf: the memory counters (working set, page faults, private and virtual bytes). */
-        if (ProcessInformationLength != sizeof(VM_COUNTERS))
-            return STATUS_INFO_LENGTH_MISMATCH;
-        PEPROCESS p;
-        NTSTATUS status = PspReferenceProcess(ProcessHandle, PROCESS_QUERY_INFORMATION, &p);
-        if (!NT_SUCCESS(status))
-            return status;
-        VM_COUNTERS counters;
-        MmQueryVmCounters(p, &counters);
-        ObDereferenceObject(p);
-        ULONG length = sizeof(counters);
-        if (mode == KernelMode) {
-            RtlCopyMemory(ProcessInformation, &counters, sizeof(counters));
-            if (ReturnLength)
-                *ReturnLength = length;
-            return STATUS_SUCCESS;
-        }
-        status = KeCopyToUser(ProcessInformation, &counters, sizeof(counters));
-        if (NT_SUCCESS(status) && ReturnLength)
-            status = KeCopyToUser(ReturnLength, &length, sizeof(length));
-        return status;
-    }
+    if (ProcessInformationClass == ProcessVmCounters) /* lab 08 (vm): kernel/mm/vmnt.c, probed above */
+        return MmQueryVmCountersService(ProcessHandle, ProcessInformation, ProcessInformationLength, ReturnLength);
     if (ProcessInformationClass != ProcessBasicInformation)
         return STATUS_INVALID_INFO_CLASS;
     if (ProcessInformationLength != sizeof(PROCESS_BASIC_INFORMATION))

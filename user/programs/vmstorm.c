@@ -3,7 +3,7 @@
  * from ring 3, a seeded storm of NtAllocateVirtualMemory (reserve, reserve+commit, commit),
  * NtFreeVirtualMemory (decommit, release at and away from the base) and
  * NtProtectVirtualMemory calls over 16 slots of 1 MiB at 0x20000000, each one's status and
- * outputs reported, and every 8 calls the regions NtQueryVirtualMemory reports over the
+ * outputs reported, and every 12 calls the regions NtQueryVirtualMemory reports over the
  * slots. Its choices depend on the seed only, never on what the kernel answered, so the
  * model replays the same calls. Arguments: storm SEED CALLS, or "touch" to read a committed
  * page (zeros) and then touch a reserved one (an access violation ends the process).
@@ -175,9 +175,23 @@ static void NextCall(ULONG I, CALL *C)
     }
 }
 
+/* Virtual and private bytes now (NtQueryInformationProcess, ProcessVmCounters). */
+static NTSTATUS Counters(ULONG64 *Virtual, ULONG64 *Private)
+{
+    VM_COUNTERS c;
+    ULONG got = 0;
+    NTSTATUS st = NtQueryInformationProcess(NtCurrentProcess(), ProcessVmCounters, &c, sizeof(c), &got);
+    *Virtual = c.VirtualSize;
+    *Private = c.PagefileUsage;
+    return NT_SUCCESS(st) && got != sizeof(c) ? STATUS_UNSUCCESSFUL : st;
+}
+
 static int Storm(ULONG64 Seed, ULONG Calls)
 {
     State = Seed;
+    ULONG64 v0 = 0, p0 = 0;
+    NTSTATUS cst = Counters(&v0, &p0);
+    KtuValue("counters", "0x%x", (ULONG)cst);
     for (ULONG i = 0; i < Calls; i++) {
         CALL c;
         NextCall(i, &c);
@@ -193,8 +207,14 @@ static int Storm(ULONG64 Seed, ULONG Calls)
             st = NtProtectVirtualMemory(NtCurrentProcess(), &base, &size, c.Prot, &old);
         char key[16];
         RtlFormatString(key, sizeof(key), "op%u", i);
-        KtuValue(key, "0x%x 0x%llx 0x%llx 0x%x", (ULONG)st, (ULONG64)base, (ULONG64)size, old);
-        if (i % 8 == 7 || i == Calls - 1)
+        ULONG64 v = v0, p = p0;
+        if (NT_SUCCESS(cst))
+            Counters(&v, &p);
+        /* status, outputs, and virtual and private bytes since the storm began (one record a
+         * call: a run may write KT_USER_MAX_RECORDS) */
+        KtuValue(key, "0x%x 0x%llx 0x%llx 0x%x %lld %lld", (ULONG)st, (ULONG64)base, (ULONG64)size, old,
+                 (LONG64)(v - v0), (LONG64)(p - p0));
+        if (i % 12 == 11 || i == Calls - 1)
             Walk(i);
     }
     return 0;
