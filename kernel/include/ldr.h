@@ -27,6 +27,7 @@ typedef struct _LDR_IMAGE {
     ULONG ImportsBound;           /* IAT entries written */
     PPFN_NUMBER Frames;           /* one frame a page (nonpaged pool), until unloaded */
     PVOID Vad;                    /* its image VAD (MMVAD, VadImageMap) in an address space */
+    BOOLEAN HeadersSealed;        /* headers copied: no fix-up may write the header page */
     ULONG Pages;
 } LDR_IMAGE, *PLDR_IMAGE;
 

@@ -64,6 +64,8 @@ static BOOLEAN LdrpWrite(const LDR_IMAGE *Image, ULONG Rva, const VOID *Buffer, 
 {
     if (!LdrpInside(Image, Rva, Length))
         return FALSE;
+    if (Image->HeadersSealed && Rva < PAGE_SIZE)
+        return FALSE; /* a fix-up in the header page: the loader reads its section table back from there */
     const UCHAR *in = Buffer;
     while (Length) {
         ULONG off = Rva & (PAGE_SIZE - 1), n = PAGE_SIZE - off;
@@ -242,6 +244,7 @@ static NTSTATUS LdrpBuild(const LDR_FILE *F, PLDR_IMAGE Image)
     }
     Image->SizeOfImage = F->SizeOfImage;
     LdrpWrite(Image, 0, F->Data, F->SizeOfHeaders);
+    Image->HeadersSealed = TRUE;
     for (ULONG i = 0; i < F->FileHeader->NumberOfSections; i++) {
         const IMAGE_SECTION_HEADER *s = &F->Sections[i];
         ULONG raw = s->SizeOfRawData;
@@ -278,13 +281,15 @@ static NTSTATUS LdrpRelocate(const LDR_FILE *F, PLDR_IMAGE Image)
                 if (!LdrpRead(Image, rva, &v, 8))
                     return STATUS_INVALID_IMAGE_FORMAT;
                 v += delta;
-                LdrpWrite(Image, rva, &v, 8);
+                if (!LdrpWrite(Image, rva, &v, 8))
+                    return STATUS_INVALID_IMAGE_FORMAT;
             } else if (type == IMAGE_REL_BASED_HIGHLOW && !F->Is64) {
                 ULONG v;
                 if (!LdrpRead(Image, rva, &v, 4))
                     return STATUS_INVALID_IMAGE_FORMAT;
                 v += (ULONG)delta;
-                LdrpWrite(Image, rva, &v, 4);
+                if (!LdrpWrite(Image, rva, &v, 4))
+                    return STATUS_INVALID_IMAGE_FORMAT;
             } else {
                 return STATUS_INVALID_IMAGE_FORMAT;
             }
