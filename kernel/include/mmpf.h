@@ -87,6 +87,7 @@ extern PMMPAGING_FILE MmPagingFile;    /* NULL until MiCreatePagingFile */
  * (needs lab 07); a second call with the same size is a no-op, another size is refused.
  * IRQL == PASSIVE_LEVEL. */
 NTSTATUS MiCreatePagingFile(ULONG Pages);
+VOID MiDeletePagingFile(VOID);
 /* Frames under the PFN lock (lab 01 stays lock-free): MM_ALLOCATE_ZEROED or 0. */
 NTSTATUS MiAllocateFrame(ULONG Flags, PPFN_NUMBER Pfn);
 VOID MiFreeFrame(PFN_NUMBER Pfn);

@@ -47,6 +47,21 @@ NTSTATUS MiCreatePagingFile(ULONG Pages)
     return STATUS_SUCCESS;
 }
 
+/* The pagefile goes away between tests (ktest runner, once no process but the system is
+ * left): its bitmap, the RAM disk's data, its device and driver go back to the pool, so the
+ * next test finds the pool as the boot left it. No PTE may still name a slot. */
+VOID MiDeletePagingFile(VOID)
+{
+    if (MmPagingFile != NULL) {
+        ExFreePoolWithTag(MmPagingFile->Bitmap, MI_PAGEFILE_TAG);
+        MmPagingFile = NULL;
+    }
+    if (MiPagingFileDriver != NULL) {
+        IopDeleteDriver(MiPagingFileDriver); /* its unload frees the disk and deletes the device */
+        MiPagingFileDriver = NULL;
+    }
+}
+
 NTSTATUS MiAllocateFrame(ULONG Flags, PPFN_NUMBER Pfn)
 {
     KIRQL old;

@@ -9,6 +9,7 @@
 #include "../mm/mi.h"
 #include "bugcodes.h"
 #include "ps.h"
+#include "mmpf.h"
 #include "rtl.h"
 
 #define PSP_USER_CS 0x33
@@ -407,10 +408,12 @@ NTSTATUS PsWriteUserMemory(PEPROCESS Process, ULONG_PTR Va, const VOID *Buffer, 
 
 VOID PsResetObjectsAfterTest(VOID)
 {
-    if (!PsInitialSystemProcess)
-        return;
-    for (PLIST_ENTRY e = PsActiveProcessHead.Flink; e != &PsActiveProcessHead; e = e->Flink)
-        if (CONTAINING_RECORD(e, EPROCESS, ActiveProcessLinks) != PsInitialSystemProcess)
-            return;
-    ObpResetObjectManager();
+    if (PsInitialSystemProcess) {
+        for (PLIST_ENTRY e = PsActiveProcessHead.Flink; e != &PsActiveProcessHead; e = e->Flink)
+            if (CONTAINING_RECORD(e, EPROCESS, ActiveProcessLinks) != PsInitialSystemProcess)
+                return;
+        ObpResetObjectManager();
+    }
+    /* No process is left to name a pagefile slot: the pagefile goes too (lab 08 pf). */
+    MiDeletePagingFile();
 }
