@@ -51,6 +51,14 @@ ASM_SRCS := $(shell find kernel -name '*.asm' | sort)
 # Tests link before student objects (a name defined twice resolves to the test's).
 OBJS := $(patsubst %.c,$(B)/obj/%.o,$(KERNEL_SRCS) $(TEST_SRCS) $(LAB_SRCS)) \
         $(patsubst %.asm,$(B)/obj/%.o,$(ASM_SRCS))
+# Lab 09's thunks are the wow64 layer: user-mode code in a 32-bit process (user/wow64/). In the
+# kernel their native calls go to the thunk checkpoint's doubles instead of the real services:
+# the object, compiled like every student file, is linked under the names of natives.syms.
+WOW64_SYMS := labs/09-wow64/tests/natives.syms
+OBJS := $(patsubst %/09-wow64/thunk.o,%/09-wow64/thunk.kt.o,$(OBJS))
+.SECONDARY: $(patsubst %.kt.o,%.o,$(filter %/09-wow64/thunk.kt.o,$(OBJS)))
+$(B)/obj/%/09-wow64/thunk.kt.o: $(B)/obj/%/09-wow64/thunk.o $(WOW64_SYMS)
+	@objcopy --redefine-syms=$(WOW64_SYMS) $< $@
 
 CC := gcc
 LD := ld
