@@ -46,3 +46,6 @@
 /* Lab 06 (the object manager). */
 #define REFERENCE_BY_POINTER             0x00000018
 #define INVALID_KERNEL_HANDLE            0x00000093
+/* Lab 08 (um: user mode and system services). */
+#define APC_INDEX_MISMATCH               0x00000001 /* p1 the service number, p2 1: left attached */
+#define IRQL_GT_ZERO_AT_SYSTEM_SERVICE   0x0000004A /* p1 the service number, p2 the IRQL */

@@ -21,12 +21,16 @@ VOID KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
 VOID KeLowerIrql(KIRQL NewIrql);
 KIRQL KeRaiseIrqlToDpcLevel(VOID);
 
-/* ---- Trap frame, as built by KiTrapCommon (trap.asm) ----
- * PreviousIrql is the IRQL (CR8) the interrupted code ran at; an interrupt restores it
- * on exit. Reserved keeps the frame a multiple of 16 bytes. */
+/* ---- Trap frame, as built by KiTrapCommon (trap.asm) and KiSystemCall64 (syscall.asm) ----
+ * One layout for exceptions, interrupts and system services. PreviousIrql is the IRQL
+ * (CR8) the interrupted code ran at; an interrupt restores it on exit. PreviousMode is the
+ * thread's PreviousMode before this entry (restored on exit); the mode the trapped code
+ * ran in is SegCs & 3 (3: user). Vector is KI_SYSCALL_VECTOR for a system service. A frame
+ * taken from user mode sits at the top of the thread's kernel stack (KTHREAD.TrapFrame). */
+#define KI_SYSCALL_VECTOR 0x100
 typedef struct _KTRAP_FRAME {
     ULONG64 PreviousIrql;
-    ULONG64 Reserved;
+    ULONG64 PreviousMode;
     ULONG64 R15, R14, R13, R12, R11, R10, R9, R8;
     ULONG64 Rbp, Rdi, Rsi, Rdx, Rcx, Rbx, Rax;
     ULONG64 Vector;

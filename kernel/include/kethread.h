@@ -80,6 +80,13 @@ typedef enum _KOBJECTS {
 } KOBJECTS;
 
 #define THREAD_WAIT_OBJECTS 3
+/* The kernel half of a process (lab 08): EPROCESS (ps.h) begins with the same fields.
+ * DirectoryTableBase is the physical address of its PML4 (0: the kernel's own tables). */
+typedef struct _KPROCESS {
+    DISPATCHER_HEADER Header;
+    ULONG64 DirectoryTableBase;
+} KPROCESS, *PKPROCESS;
+
 typedef struct _KWAIT_BLOCK {
     LIST_ENTRY WaitListEntry; /* in the object's WaitListHead */
     struct _KTHREAD *Thread;
@@ -174,6 +181,15 @@ typedef struct _KTHREAD {
     BOOLEAN Joined;
     CHAR Name[32];
     PVOID Owner;                  /* who created it (the ktest context), for the end-of-test audit */
+    /* Lab 08 (um): user mode. Process is the thread's own process (a KPROCESS/EPROCESS; NULL:
+     * the system process); ApcState.Process the one it runs in (attached). TrapFrame: the
+     * frame at the top of its kernel stack that holds its user registers (user threads only). */
+    PVOID Process;
+    struct _KTRAP_FRAME *TrapFrame;
+    PVOID Teb;                    /* user address of its TEB (the user GS base) */
+    KPROCESSOR_MODE PreviousMode; /* UserMode while it runs a service or trap from user mode */
+    BOOLEAN UserThread;           /* it has a user half (PsCreateUserThread) */
+    BOOLEAN ExitPending;          /* leave at the next return to user mode (its process is ending) */
     UCHAR FxSaveArea[512] __attribute__((aligned(16))); /* FXSAVE image while not running */
 } KTHREAD, *PKTHREAD;
 
@@ -245,7 +261,9 @@ typedef struct _KPRCB {
 typedef struct _KPCR {
     struct _KPCR *Self;
     PKPRCB CurrentPrcb;
-    ULONG64 Reserved[6];
+    ULONG64 UserRsp;              /* gs:0x10 the user RSP while syscall entry switches stacks */
+    ULONG64 RspBase;              /* gs:0x18 the current thread's kernel stack top (= TSS.Rsp0) */
+    ULONG64 Reserved[4];
     KPRCB Prcb;
 } KPCR, *PKPCR;
 
@@ -276,6 +294,14 @@ ULONG64 KeQueryInterruptTime(VOID);         /* 100 ns units since the clock star
  * a free thread slot. */
 NTSTATUS KeCreateThread(PKTHREAD *Thread, PCSTR Name, PKSTART_ROUTINE StartRoutine, PVOID StartContext,
                         KPRIORITY Priority);
+/* Lab 08: the same for a user thread of Process (a KPROCESS): it runs in Process's address
+ * space with a KTRAP_FRAME kept at the top of its kernel stack (KTHREAD.TrapFrame) and Teb
+ * as its user GS base; StartRoutine (kernel mode) enters user mode through that frame. */
+NTSTATUS KeCreateThreadEx(PKTHREAD *Thread, PCSTR Name, PKSTART_ROUTINE StartRoutine, PVOID StartContext,
+                          KPRIORITY Priority, PVOID Process, PVOID Teb);
+/* Lab 08: loads what New needs to run (kernel stack top for traps, user GS base, the page
+ * tables of ApcState.Process); the attach routines call it for the current thread. */
+VOID KiPrepareAddressSpace(PKTHREAD New);
 /* Ends the current thread; its header is signalled (KeWaitForThread returns). */
 DECLSPEC_NORETURN VOID PsTerminateSystemThread(NTSTATUS ExitStatus);
 /* Waits (WrKernel) until Thread has terminated, then frees its stack and slot. */

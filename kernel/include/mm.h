@@ -136,6 +136,38 @@ typedef union _MMPTE {
         ULONG64 Reserved : 11;
         ULONG64 NoExecute : 1;     /* XD */
     } Hard;
+    /* Lab 08: the invalid (Valid 0) formats of a user PTE, NT x64's shapes. What each
+     * means, and the valid PTE's software bits, is written down in kernel/mm/mi.h. */
+    struct {
+        ULONG64 Valid : 1;         /* 0 */
+        ULONG64 PageFileLow : 4;   /* which pagefile: always 0 (one pagefile) */
+        ULONG64 Protection : 5;    /* MM_* protection code (mi.h) */
+        ULONG64 Prototype : 1;     /* 0 here (1: the Proto format) */
+        ULONG64 Transition : 1;    /* 0 here (1: the Trans format) */
+        ULONG64 Unused : 20;
+        ULONG64 PageFileHigh : 32; /* pagefile slot + 1; 0 = demand zero */
+    } Soft;
+    struct {
+        ULONG64 Valid : 1;         /* 0 */
+        ULONG64 Write : 1;
+        ULONG64 Owner : 1;
+        ULONG64 WriteThrough : 1;
+        ULONG64 CacheDisable : 1;
+        ULONG64 Protection : 5;
+        ULONG64 Prototype : 1;     /* 0 */
+        ULONG64 Transition : 1;    /* 1 */
+        ULONG64 PageFrameNumber : 40; /* the frame still holds the contents (standby/modified list) */
+        ULONG64 Unused : 12;
+    } Trans;
+    struct {
+        ULONG64 Valid : 1;         /* 0 */
+        ULONG64 Unused0 : 7;
+        ULONG64 ReadOnly : 1;
+        ULONG64 Unused1 : 1;
+        ULONG64 Prototype : 1;     /* 1 */
+        ULONG64 Protection : 5;    /* 0: the prototype PTE's protection; else this one */
+        LONG64 ProtoAddress : 48;  /* the prototype PTE's address, sign-extended (<< 16 >> 16) */
+    } Proto;
 } MMPTE, *PMMPTE;
 
 #define MM_PTES_PER_TABLE 512
@@ -218,3 +250,146 @@ ULONG MiPoolPageLimit(ULONG PoolType);
 #define MM_POOL_REGION_PAGES 16384 /* 64 MiB of address space per pool */
 /* PTE software bit: the page may be paged out (paged pool; the pager arrives in lab 08). */
 #define MM_PTE_SOFTWARE_PAGEABLE 0x1
+
+/* ---- Lab 08: process address spaces and virtual memory ----
+ * Framework: kernel/mm/procspace.c (create, delete, switch), kernel/mm/vmsvc.c (the
+ * Mm*VirtualMemory routines for kernel callers and the Nt* system services over them).
+ * Student code: labs/08-usermode/vad.c and virtual.c (their prototypes, MMVAD and the
+ * PTE formats are in kernel/mm/mi.h). */
+struct _EPROCESS;
+typedef PVOID HANDLE; /* as ob.h (C11 allows the same typedef twice) */
+typedef struct _MMADDRESS_SPACE MMADDRESS_SPACE, *PMMADDRESS_SPACE; /* kernel/mm/mi.h */
+
+/* NT's documented constants (winnt.h). */
+#define PAGE_NOACCESS 0x01
+#define PAGE_READONLY 0x02
+#define PAGE_READWRITE 0x04
+#define PAGE_WRITECOPY 0x08
+#define PAGE_EXECUTE 0x10
+#define PAGE_EXECUTE_READ 0x20
+#define PAGE_EXECUTE_READWRITE 0x40
+#define PAGE_EXECUTE_WRITECOPY 0x80
+#define PAGE_GUARD 0x100
+#define PAGE_NOCACHE 0x200
+#define PAGE_WRITECOMBINE 0x400
+#define MEM_COMMIT 0x1000
+#define MEM_RESERVE 0x2000
+#define MEM_DECOMMIT 0x4000
+#define MEM_RELEASE 0x8000
+#define MEM_FREE 0x10000
+#define MEM_PRIVATE 0x20000
+#define MEM_MAPPED 0x40000
+#define MEM_RESET 0x80000
+#define MEM_TOP_DOWN 0x100000
+#define MEM_IMAGE 0x1000000
+
+/* User space as processes see it: nothing below 64 KiB, nothing in the last 64 KiB
+ * below MM_HIGHEST_USER_ADDRESS + 1 (NT x64's layout). */
+#define MM_LOWEST_USER_ADDRESS 0x10000ULL
+#define MM_HIGHEST_VAD_ADDRESS (MM_HIGHEST_USER_ADDRESS - 0x10000ULL) /* 0x7FFFFFFDFFFF */
+#define MM_ALLOCATION_GRANULARITY 0x10000ULL /* reservations start on 64 KiB */
+
+typedef enum _MEMORY_INFORMATION_CLASS {
+    MemoryBasicInformation = 0
+} MEMORY_INFORMATION_CLASS;
+
+typedef struct _MEMORY_BASIC_INFORMATION {
+    PVOID BaseAddress;       /* the page the query asked about (rounded down) */
+    PVOID AllocationBase;    /* the reservation's base (NULL when free) */
+    ULONG AllocationProtect; /* PAGE_* given when it was reserved (0 when free) */
+    SIZE_T RegionSize;       /* bytes from BaseAddress with the same State, Protect, Type */
+    ULONG State;             /* MEM_COMMIT, MEM_RESERVE or MEM_FREE */
+    ULONG Protect;           /* PAGE_* of committed pages; 0 when reserved; PAGE_NOACCESS when free */
+    ULONG Type;              /* MEM_PRIVATE, MEM_MAPPED, MEM_IMAGE; 0 when free */
+} MEMORY_BASIC_INFORMATION, *PMEMORY_BASIC_INFORMATION;
+
+/* The process counters of lab 08 (NT's VM_COUNTERS, as NtQueryInformationProcess
+ * ProcessVmCounters reports them; bytes). */
+typedef struct _VM_COUNTERS {
+    SIZE_T PeakVirtualSize;
+    SIZE_T VirtualSize;          /* virtual bytes: every reserved byte */
+    ULONG PageFaultCount;
+    SIZE_T PeakWorkingSetSize;
+    SIZE_T WorkingSetSize;       /* resident user pages, in bytes */
+    SIZE_T QuotaPeakPagedPoolUsage;
+    SIZE_T QuotaPagedPoolUsage;
+    SIZE_T QuotaPeakNonPagedPoolUsage;
+    SIZE_T QuotaNonPagedPoolUsage;
+    SIZE_T PagefileUsage;        /* private bytes: committed private memory */
+    SIZE_T PeakPagefileUsage;
+} VM_COUNTERS, *PVM_COUNTERS;
+
+/* Status codes of lab 08's memory services (vm). */
+#ifndef STATUS_GUARD_PAGE_VIOLATION
+#define STATUS_GUARD_PAGE_VIOLATION ((NTSTATUS)0x80000001L)
+#endif
+#ifndef STATUS_INVALID_INFO_CLASS
+#define STATUS_INVALID_INFO_CLASS ((NTSTATUS)0xC0000003L)
+#endif
+#ifndef STATUS_INFO_LENGTH_MISMATCH
+#define STATUS_INFO_LENGTH_MISMATCH ((NTSTATUS)0xC0000004L)
+#endif
+#ifndef STATUS_UNABLE_TO_FREE_VM
+#define STATUS_UNABLE_TO_FREE_VM ((NTSTATUS)0xC000001AL)
+#endif
+#ifndef STATUS_UNABLE_TO_DELETE_SECTION
+#define STATUS_UNABLE_TO_DELETE_SECTION ((NTSTATUS)0xC000001BL)
+#endif
+#ifndef STATUS_NOT_COMMITTED
+#define STATUS_NOT_COMMITTED ((NTSTATUS)0xC000002DL)
+#endif
+#ifndef STATUS_INVALID_PAGE_PROTECTION
+#define STATUS_INVALID_PAGE_PROTECTION ((NTSTATUS)0xC0000045L)
+#endif
+#ifndef STATUS_FREE_VM_NOT_AT_BASE
+#define STATUS_FREE_VM_NOT_AT_BASE ((NTSTATUS)0xC000009FL)
+#endif
+#ifndef STATUS_MEMORY_NOT_ALLOCATED
+#define STATUS_MEMORY_NOT_ALLOCATED ((NTSTATUS)0xC00000A0L)
+#endif
+#ifndef STATUS_INVALID_PARAMETER_1
+#define STATUS_INVALID_PARAMETER_1 ((NTSTATUS)0xC00000EFL)
+#define STATUS_INVALID_PARAMETER_2 ((NTSTATUS)0xC00000F0L)
+#define STATUS_INVALID_PARAMETER_3 ((NTSTATUS)0xC00000F1L)
+#define STATUS_INVALID_PARAMETER_4 ((NTSTATUS)0xC00000F2L)
+#define STATUS_INVALID_PARAMETER_5 ((NTSTATUS)0xC00000F3L)
+#define STATUS_INVALID_PARAMETER_6 ((NTSTATUS)0xC00000F4L)
+#endif
+#ifndef STATUS_COMMITMENT_LIMIT
+#define STATUS_COMMITMENT_LIMIT ((NTSTATUS)0xC000012DL)
+#endif
+
+/* Process address spaces (framework, kernel/mm/procspace.c; PASSIVE_LEVEL).
+ * MmCreateProcessAddressSpace gives Process a PML4 of its own (the kernel half shared
+ * with every process, the user half empty), an empty VAD tree and zero counters, and sets
+ * Process->AddressSpace and Process->DirectoryTableBase. STATUS_INSUFFICIENT_RESOURCES
+ * without labs 01-03 or memory. MmDeleteProcessAddressSpace releases every VAD, every
+ * user page (frames and pagefile slots), every user page table and the PML4 (the
+ * process must not be running nor attached). */
+NTSTATUS MmCreateProcessAddressSpace(struct _EPROCESS *Process);
+VOID MmDeleteProcessAddressSpace(struct _EPROCESS *Process);
+/* Loads CR3 with Process's tables (the kernel's for NULL, the system process or a process
+ * without an address space). The context switch and KeStackAttachProcess call it. */
+VOID MmSwitchAddressSpace(struct _EPROCESS *Process);
+/* The counters of Process (zeros without an address space). */
+VOID MmQueryVmCounters(struct _EPROCESS *Process, PVM_COUNTERS Counters);
+
+/* Virtual memory for kernel-mode callers (the PE loader, process creation, tests):
+ * NT's semantics of the Nt* services below, with kernel pointers, on Process (attached
+ * and its address space locked for the call). PASSIVE_LEVEL. */
+NTSTATUS MmAllocateVirtualMemory(struct _EPROCESS *Process, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+                                 PSIZE_T RegionSize, ULONG AllocationType, ULONG Protect);
+NTSTATUS MmFreeVirtualMemory(struct _EPROCESS *Process, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG FreeType);
+NTSTATUS MmProtectVirtualMemory(struct _EPROCESS *Process, PVOID *BaseAddress, PSIZE_T RegionSize,
+                                ULONG NewProtect, PULONG OldProtect);
+NTSTATUS MmQueryVirtualMemory(struct _EPROCESS *Process, PVOID BaseAddress, PMEMORY_BASIC_INFORMATION Info);
+
+/* The system services (user pointers probed and captured, the handle referenced with
+ * PROCESS_VM_OPERATION / PROCESS_QUERY_INFORMATION; -1 is the current process). */
+NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits, PSIZE_T RegionSize,
+                                 ULONG AllocationType, ULONG Protect);
+NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG FreeType);
+NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG NewProtect,
+                                PULONG OldProtect);
+NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress, MEMORY_INFORMATION_CLASS InformationClass,
+                              PVOID MemoryInformation, SIZE_T MemoryInformationLength, PSIZE_T ReturnLength);

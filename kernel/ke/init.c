@@ -46,6 +46,7 @@ static VOID KiInitializeKernel(PLOADER_PARAMETER_BLOCK LoaderBlock)
     KiInitializeGdt();
     KiInitializeIdt();
     KiInitializePcr();
+    KiInitializeSyscall();
     KiInitializeTimerTable(); /* lab 04's timer table: empty lists */
     KiInitializeThreads();
     HalInitializePic();

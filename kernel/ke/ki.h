@@ -22,6 +22,13 @@ VOID KiInitializeClock(VOID);
 /* ---- Processor setup (arch/x86_64) and traps ---- */
 VOID KiInitializeGdt(VOID);
 VOID KiInitializeIdt(VOID);
+VOID KiInitializeSyscall(VOID);
+VOID KiSetKernelStackTop(ULONG64 Top);
+VOID KiSetTeb32Base(ULONG Base);
+/* Lab 08: leaves for user mode through Frame (KiTrapExit's restore and iretq). */
+DECLSPEC_NORETURN VOID KiStartUserThread(PKTRAP_FRAME Frame);
+/* Lab 08: an exception taken in user mode ends the process with its code (ps/process.c). */
+DECLSPEC_NORETURN VOID PspRaiseUserException(NTSTATUS Code, ULONG64 Address, ULONG64 Info0, ULONG64 Info1);
 VOID KiDispatchTrap(PKTRAP_FRAME TrapFrame);
 DECLSPEC_NORETURN VOID KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
                                                ULONG_PTR P4, PKTRAP_FRAME TrapFrame);
@@ -53,6 +60,9 @@ VOID KiSwapThread(VOID);
 /* Switches to New (interrupts are disabled around the switch). */
 VOID KiSwitchTo(PKTHREAD New);
 VOID KiSwapContext(PKTHREAD Old, PKTHREAD New);
+/* Lab 08: TSS.Rsp0/KPCR.RspBase, the user GS base and CR3 for New (before the switch). */
+VOID KiPrepareAddressSpace(PKTHREAD New);
+extern ULONG64 KiKernelDirectoryTableBase;
 
 /* The thread whose guard page holds Va (NULL if none). */
 PKTHREAD KiFindGuardPageOwner(ULONG_PTR Va);

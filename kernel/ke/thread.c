@@ -80,7 +80,9 @@ static VOID KiInitializeThreadObject(PKTHREAD Thread, PCSTR Name, KPRIORITY Prio
  * the return into KiThreadStartup with r12 = routine, r13 = context. */
 static VOID KiInitializeThreadStack(PKTHREAD Thread, PKSTART_ROUTINE StartRoutine, PVOID StartContext)
 {
-    PULONG64 frame = (PULONG64)(Thread->StackBase - 72);
+    /* A user thread keeps the top of its stack for the frame of its user registers. */
+    ULONG_PTR top = Thread->UserThread ? Thread->StackBase - sizeof(KTRAP_FRAME) : Thread->StackBase;
+    PULONG64 frame = (PULONG64)(top - 72);
     frame[0] = 0;                          /* r15 */
     frame[1] = 0;                          /* r14 */
     frame[2] = (ULONG64)StartContext;      /* r13 */
@@ -135,6 +137,29 @@ static VOID KiIdleLoop(PVOID Context)
     }
 }
 
+ULONG64 KiKernelDirectoryTableBase; /* CR3 of the kernel's own tables (set on the first switch) */
+
+/* The page tables of the process a thread runs in (0: the kernel's own). */
+static ULONG64 KiDirectoryTableBaseOf(PKTHREAD Thread)
+{
+    PKPROCESS p = Thread->ApcState.Process;
+    return p && p->DirectoryTableBase ? p->DirectoryTableBase : KiKernelDirectoryTableBase;
+}
+
+/* Lab 08: what the processor needs before New runs: its kernel stack top for traps and
+ * syscalls from user mode, its TEB as the user GS base, its process's page tables. */
+VOID KiPrepareAddressSpace(PKTHREAD New)
+{
+    if (!KiKernelDirectoryTableBase && MmKernelPml4)
+        KiKernelDirectoryTableBase = (ULONG64)MmKernelPml4 - MM_PHYSICAL_MAP_BASE;
+    KiSetKernelStackTop(New->StackBase);
+    if (New->UserThread)
+        __writemsr(MSR_KERNEL_GS_BASE, (ULONG64)New->Teb);
+    ULONG64 cr3 = KiDirectoryTableBaseOf(New);
+    if (cr3 && cr3 != (__readcr3() & 0x000FFFFFFFFFF000ULL))
+        __writecr3(cr3);
+}
+
 VOID KiSwitchTo(PKTHREAD New)
 {
     PKPRCB prcb = KeGetCurrentPrcb();
@@ -154,6 +179,7 @@ VOID KiSwitchTo(PKTHREAD New)
         New->Quantum = New->Quantum > 0 ? New->Quantum : THREAD_QUANTUM;
     prcb->CurrentThread = New;
     prcb->ContextSwitches++;
+    KiPrepareAddressSpace(New);
     KiSwapContext(old, New);
     /* Back on old: as NT, kernel APCs queued to it meanwhile get the APC interrupt (lab 05). */
     if (old->ApcState.KernelApcPending)
@@ -188,6 +214,12 @@ VOID KiStartThread(PKSTART_ROUTINE StartRoutine, PVOID StartContext)
 NTSTATUS KeCreateThread(PKTHREAD *Thread, PCSTR Name, PKSTART_ROUTINE StartRoutine, PVOID StartContext,
                         KPRIORITY Priority)
 {
+    return KeCreateThreadEx(Thread, Name, StartRoutine, StartContext, Priority, NULL, NULL);
+}
+
+NTSTATUS KeCreateThreadEx(PKTHREAD *Thread, PCSTR Name, PKSTART_ROUTINE StartRoutine, PVOID StartContext,
+                          KPRIORITY Priority, PVOID Process, PVOID Teb)
+{
     *Thread = NULL;
     if (Priority <= 0 || Priority >= MAXIMUM_PRIORITY)
         return STATUS_INVALID_PARAMETER;
@@ -206,6 +238,13 @@ NTSTATUS KeCreateThread(PKTHREAD *Thread, PCSTR Name, PKSTART_ROUTINE StartRouti
         t->StackBase = base;
         t->StackLimit = limit;
         t->GuardPage = guard;
+        if (Process) {
+            t->UserThread = TRUE;
+            t->Process = Process;
+            t->ApcState.Process = Process;
+            t->Teb = Teb;
+            t->TrapFrame = (struct _KTRAP_FRAME *)(base - sizeof(KTRAP_FRAME));
+        }
         KiInitializeThreadStack(t, StartRoutine, StartContext);
         t->State = Initialized;
     }

@@ -95,6 +95,7 @@ static VOID PspDeleteThread(PVOID Object)
 static VOID PspDeleteProcess(PVOID Object)
 {
     PEPROCESS p = Object;
+    PspDeleteUserProcess(p); /* lab 08: its threads joined, its address space freed */
     if (p->ObjectTable)
         ExDestroyHandleTable(p->ObjectTable);
     p->ObjectTable = NULL;

@@ -40,7 +40,7 @@ NTSTATUS PspCreateProcess(PCSTR ImageName, PEPROCESS *Process)
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS PspCreateThreadObject(PKTHREAD Tcb, PEPROCESS Process, PETHREAD *Thread)
+NTSTATUS PspCreateThreadObject(PKTHREAD Tcb, PEPROCESS Process, PETHREAD *Thread)
 {
     OBJECT_ATTRIBUTES oa;
     InitializeObjectAttributes(&oa, NULL, 0, NULL);
@@ -84,6 +84,7 @@ NTSTATUS PsInitializeObjects(VOID)
 
 PEPROCESS PsGetCurrentProcess(VOID)
 {
+    /* (lab 08: a user thread's ApcState.Process is its own process unless attached) */
     PEPROCESS p = KeGetCurrentThread()->ApcState.Process;
     return p ? p : PsInitialSystemProcess;
 }
@@ -103,12 +104,19 @@ PETHREAD PsGetCurrentThread(VOID)
 
 VOID KeStackAttachProcess(PEPROCESS Process)
 {
+    KIRQL old = KeRaiseIrqlToDpcLevel();
     KeGetCurrentThread()->ApcState.Process = Process;
+    KiPrepareAddressSpace(KeGetCurrentThread()); /* lab 08: its address space (CR3) */
+    KeLowerIrql(old);
 }
 
 VOID KeUnstackDetachProcess(VOID)
 {
-    KeGetCurrentThread()->ApcState.Process = NULL;
+    KIRQL old = KeRaiseIrqlToDpcLevel();
+    PKTHREAD self = KeGetCurrentThread();
+    self->ApcState.Process = self->Process; /* back in its own process (NULL: the system) */
+    KiPrepareAddressSpace(self);
+    KeLowerIrql(old);
 }
 
 /* A system thread starts here: its ETHREAD knows its KTHREAD before the routine runs. */

@@ -1,5 +1,5 @@
 /* idt.c - the IDT: all 256 vectors go to the stubs of trap.asm; the double fault
- * runs on its own stack (IST1). */
+ * runs on its own stack (IST1); the breakpoint gate is the only one user mode may use. */
 #include "../../ke/ki.h"
 
 typedef struct __attribute__((packed)) _KIDTENTRY64 {
@@ -22,7 +22,9 @@ VOID KiInitializeIdt(VOID)
         KiIdt[i].OffsetLow = (USHORT)handler;
         KiIdt[i].Selector = 0x10;
         KiIdt[i].Ist = (i == 8) ? 1 : 0;
-        KiIdt[i].Type = 0x8E; /* present, ring 0, interrupt gate */
+        /* present, interrupt gate; DPL 3 only where NT has it (int 3 from user mode): any
+         * other `int n` from user mode is a general protection fault. */
+        KiIdt[i].Type = (i == 3) ? 0xEE : 0x8E;
         KiIdt[i].OffsetMiddle = (USHORT)(handler >> 16);
         KiIdt[i].OffsetHigh = (ULONG)(handler >> 32);
         KiIdt[i].Reserved = 0;

@@ -1,8 +1,11 @@
 ; trap.asm - interrupt and exception entry stubs.
 ; Every vector pushes (error code or 0) and its number, then KiTrapCommon saves the
-; general registers and makes room for PreviousIrql (and a pad) to form a KTRAP_FRAME
+; general registers and makes room for PreviousIrql and PreviousMode to form a KTRAP_FRAME
 ; (see ke.h), and calls KiDispatchTrap(frame). The frame is a multiple of 16 bytes, so
-; the call is made with the stack aligned as the ABI wants.
+; the call is made with the stack aligned as the ABI wants. A trap from user mode (the
+; saved CS has RPL 3) arrives on the thread's kernel stack (TSS.Rsp0) and swaps GS to the
+; KPCR on entry and back to the TEB on exit (swapgs). KiTrapExit is also how a new user
+; thread first enters ring 3 (KiStartUserThread).
 
 section .text
 bits 64
@@ -34,6 +37,10 @@ TRAP_NOERR i
 
 global KiTrapCommon:function (KiTrapCommon.end - KiTrapCommon)
 KiTrapCommon:
+    test byte [rsp + 24], 3                ; CS of the interrupted code
+    jz .kernel_entry
+    swapgs
+.kernel_entry:
     push rax
     push rbx
     push rcx
@@ -53,6 +60,7 @@ KiTrapCommon:
     cld
     mov rdi, rsp
     call KiDispatchTrap
+.exit:
     add rsp, 16
     pop r15
     pop r14
@@ -70,7 +78,23 @@ KiTrapCommon:
     pop rbx
     pop rax
     add rsp, 16
+    test byte [rsp + 8], 3
+    jz .kernel_exit
+    swapgs
+.kernel_exit:
     iretq
+.end:
+
+; KiStartUserThread(PKTRAP_FRAME Frame): a new user thread leaves for ring 3 through the
+; frame prepared at the top of its kernel stack (interrupts off until iretq loads RFLAGS).
+global KiTrapExit
+KiTrapExit equ KiTrapCommon.exit
+
+global KiStartUserThread:function (KiStartUserThread.end - KiStartUserThread)
+KiStartUserThread:
+    cli
+    mov rsp, rdi
+    jmp KiTrapExit
 .end:
 
 section .rodata
