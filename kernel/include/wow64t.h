@@ -19,15 +19,11 @@
 #pragma once
 
 #include "io.h"
+#include "mm.h"
 #include "ob.h"
+#include "ps.h"
 
 /* Status codes of lab 09 (wow): the ones the thunks return themselves. */
-#ifndef STATUS_INVALID_INFO_CLASS
-#define STATUS_INVALID_INFO_CLASS    ((NTSTATUS)0xC0000003L)
-#endif
-#ifndef STATUS_INFO_LENGTH_MISMATCH
-#define STATUS_INFO_LENGTH_MISMATCH  ((NTSTATUS)0xC0000004L)
-#endif
 #ifndef STATUS_INVALID_PARAMETER_2
 #define STATUS_INVALID_PARAMETER_2   ((NTSTATUS)0xC00000F0L)
 #endif
@@ -63,8 +59,8 @@ typedef struct _LARGE_INTEGER32 {
     LONG HighPart;
 } LARGE_INTEGER32, *PLARGE_INTEGER32;
 
-/* NtQueryVirtualMemory's MemoryBasicInformation, both layouts. */
-#define MemoryBasicInformation 0
+/* NtQueryVirtualMemory's MemoryBasicInformation, both layouts (the native one is mm.h's
+ * MEMORY_BASIC_INFORMATION; MEMORY_BASIC_INFORMATION64 spells its padding out). */
 typedef struct _MEMORY_BASIC_INFORMATION32 {  /* 28 bytes */
     PTR32 BaseAddress;
     PTR32 AllocationBase;
@@ -86,8 +82,8 @@ typedef struct __attribute__((aligned(16))) _MEMORY_BASIC_INFORMATION64 {  /* 48
     ULONG Alignment2;
 } MEMORY_BASIC_INFORMATION64, *PMEMORY_BASIC_INFORMATION64;
 
-/* NtQueryInformationProcess's ProcessBasicInformation, both layouts. */
-#define ProcessBasicInformation 0
+/* NtQueryInformationProcess's ProcessBasicInformation, both layouts (the native one is ps.h's
+ * PROCESS_BASIC_INFORMATION; PROCESS_BASIC_INFORMATION64 spells its padding out). */
 typedef struct _PROCESS_BASIC_INFORMATION32 {  /* 24 bytes */
     NTSTATUS ExitStatus;
     PTR32 PebBaseAddress;
@@ -115,6 +111,8 @@ _Static_assert(sizeof(MEMORY_BASIC_INFORMATION32) == 28, "MEMORY_BASIC_INFORMATI
 _Static_assert(sizeof(MEMORY_BASIC_INFORMATION64) == 48, "MEMORY_BASIC_INFORMATION64 is 48 bytes");
 _Static_assert(sizeof(PROCESS_BASIC_INFORMATION32) == 24, "PROCESS_BASIC_INFORMATION32 is 24 bytes");
 _Static_assert(sizeof(PROCESS_BASIC_INFORMATION64) == 48, "PROCESS_BASIC_INFORMATION64 is 48 bytes");
+_Static_assert(sizeof(MEMORY_BASIC_INFORMATION) == sizeof(MEMORY_BASIC_INFORMATION64), "the native MBI");
+_Static_assert(sizeof(PROCESS_BASIC_INFORMATION) == sizeof(PROCESS_BASIC_INFORMATION64), "the native PBI");
 
 /* Widening (zero extension for pointers and sizes, sign extension for handles: the
  * pseudo-handles -1 and -2 stay the current process and thread). */
@@ -126,36 +124,15 @@ static inline HANDLE Wow64Handle(HANDLE32 Value) { return (HANDLE)(LONG_PTR)(LON
  * 0xFFFEFFFF when its image is large-address aware (IMAGE_FILE_LARGE_ADDRESS_AWARE). */
 #define MM_HIGHEST_USER_ADDRESS_WOW64 0x7FFEFFFFUL
 #define MM_HIGHEST_USER_ADDRESS_WOW64_LAA 0xFFFEFFFFUL
+#ifndef IMAGE_FILE_LARGE_ADDRESS_AWARE
 #define IMAGE_FILE_LARGE_ADDRESS_AWARE 0x0020
+#endif
 
 /* ---- Native services the wow64 layer calls (the 64-bit ntdll's NtXxx, NT's argument order) ---- */
-#ifndef MEM_COMMIT
-#define MEM_COMMIT 0x00001000
-#endif
-#ifndef MEM_RESERVE
-#define MEM_RESERVE 0x00002000
-#endif
-#ifndef MEM_DECOMMIT
-#define MEM_DECOMMIT 0x00004000
-#endif
-#ifndef MEM_RELEASE
-#define MEM_RELEASE 0x00008000
-#endif
-#ifndef MEM_TOP_DOWN
-#define MEM_TOP_DOWN 0x00100000
-#endif
-NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits, PSIZE_T RegionSize,
-                                 ULONG AllocationType, ULONG Protect);
-NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG FreeType);
-NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG NewProtect,
-                                PULONG OldProtect);
-NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress, ULONG MemoryInformationClass,
-                              PVOID MemoryInformation, SIZE_T MemoryInformationLength, PSIZE_T ReturnLength);
 NTSTATUS NtOpenFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
                     PIO_STATUS_BLOCK IoStatusBlock, ULONG ShareAccess, ULONG OpenOptions);
-NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, ULONG ProcessInformationClass, PVOID ProcessInformation,
-                                   ULONG ProcessInformationLength, PULONG ReturnLength);
-/* (NtCreateFile, NtReadFile, NtWriteFile, NtDeviceIoControlFile: io.h; NtClose,
+/* (Nt{Allocate,Free,Protect,Query}VirtualMemory: mm.h; NtQueryInformationProcess: ps.h;
+ * NtCreateFile, NtReadFile, NtWriteFile, NtDeviceIoControlFile: io.h; NtClose,
  * NtDuplicateObject, NtCreateEvent, NtWaitForSingleObject: ob.h.) */
 
 /* ---- The wow64 layer's framework (user/wow64/ in a process; the lab's tests in a checkpoint) ---- */
