@@ -163,7 +163,7 @@ class Case:
 
     def __init__(self, n: int, base: int, poison: int, r: list[int]):
         self.n, self.base, self.poison, self.r = n, base, poison, r
-        self.service, self.variant = CASES[n]
+        self.service, self.variant = CASES[n % len(CASES)]
         self.mem = bytearray(self.poison_byte(i) for i in range(POISON_BYTES))
         self.structs: list[tuple[int, int, str]] = []
         self.args = [0] * 11
@@ -565,13 +565,13 @@ class Case:
         return self.mem[off - 4:off - 4 + count].hex()
 
 
-def thunk_cases(seed: int) -> list[tuple[Case, int]]:
-    """Every case of wow64.thunks and the status the reference thunk returns."""
-    rng = KtRng(seed, "wow64.thunks")
+def thunk_cases(seed: int, test: str = "wow64.thunks", rounds: int = 1) -> list[tuple[Case, int]]:
+    """Every case of a thunk test (KtwRunThunkCases) and the status the reference thunk returns."""
+    rng = KtRng(seed, test)
     base = rng.range(0x100, 0x6FFF) << 16
     poison = rng.random() | 0x0101010101010101
     out = []
-    for n in range(len(CASES)):
+    for n in range(len(CASES) * rounds):
         r = [rng.random() for _ in range(12)]
         c = Case(n, base, poison, r)
         out.append((c, c.run()))
@@ -582,28 +582,29 @@ def _hexlist(text: str) -> list[int]:
     return [] if text in ("-", "") else [int(x, 16) for x in text.split(",")]
 
 
-def _judge_thunks(seed, values) -> list[str]:
+def judge_thunks(seed, values, test: str = "wow64.thunks", rounds: int = 1) -> list[str]:
+    """The thunk cases of `test` (KtwRunThunkCases(Context, rounds)) against the reference."""
     out: list[str] = []
-    rng = KtRng(seed, "wow64.thunks")
+    rng = KtRng(seed, test)
     want_arena = rng.range(0x100, 0x6FFF) << 16
-    arena = _values(values, "wow64.thunks", "arena")
+    arena = _values(values, test, "arena")
     if arena and int(arena[0], 16) != want_arena:
         return [f"the arena is at {arena[0]}, the seed puts it at 0x{want_arena:x}: the test's random sequence "
                 f"differs from the model's"]
-    cases = {int(v.split()[0]): v.split() for v in _values(values, "wow64.thunks", "case")}
+    cases = {int(v.split()[0]): v.split() for v in _values(values, test, "case")}
     calls: dict[tuple[int, int], list[str]] = {}
-    for v in _values(values, "wow64.thunks", "call"):
+    for v in _values(values, test, "call"):
         p = v.split()
         calls[(int(p[0]), int(p[1]))] = p
     names = {}
-    for v in _values(values, "wow64.thunks", "callname"):
+    for v in _values(values, test, "callname"):
         p = v.split(" ", 2)
         names[(int(p[0]), int(p[1]))] = p[2] if len(p) > 2 else ""
     mems = {}
-    for v in _values(values, "wow64.thunks", "mem"):
+    for v in _values(values, test, "mem"):
         p = v.split()
         mems[(int(p[0]), int(p[1]))] = p[3] if len(p) > 3 else ""
-    for c, ret in thunk_cases(seed):
+    for c, ret in thunk_cases(seed, test, rounds):
         n = c.n
         thunk = "wh" + SERVICES[c.service]
         where = f"case {n} ({thunk}, variant {c.variant})"
@@ -851,7 +852,7 @@ def _judge_ioctl(seed, values) -> list[str]:
 
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:
     if checkpoint == "thunks":
-        return _judge_thunks(seed, values)
+        return judge_thunks(seed, values)
     if checkpoint == "redirect":
         return _judge_redirect(seed, values)
     if checkpoint == "ioctl32":

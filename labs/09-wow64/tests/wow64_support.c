@@ -160,8 +160,8 @@ VOID KtwBuildCase(PKTEST_CONTEXT Context, ULONG n, KTW_CASE *Case)
         ((PUCHAR)KtwArenaBase)[i] = KtwPoisonByte(i);
     RtlZeroMemory(Case, sizeof(*Case));
     RtlZeroMemory(&KtwPlan, sizeof(KtwPlan));
-    Case->Service = KtwCaseTable[n][0];
-    ULONG v = Case->Variant = KtwCaseTable[n][1];
+    Case->Service = KtwCaseTable[n % KTW_CASE_COUNT][0];
+    ULONG v = Case->Variant = KtwCaseTable[n % KTW_CASE_COUNT][1];
     KtwThreadData[0].FsRedirectionDisabled = WOW64_FSREDIR_ENABLED;
     KtwThreadData[1].FsRedirectionDisabled = WOW64_FSREDIR_ENABLED;
     KtwCurrentThread = 0;

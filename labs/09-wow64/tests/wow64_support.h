@@ -52,6 +52,8 @@ VOID KtwLeave(PKTEST_CONTEXT Context);
 /* Case n of the thunk checkpoint: poisons the arena, lays out its slots and structures,
  * sets the plan, the thread's redirection state and the process's limit. */
 VOID KtwBuildCase(PKTEST_CONTEXT Context, ULONG n, KTW_CASE *Case);
+/* The thunk checkpoint's cases, Rounds times over (case n uses the table's case n mod 37). */
+VOID KtwRunThunkCases(PKTEST_CONTEXT Context, ULONG Rounds);
 BOOLEAN KtwInArena(ULONG_PTR Address, SIZE_T Size);
 BOOLEAN KtwPoisonIntact(ULONG Offset, ULONG Size);
 UCHAR KtwPoisonByte(ULONG Offset);

@@ -344,12 +344,12 @@ static VOID KtwAppend(PCHAR Out, SIZE_T Size, SIZE_T *Used, PCSTR Format, ...)
         *Used = Size - 1;
 }
 
-KTEST("wow64.thunks", KtWow64Thunks)
+VOID KtwRunThunkCases(PKTEST_CONTEXT Context, ULONG Rounds)
 {
     if (!KtwEnter(Context))
         return;
     ULONG stubbed = 0;
-    for (ULONG n = 0; n < KTW_CASE_COUNT; n++) {
+    for (ULONG n = 0; n < KTW_CASE_COUNT * Rounds; n++) {
         KTW_CASE kase;
         KtwBuildCase(Context, n, &kase);
         KtwCallCount = 0;
@@ -395,6 +395,11 @@ KTEST("wow64.thunks", KtWow64Thunks)
         }
     }
     if (stubbed == 0)
-        KtValue(Context, "cases", "%u", KTW_CASE_COUNT);
+        KtValue(Context, "cases", "%u", KTW_CASE_COUNT * Rounds);
     KtwLeave(Context);
+}
+
+KTEST("wow64.thunks", KtWow64Thunks)
+{
+    KtwRunThunkCases(Context, 1);
 }
