@@ -238,7 +238,6 @@ class Case:
             elif v == 1:
                 self.limit = LIMIT_4G
                 base = 0x80000000 + ((r[2] % 0x7000) << 16)
-                zb = 1 + r[3] % 20
                 self.out[0] = base
             elif v == 2:
                 base = 0x7FFE0000 - ((r[2] % 4) << 16)
@@ -252,6 +251,8 @@ class Case:
             self.put32(s0, base)
             a[0] = self.handle(kinds[v], r[0])
             a[1] = self.va(s0)
+            if v == 6:
+                zb = 2 + r[3] % 19
             a[2] = zb
             if v == 6:
                 a[3] = 0

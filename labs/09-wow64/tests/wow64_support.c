@@ -186,7 +186,6 @@ VOID KtwBuildCase(PKTEST_CONTEXT Context, ULONG n, KTW_CASE *Case)
         } else if (v == 1) {
             KtwLimit = MM_HIGHEST_USER_ADDRESS_WOW64_LAA;
             base = 0x80000000 + ((ULONG)(r[2] % 0x7000) << 16);
-            zb = 1 + (ULONG)(r[3] % 20);
             KtwPlan.Out[0] = base;
         } else if (v == 2) {
             base = 0x7FFE0000 - ((ULONG)(r[2] % 4) << 16);
@@ -201,6 +200,8 @@ VOID KtwBuildCase(PKTEST_CONTEXT Context, ULONG n, KTW_CASE *Case)
         KtwPut32(s0, base);
         a[0] = KtwHandle(kinds[v], r[0]);
         a[1] = KTW_VA(s0);
+        if (v == 6)
+            zb = 2 + (ULONG)(r[3] % 19);
         a[2] = zb;
         if (v == 6) {
             a[3] = 0;

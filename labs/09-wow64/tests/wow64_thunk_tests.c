@@ -66,6 +66,9 @@ static VOID KtwIn(KTW_CALL *Call, ULONG64 Value)
 /* A native service writes its IO_STATUS_BLOCK unless it failed (an error status) or pended. */
 #define KTW_WRITES_IOSB(s) ((ULONG)(s) < 0xC0000000 && (s) != STATUS_PENDING)
 #define KTW_NZ(p) ((ULONG64)((p) != NULL))
+/* A service that fails may have written its outputs anyway (NT leaves them undefined): the
+ * doubles write garbage, which a thunk must not copy back to the 32-bit caller. */
+#define KTW_SCRIBBLE 0xBAD0BAD0BAD0BAD0ULL
 
 static VOID KtwObjectAttributes(KTW_CALL *Call, POBJECT_ATTRIBUTES Oa)
 {
@@ -118,6 +121,9 @@ NTSTATUS Wow64KtNtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress
     if (NT_SUCCESS(KtwPlan.Status)) {
         *BaseAddress = (PVOID)KtwPlan.Out[0];
         *RegionSize = KtwPlan.Out[3];
+    } else {
+        *BaseAddress = (PVOID)KTW_SCRIBBLE;
+        *RegionSize = KTW_SCRIBBLE;
     }
     return KtwPlan.Status;
 }
@@ -134,6 +140,9 @@ NTSTATUS Wow64KtNtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PS
     if (NT_SUCCESS(status) && KtwCallCount == 1) {
         *BaseAddress = (PVOID)KtwPlan.Out[0];
         *RegionSize = KtwPlan.Out[3];
+    } else if (!NT_SUCCESS(status)) {
+        *BaseAddress = (PVOID)KTW_SCRIBBLE;
+        *RegionSize = KTW_SCRIBBLE;
     }
     return status;
 }
@@ -152,6 +161,9 @@ NTSTATUS Wow64KtNtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
         *RegionSize = KtwPlan.Out[3];
         if (KtwInArena((ULONG_PTR)OldProtect, sizeof(ULONG)))
             *OldProtect = (ULONG)KtwPlan.Out[4];
+    } else {
+        *BaseAddress = (PVOID)KTW_SCRIBBLE;
+        *RegionSize = KTW_SCRIBBLE;
     }
     return KtwPlan.Status;
 }
