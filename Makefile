@@ -81,6 +81,10 @@ GRUB_MODULES := multiboot2 normal
 GRUB_DIR := /usr/lib/grub/i386-pc
 CORE_MODULES := memdisk tar multiboot2 boot
 
+# The user-mode images (ntdll.dll, the test programs) and the GRUB configurations that load
+# them as multiboot2 modules.
+include user/user.mk
+
 # The compile flags (the submission pipeline compiles student files with them in its own sandbox).
 print-cflags:
 	$(info $(CFLAGS) $(PREFIX_MAP))@:
@@ -143,24 +147,26 @@ $(B)/ntlab.elf: $(OBJS) $(B)/selection.o kernel/arch/x86_64/linker.ld tools/mksy
 	@cmp -s $(B)/pass1.check $(B)/final.check || { echo "ntlab: symbols moved between the two links" >&2; exit 1; }
 	@mv $@.tmp $@
 
-$(B)/ntlab.iso: $(B)/ntlab.elf kernel/arch/x86_64/grub.cfg
+$(B)/ntlab.iso: $(B)/ntlab.elf $(B)/grub.cfg $(USER_IMAGES)
 	@echo "  ISO $@"
 	@rm -rf $(B)/isodir && mkdir -p $(B)/isodir/boot/grub
 	@objcopy --strip-debug $< $(B)/isodir/boot/ntlab.elf
-	@cp kernel/arch/x86_64/grub.cfg $(B)/isodir/boot/grub/grub.cfg
+	@cp $(B)/grub.cfg $(B)/isodir/boot/grub/grub.cfg
+	@cp -r $(U)/System32 $(B)/isodir/boot/
 	@grub-mkrescue -o $@.tmp --install-modules="$(GRUB_MODULES)" --locales= --fonts= --themes= \
 	    $(B)/isodir > $(B)/grub-mkrescue.log 2>&1 || { cat $(B)/grub-mkrescue.log >&2; exit 1; }
 	@mv $@.tmp $@
 
 # GRUB as a "Linux kernel" for QEMU's -kernel: lnxboot.img, then a core image with the
 # stripped kernel in its memdisk and an embedded config that boots it (grub-core.cfg).
-$(B)/ntlab.lnx: $(B)/ntlab.elf kernel/arch/x86_64/grub-core.cfg
+$(B)/ntlab.lnx: $(B)/ntlab.elf $(B)/grub-core.cfg $(USER_IMAGES)
 	@echo "  LNX $@"
 	@rm -rf $(B)/memdisk && mkdir -p $(B)/memdisk/boot
 	@objcopy --strip-debug $< $(B)/memdisk/boot/ntlab.elf
+	@cp -r $(U)/System32 $(B)/memdisk/boot/
 	@tar -C $(B)/memdisk --format=ustar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
 	    -cf $(B)/memdisk.tar boot
-	@grub-mkimage -d $(GRUB_DIR) -O i386-pc -o $(B)/core.img -c kernel/arch/x86_64/grub-core.cfg \
+	@grub-mkimage -d $(GRUB_DIR) -O i386-pc -o $(B)/core.img -c $(B)/grub-core.cfg \
 	    -m $(B)/memdisk.tar -p '(memdisk)/boot' $(CORE_MODULES)
 	@cat $(GRUB_DIR)/lnxboot.img $(B)/core.img > $@.tmp
 	@mv $@.tmp $@
@@ -225,6 +231,7 @@ help:
 	@echo "ntlab - an NT-style kernel lab course"
 	@echo
 	@echo "  make [SOL=...]            build build/<selection>/ntlab.iso"
+	@echo "                            (and the user images, ntdll.dll and user/programs/*.c as PE32+, in .../user/)"
 	@echo "  make images [SOL=...]     build what the grader boots (ntlab.elf, ntlab.lnx: GRUB core + kernel)"
 	@echo "  make grade [LAB=N]        boot every checkpoint in QEMU and print the score"
 	@echo "                            (CHECKPOINT=name for one; SEED=n repeats a run; JOBS=n boots at once)"

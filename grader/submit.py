@@ -401,7 +401,7 @@ def _check_manifest(path: str, chosen: dict[str, str]) -> list[str]:
 # ---------------------------------------------------------------- the pristine tree
 
 TREE_MANIFEST = "TREE_MANIFEST"          # "sha256  path" lines: the tree of a copy without git
-GRADE_TREE = ("Makefile", "course.toml", "kernel/", "labs/", "grader/", "tools/")   # what a grade needs
+GRADE_TREE = ("Makefile", "course.toml", "kernel/", "labs/", "grader/", "tools/", "user/")   # what a grade needs
 
 
 class TreeError(Exception):

@@ -379,3 +379,18 @@ VOID IopRemoveFilter(PDEVICE_OBJECT Filter);
 #define INTDEV_VECTOR 0x71
 #define IOCTL_INTDEV_FIRE CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_NEITHER, FILE_ANY_ACCESS)
 NTSTATUS IopIntDevDriverEntry(PDRIVER_OBJECT DriverObject, PVOID RegistryPath);
+
+/* ---- The boot file system (framework, kernel/io/bootfs.c; img, lab 08) ----
+ * The multiboot2 modules GRUB loaded (user/user.mk: "<set>/<file>", set System32 or
+ * SysWOW64) served read-only by name: IoBootFsLookup("\SystemRoot\System32\ntdll.dll")
+ * (case-insensitive; '/' and '\' alike) gives the file's bytes (in the physical map, never
+ * to be written) and size; STATUS_OBJECT_NAME_NOT_FOUND for another name,
+ * STATUS_OBJECT_NAME_INVALID for a path outside \SystemRoot\. IoBootFsFile enumerates
+ * (index 0..; FALSE past the last). Any IRQL (the table is built once, at boot). */
+typedef struct _BOOT_FILE {
+    CHAR Name[64];             /* "System32/ntdll.dll", as the module's command line says */
+    const UCHAR *Data;
+    SIZE_T Size;
+} BOOT_FILE, *PBOOT_FILE;
+NTSTATUS IoBootFsLookup(PCSTR Path, const BOOT_FILE **File);
+BOOLEAN IoBootFsFile(ULONG Index, const BOOT_FILE **File);

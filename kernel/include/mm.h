@@ -109,7 +109,7 @@ typedef struct _MM_BOOT_MODULE {
     ULONG64 Start, End;
     CHAR Name[64];
 } MM_BOOT_MODULE;
-#define MM_MAX_BOOT_MODULES 8
+#define MM_MAX_BOOT_MODULES 32
 extern ULONG MmBootModuleCount;
 extern MM_BOOT_MODULE MmBootModules[MM_MAX_BOOT_MODULES];
 

@@ -159,9 +159,175 @@ KtUserRun:
     syscall
     ud2                                    ; NtTerminateProcess(-1) does not return
 
+; KtUserFuzz(FUZZ *F (RCX)): F->Iterations random system calls, counted by their status in
+; F->Results, then NtTerminateProcess(-1, 0). Everything it needs is in F (read-only to it)
+; and its registers; it writes only F->Results (a page of its own).
+;   FUZZ: +0x00 Iterations, +0x08 Seed (xorshift64, not 0), +0x10 the table's Limit,
+;         +0x18 AllowedCount, +0x20 Results (user address), +0x28 ValueMask (2^k - 1),
+;         +0x30 RspMask (2^k - 1), +0x38 the NtTerminateProcess number,
+;         +0x40 Allowed[64] (service numbers), +0x240 Values[64], +0x440 RspValues[16]
+;   Results: +0x00 calls, +0x08 STATUS_SUCCESS, +0x10 STATUS_ACCESS_VIOLATION,
+;         +0x18 STATUS_INVALID_SYSTEM_SERVICE, +0x20 STATUS_DATATYPE_MISALIGNMENT,
+;         +0x28 other statuses, +0x30 RAX with bits above 31 (must stay 0), +0x38 the last
+;         number called, +0x40 calls from a user RSP of the table, +0x48 invalid numbers tried,
+;         +0x50 the seed at the end, +0x58 done (1)
+KtUserFuzz:
+    mov r13, rcx                           ; FUZZ
+    mov r12, [r13 + 0x20]                  ; Results
+    mov r15, [r13 + 0x08]                  ; rng
+    xor r14d, r14d                         ; calls made
+    mov rbx, rsp
+    and rsp, -16
+    sub rsp, 0x100                         ; our own argument area
+    mov rbp, rsp
+.loop:
+    cmp r14, [r13]
+    jae .end
+    ; xorshift64
+    mov rax, r15
+    shl rax, 13
+    xor r15, rax
+    mov rax, r15
+    shr rax, 7
+    xor r15, rax
+    mov rax, r15
+    shl rax, 17
+    xor r15, rax
+    ; the number: 1 in 4 invalid
+    mov rax, r15
+    test al, 3
+    jnz .valid
+    inc qword [r12 + 0x48]
+    mov rcx, r15
+    shr rcx, 2
+    and ecx, 3
+    jz .inv_near
+    cmp ecx, 1
+    je .inv_random
+    cmp ecx, 2
+    je .inv_high
+    mov eax, 0xFFFFFFFF
+    jmp .number_done
+.inv_near:
+    mov rax, r15
+    shr rax, 8
+    and eax, 0xFFF
+    add rax, [r13 + 0x10]
+    jmp .number_done
+.inv_random:
+    mov rax, r15
+    shr rax, 20
+    mov ecx, eax
+    or ecx, 0x10000                        ; past any table
+    mov eax, ecx
+    jmp .number_done
+.inv_high:
+    mov rax, r15
+    shr rax, 9
+    shl rax, 32
+    add rax, [r13 + 0x10]
+    jmp .number_done
+.valid:
+    mov rax, r15
+    shr rax, 8
+    and eax, 0xFFFF
+    xor edx, edx
+    div qword [r13 + 0x18]                 ; rdx = index
+    mov rax, [r13 + 0x40 + rdx * 8]
+    test r15, 0x400                        ; sometimes with garbage in RAX's upper half
+    jz .number_done
+    mov rcx, r15
+    shl rcx, 32
+    or rax, rcx
+.number_done:
+    mov [rbp + 0xF8], rax                  ; the number, kept across the argument loop
+    ; sixteen arguments: 1 in 4 fully random, else one of the interesting values
+    xor ecx, ecx
+.arg:
+    mov rax, r15
+    shl rax, 13
+    xor r15, rax
+    mov rax, r15
+    shr rax, 7
+    xor r15, rax
+    mov rax, r15
+    shl rax, 17
+    xor r15, rax
+    mov rax, r15
+    test al, 3
+    jz .arg_store
+    shr rax, 2
+    and rax, [r13 + 0x28]
+    mov rax, [r13 + 0x240 + rax * 8]
+.arg_store:
+    mov [rbp + 0x28 + rcx * 8 - 32], rax   ; args 0..3 at rbp+0x08.., 4.. at rbp+0x28..
+    inc ecx
+    cmp ecx, 16
+    jb .arg
+    ; RSP: 1 in 8 calls from one of the table's stack pointers
+    mov rsi, rbp
+    mov rax, r15
+    shr rax, 30
+    test al, 7
+    jnz .rsp_done
+    shr rax, 3
+    and rax, [r13 + 0x30]
+    mov rsi, [r13 + 0x440 + rax * 8]
+    inc qword [r12 + 0x40]
+.rsp_done:
+    mov r10, [rbp + 0x08]
+    mov rdx, [rbp + 0x10]
+    mov r8, [rbp + 0x18]
+    mov r9, [rbp + 0x20]
+    mov rax, [rbp + 0xF8]
+    mov [r12 + 0x38], rax
+    mov rdi, rsp
+    mov rsp, rsi
+    syscall
+    mov rsp, rdi
+    inc r14
+    mov [r12], r14
+    mov rcx, rax
+    shr rcx, 32
+    jz .low
+    inc qword [r12 + 0x30]
+.low:
+    cmp eax, 0
+    je .c_success
+    cmp eax, 0xC0000005
+    je .c_av
+    cmp eax, 0xC000001C
+    je .c_invalid
+    cmp eax, 0x80000002
+    je .c_misaligned
+    inc qword [r12 + 0x28]
+    jmp .loop
+.c_success:
+    inc qword [r12 + 0x08]
+    jmp .loop
+.c_av:
+    inc qword [r12 + 0x10]
+    jmp .loop
+.c_invalid:
+    inc qword [r12 + 0x18]
+    jmp .loop
+.c_misaligned:
+    inc qword [r12 + 0x20]
+    jmp .loop
+.end:
+    mov [r12 + 0x50], r15
+    mov qword [r12 + 0x58], 1
+    mov rsp, rbx
+    mov r10, -1
+    xor edx, edx
+    mov rax, [r13 + 0x38]
+    sub rsp, 0x28
+    syscall
+    ud2
+
 KtUserCodeEnd:
 
 section .rodata
 align 8
 KtUserRunOffset: dq KtUserRun - KtUserCodeStart
-KtUserFuzzOffset: dq 0
+KtUserFuzzOffset: dq KtUserFuzz - KtUserCodeStart

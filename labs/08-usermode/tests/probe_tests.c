@@ -92,3 +92,81 @@ KTEST("probe.checks", KtTestProbeChecks)
             return;
     }
 }
+
+/* ProbeForWrite's touches, in a process's address space (attached): every page of the
+ * buffer is probed for writing and keeps its contents; a read-only page in the middle, a
+ * last byte on an absent page, an absent first page give STATUS_ACCESS_VIOLATION. */
+#define KT_TOUCH_RW_VA 0x0000000010000000ULL   /* 3 read-write pages, then nothing */
+#define KT_TOUCH_MIX_VA 0x0000000010100000ULL  /* read-write, read-only, read-write */
+
+static BOOLEAN KtSameContents(PEPROCESS Process, ULONG_PTR Va, const UCHAR *Expected, SIZE_T Size)
+{
+    static UCHAR now[3 * PAGE_SIZE];
+    if (!NT_SUCCESS(PsReadUserMemory(Process, Va, now, Size)))
+        return FALSE;
+    for (SIZE_T i = 0; i < Size; i++)
+        if (now[i] != Expected[i])
+            return FALSE;
+    return TRUE;
+}
+
+KTEST("probe.touch", KtTestProbeTouch)
+{
+    static UCHAR fill[3 * PAGE_SIZE];
+    for (ULONG i = 0; i < sizeof(fill); i++)
+        fill[i] = (UCHAR)(KtRandom(Context) | 1);
+    static KT_USER_PARAMS none;
+    PEPROCESS p = KtUserCreate(Context, "touch", &none);
+    if (!p)
+        return;
+    if (!KtUserMap(Context, p, KT_TOUCH_RW_VA, 3, MM_PROTECT_WRITE, fill, sizeof(fill)) ||
+        !KtUserMap(Context, p, KT_TOUCH_MIX_VA, 1, MM_PROTECT_WRITE, fill, PAGE_SIZE) ||
+        !KtUserMap(Context, p, KT_TOUCH_MIX_VA + PAGE_SIZE, 1, 0, fill + PAGE_SIZE, PAGE_SIZE) ||
+        !KtUserMap(Context, p, KT_TOUCH_MIX_VA + 2 * PAGE_SIZE, 1, MM_PROTECT_WRITE, fill + 2 * PAGE_SIZE, PAGE_SIZE)) {
+        ObDereferenceObject(p);
+        return;
+    }
+    static const ULONG aligns[] = {1, 2, 4, 8, 16};
+    ULONG a = aligns[KtRandomRange(Context, 0, 4)];
+    struct {
+        ULONG_PTR Va;
+        SIZE_T Length;
+        NTSTATUS Expected;
+        PCSTR Check, Clause;
+    } cases[] = {
+        {KT_TOUCH_RW_VA + ALIGN_DOWN(KtRandomRange(Context, 0, 0x800), 16), a * KtRandomRange(Context, 1, 0x40),
+         STATUS_SUCCESS, "writable", "a buffer inside one read-write page"},
+        {KT_TOUCH_RW_VA + ALIGN_DOWN(KtRandomRange(Context, 0, 0xF00), 16), 2 * PAGE_SIZE, STATUS_SUCCESS, "writable",
+         "a buffer over three read-write pages"},
+        {KT_TOUCH_MIX_VA + ALIGN_DOWN(KtRandomRange(Context, 0, 0xF00), 16), 2 * PAGE_SIZE, STATUS_ACCESS_VIOLATION,
+         "every_page", "a read-only page in the middle of the buffer (every page is touched)"},
+        {KT_TOUCH_RW_VA + 3 * PAGE_SIZE - 16 * KtRandomRange(Context, 1, 8), 16 * 8 + 16, STATUS_ACCESS_VIOLATION,
+         "last_page", "the buffer's last bytes on an absent page (the page of the last byte is touched)"},
+        {KT_TOUCH_RW_VA + 3 * PAGE_SIZE + ALIGN_DOWN(KtRandomRange(Context, 0, 0x800), 16), 16, STATUS_ACCESS_VIOLATION,
+         "absent", "a buffer on an absent page"},
+        {KT_TOUCH_MIX_VA + PAGE_SIZE + ALIGN_DOWN(KtRandomRange(Context, 0, 0x800), 16), 16, STATUS_ACCESS_VIOLATION,
+         "read_only", "a buffer on a read-only page"},
+        {KT_TOUCH_RW_VA + 3 * PAGE_SIZE - 16, 16, STATUS_SUCCESS, "writable", "a buffer ending exactly at the end of "
+         "the last read-write page (the page after it is not touched)"},
+    };
+    KeStackAttachProcess(p);
+    for (ULONG i = 0; i < ARRAYSIZE(cases); i++) {
+        NTSTATUS r = ProbeForWrite((PVOID)cases[i].Va, cases[i].Length, a);
+        if (!KtRequireImplemented(Context, r, "ProbeForWrite", "lab 08") ||
+            !KtCheck(Context, r == cases[i].Expected, cases[i].Check, "ProbeForWrite(%p, 0x%llx, %u) returned 0x%08X "
+                     "(%s), expected 0x%08X (%s): %s", (PVOID)cases[i].Va, (ULONG64)cases[i].Length, a, (ULONG)r,
+                     KtStatusName(r), (ULONG)cases[i].Expected, KtStatusName(cases[i].Expected), cases[i].Clause))
+            break;
+        NTSTATUS rr = ProbeForRead((PVOID)(cases[i].Va + 3 * PAGE_SIZE * 16), cases[i].Length, a);
+        if (!KtCheck(Context, rr == STATUS_SUCCESS, "read_touches_nothing", "ProbeForRead(%p, 0x%llx, %u) of absent "
+                     "pages returned 0x%08X: it checks addresses only", (PVOID)(cases[i].Va + 3 * PAGE_SIZE * 16),
+                     (ULONG64)cases[i].Length, a, (ULONG)rr))
+            break;
+    }
+    KeUnstackDetachProcess();
+    KtCheck(Context, KtSameContents(p, KT_TOUCH_RW_VA, fill, sizeof(fill)) &&
+            KtSameContents(p, KT_TOUCH_MIX_VA, fill, PAGE_SIZE) &&
+            KtSameContents(p, KT_TOUCH_MIX_VA + 2 * PAGE_SIZE, fill + 2 * PAGE_SIZE, PAGE_SIZE), "contents_kept",
+            "after the probes the pages' bytes changed: ProbeForWrite writes back the byte it read");
+    ObDereferenceObject(p);
+}

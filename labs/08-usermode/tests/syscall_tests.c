@@ -49,8 +49,8 @@ KTEST("syscall.dispatch", KtTestSyscallDispatch)
         ex[n++] = (KT_EXPECT){KtAddCall(&p, bad[i], 0, 16, a), STATUS_INVALID_SYSTEM_SERVICE, -1, 0, NULL,
                               "bad_number", "a number at or past the table's Limit is STATUS_INVALID_SYSTEM_SERVICE "
                               "and runs nothing"};
-    /* 7: the user stack is a kernel address: its arguments are not read */
-    ULONG64 kstack = 0xFFFFF80000000000ULL | (KtRandomRange(Context, 0, 0xFFFFFF) << 12) | 0x8;
+    /* 7: the user stack is a kernel address (mapped: the physical map): its arguments are not read */
+    ULONG64 kstack = MM_PHYSICAL_MAP_BASE + (KtRandomRange(Context, 0x100, 0x2000) << 12) + 0x8;
     ex[n++] = (KT_EXPECT){KtAddCall(&p, KSVC_NtTestArguments, kstack, 16, a), STATUS_ACCESS_VIOLATION, -1, 0, NULL,
                           "stack_kernel", "stack arguments above MmUserProbeAddress: the probe fails with "
                           "STATUS_ACCESS_VIOLATION and nothing runs"};
@@ -141,4 +141,91 @@ KTEST("syscall.dispatch", KtTestSyscallDispatch)
             li - log0);
     KtCheck(Context, exit == (NTSTATUS)exitStatus, "exit_status", "the process ended with 0x%08X, expected 0x%08X from "
             "its NtTerminateProcess(-1, status)", (ULONG)exit, (ULONG)exitStatus);
+}
+
+/* Services given bad user pointers from ring 3 (they probe with lab 08's ProbeForWrite and
+ * copy through the fixup table): null, a kernel buffer (which must not change), misaligned,
+ * read-only, across the boundary, absent; then good pointers get the right bytes. */
+#define KT_PTR_RO_VA 0x0000000000800000ULL
+#define KT_TOP_PAGE_VA (0x00007FFFFFFF0000ULL - PAGE_SIZE) /* the highest user page */
+
+KTEST("syscall.pointers", KtTestSyscallPointers)
+{
+    static KT_USER_PARAMS p;
+    static ULONG64 kernelBuffer[8];
+    RtlZeroMemory(&p, sizeof(p));
+    for (ULONG i = 0; i < ARRAYSIZE(kernelBuffer); i++)
+        kernelBuffer[i] = KtRandom(Context);
+    ULONG64 saved[ARRAYSIZE(kernelBuffer)];
+    RtlCopyMemory(saved, kernelBuffer, sizeof(saved));
+    KT_EXPECT ex[KT_USER_MAX_STEPS];
+    ULONG n = 0;
+    ULONG64 off = ALIGN_DOWN(KtRandomRange(Context, 0, 0x700), 8);
+    ULONG64 bad[][2] = {
+        {0, STATUS_ACCESS_VIOLATION},
+        {(ULONG64)&kernelBuffer[KtRandomRange(Context, 0, 4)], STATUS_ACCESS_VIOLATION},
+        {KT_DATA_VA + off + 2, STATUS_DATATYPE_MISALIGNMENT},
+        {KT_PTR_RO_VA + off, STATUS_ACCESS_VIOLATION},
+        {KT_TOP_PAGE_VA + PAGE_SIZE - 4, STATUS_ACCESS_VIOLATION},
+        {0x30000000ULL + off, STATUS_ACCESS_VIOLATION},
+        {KT_DATA_VA + off, STATUS_SUCCESS},
+        {KT_TOP_PAGE_VA + PAGE_SIZE - 8, STATUS_SUCCESS},
+    };
+    static const PCSTR what[] = {"null", "a kernel address", "misaligned (LARGE_INTEGER: 4-byte alignment)", "read-only",
+                                 "across MmUserProbeAddress", "absent", "a good buffer", "the last 8 bytes below the "
+                                 "boundary"};
+    ULONG first = n;
+    for (ULONG i = 0; i < ARRAYSIZE(bad); i++)
+        ex[n++] = (KT_EXPECT){KtAddCall(&p, KSVC_NtQuerySystemTime, 0, 1, bad[i]), (NTSTATUS)bad[i][1],
+                              KSVC_NtQuerySystemTime, 1, NULL, "query_time", what[i]};
+    /* NtQueryInformationProcess: its buffer over three pages with a read-only middle one: the
+     * probe fails before the length is looked at (every page is touched) */
+    ULONG64 q[4] = {(ULONG64)-1, ProcessBasicInformation, KT_PTR_RO_VA - PAGE_SIZE, 3 * PAGE_SIZE};
+    ex[n++] = (KT_EXPECT){KtAddCall(&p, KSVC_NtQueryInformationProcess, 0, 4, q), STATUS_ACCESS_VIOLATION,
+                          KSVC_NtQueryInformationProcess, 5, NULL, "query_process", "a buffer with a read-only page "
+                          "in its middle"};
+    ULONG64 q2[4] = {(ULONG64)-1, ProcessBasicInformation, KT_DATA_VA + 0x800, sizeof(PROCESS_BASIC_INFORMATION)};
+    ULONG good = n;
+    ex[n++] = (KT_EXPECT){KtAddCall(&p, KSVC_NtQueryInformationProcess, 0, 4, q2), STATUS_SUCCESS,
+                          KSVC_NtQueryInformationProcess, 5, NULL, "query_process", "a good buffer"};
+    PEPROCESS proc = KtUserCreate(Context, "pointers", &p);
+    if (!proc)
+        return;
+    if (!KtUserMap(Context, proc, KT_DATA_VA, 1, MM_PROTECT_WRITE, NULL, 0) ||
+        !KtUserMap(Context, proc, KT_PTR_RO_VA - PAGE_SIZE, 1, MM_PROTECT_WRITE, NULL, 0) ||
+        !KtUserMap(Context, proc, KT_PTR_RO_VA, 1, 0, NULL, 0) ||
+        !KtUserMap(Context, proc, KT_PTR_RO_VA + PAGE_SIZE, 1, MM_PROTECT_WRITE, NULL, 0) ||
+        !KtUserMap(Context, proc, KT_TOP_PAGE_VA, 1, MM_PROTECT_WRITE, NULL, 0) || !KtUserStart(Context, proc)) {
+        ObDereferenceObject(proc);
+        return;
+    }
+    ULONG64 pid = proc->UniqueProcessId;
+    KtUserFinish(Context, proc, &p);
+    PROCESS_BASIC_INFORMATION info;
+    ULONG64 t1 = 0, t2 = 0;
+    PsReadUserMemory(proc, KT_DATA_VA + 0x800, &info, sizeof(info));
+    PsReadUserMemory(proc, KT_DATA_VA + off, &t1, 8);
+    PsReadUserMemory(proc, KT_TOP_PAGE_VA + PAGE_SIZE - 8, &t2, 8);
+    ObDereferenceObject(proc);
+    if (!KtRequireImplemented(Context, (NTSTATUS)p.Steps[0].Result, "KiSystemServiceDispatch", "lab 08"))
+        return;
+    for (ULONG i = first; i < n; i++) {
+        NTSTATUS got = (NTSTATUS)(ULONG)p.Steps[ex[i].Step].Result;
+        if (!KtRequireImplemented(Context, got, "ProbeForWrite", "lab 08") ||
+            !KtCheck(Context, got == ex[i].Status, ex[i].Check, "%s(%s) returned 0x%08X (%s), expected 0x%08X (%s)",
+                     KtServiceName(p.Steps[ex[i].Step].Rax), ex[i].Clause, (ULONG)got, KtStatusName(got),
+                     (ULONG)ex[i].Status, KtStatusName(ex[i].Status)))
+            return;
+    }
+    for (ULONG i = 0; i < ARRAYSIZE(kernelBuffer); i++)
+        if (!KtCheck(Context, kernelBuffer[i] == saved[i], "kernel_untouched", "a kernel buffer passed as the user "
+                     "pointer of NtQuerySystemTime changed (qword %u: 0x%llx, was 0x%llx): the probe lets a kernel "
+                     "address through", i, kernelBuffer[i], saved[i]))
+            return;
+    KtCheck(Context, t1 != 0 && t2 != 0, "written", "NtQuerySystemTime's good buffers hold 0x%llx and 0x%llx (the time, "
+            "not 0)", t1, t2);
+    KtCheck(Context, info.UniqueProcessId == pid && info.PebBaseAddress == PSP_PEB_ADDRESS &&
+            p.Steps[ex[good].Step].Result == STATUS_SUCCESS, "written", "NtQueryInformationProcess wrote process id "
+            "%llu and PEB 0x%llx, expected %llu and 0x%llx", info.UniqueProcessId, info.PebBaseAddress, pid,
+            PSP_PEB_ADDRESS);
 }
