@@ -325,9 +325,41 @@ KtUserFuzz:
     syscall
     ud2
 
+; KtUserBench(BENCH *B (RCX)): B->Count system calls with RAX = B->Number (arguments: zeros
+; in registers, the stack's argument slots zero), then NtTerminateProcess(-1, 0).
+;   BENCH: +0x00 Count, +0x08 Number, +0x10 the NtTerminateProcess number
+KtUserBench:
+    mov r13, rcx
+    mov r14, [r13]
+    and rsp, -16
+    sub rsp, 0x28 + 12 * 8 + 8
+    mov rdi, rsp
+    xor eax, eax
+    mov ecx, (0x28 + 12 * 8) / 8
+    rep stosq
+.loop:
+    test r14, r14
+    jz .end
+    xor r10d, r10d
+    xor edx, edx
+    xor r8d, r8d
+    xor r9d, r9d
+    mov rax, [r13 + 0x08]
+    syscall
+    dec r14
+    jmp .loop
+.end:
+    mov r10, -1
+    xor edx, edx
+    mov rax, [r13 + 0x10]
+    syscall
+    ud2
+
 KtUserCodeEnd:
 
 section .rodata
 align 8
 KtUserRunOffset: dq KtUserRun - KtUserCodeStart
 KtUserFuzzOffset: dq KtUserFuzz - KtUserCodeStart
+global KtUserBenchOffset
+KtUserBenchOffset: dq KtUserBench - KtUserCodeStart

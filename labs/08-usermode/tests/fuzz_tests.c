@@ -37,7 +37,7 @@ extern const ULONG64 KtUserFuzzOffset;
 /* Services a fuzz must not call: they end the process or may wait forever. */
 static BOOLEAN KtFuzzExcluded(PCSTR Name)
 {
-    static const PCSTR words[] = {"Terminate", "Wait", "Delay", "Suspend", "Remove", "Reply", "Test"};
+    static const PCSTR words[] = {"Terminate", "Wait", "Delay", "Suspend", "Remove", "Reply", "Test", "Ktest"};
     for (ULONG i = 0; i < ARRAYSIZE(words); i++)
         for (PCSTR p = Name; *p; p++) {
             ULONG k = 0;

@@ -7,6 +7,7 @@
 
 #define KT_STACK_VA 0x0000000000600000ULL    /* one page the test fills as a caller's stack */
 #define KT_DATA_VA 0x0000000000700000ULL     /* a read-write page for outputs */
+#define KT_RO_STACK_VA 0x0000000000680000ULL /* a read-only page used as a caller's stack */
 
 /* Steps and what each must give. */
 typedef struct _KT_EXPECT {
@@ -43,9 +44,10 @@ KTEST("syscall.dispatch", KtTestSyscallDispatch)
     /* 2: EAX only: the upper half of RAX is ignored */
     ex[n++] = (KT_EXPECT){KtAddCall(&p, high | KSVC_NtTestArguments, 0, 16, a), STATUS_SUCCESS, KSVC_NtTestArguments,
                           16, a, "eax_only", "the number is EAX: bits 63:32 of RAX are ignored"};
-    /* 3-6: bad numbers */
-    ULONG64 bad[4] = {limit, limit + KtRandomRange(Context, 1, 0x1000), 0xFFFFFFFFULL, high | limit};
-    for (ULONG i = 0; i < 4; i++)
+    /* 3-7: bad numbers (0x1000 + a valid one: not an index into another table here) */
+    ULONG64 bad[5] = {limit, limit + KtRandomRange(Context, 1, 0x1000), 0xFFFFFFFFULL, high | limit,
+                      0x1000 + KtRandomRange(Context, 0, limit - 1)};
+    for (ULONG i = 0; i < 5; i++)
         ex[n++] = (KT_EXPECT){KtAddCall(&p, bad[i], 0, 16, a), STATUS_INVALID_SYSTEM_SERVICE, -1, 0, NULL,
                               "bad_number", "a number at or past the table's Limit is STATUS_INVALID_SYSTEM_SERVICE "
                               "and runs nothing"};
@@ -83,11 +85,17 @@ KTEST("syscall.dispatch", KtTestSyscallDispatch)
     ex[n++] = (KT_EXPECT){KtAddCall(&p, KSVC_NtQueryInformationProcess, rsp5 + 8, 4, q), STATUS_ACCESS_VIOLATION, -1,
                           0, NULL, "stack_unmapped", "the fifth argument on an unmapped page: STATUS_ACCESS_VIOLATION"};
 
+    /* 14: the stack arguments on a read-only page: they are only read */
+    ex[n++] = (KT_EXPECT){KtAddCall(&p, KSVC_NtTestArguments, KT_RO_STACK_VA + 0x100, 16, a), STATUS_SUCCESS,
+                          KSVC_NtTestArguments, 16, NULL, "stack_readonly", "stack arguments on a read-only page are "
+                          "read (ProbeForRead), never written"};
+
     PEPROCESS proc = KtUserCreate(Context, "dispatch", &p);
     if (!proc)
         return;
     if (!KtUserMap(Context, proc, KT_STACK_VA, 1, MM_PROTECT_WRITE, stackPage, sizeof(stackPage)) ||
-        !KtUserMap(Context, proc, KT_DATA_VA, 1, MM_PROTECT_WRITE, NULL, 0)) {
+        !KtUserMap(Context, proc, KT_DATA_VA, 1, MM_PROTECT_WRITE, NULL, 0) ||
+        !KtUserMap(Context, proc, KT_RO_STACK_VA, 1, 0, stackPage, sizeof(stackPage))) {
         ObDereferenceObject(proc);
         return;
     }

@@ -90,8 +90,14 @@ def pte(arg: str) -> None:
                 line += "  (1 GiB page)" if level == 3 else "  (2 MiB page)"
             if highest is not None and pfn > highest and level != 1:
                 line += f"  (corrupt? pfn {pfn:x} is past the last frame {highest:x})"
-            if entry >> 52 & 0x7FF:
+            if level == 1 and not va >> 47:
+                from ntgdb import vm  # lab 08: a user PTE keeps its protection code in bits 52-56
+                line += vm.valid_pte_note(entry, va)
+            elif entry >> 52 & 0x7FF:
                 line += f"  (reserved bits 62:52 = {entry >> 52 & 0x7FF:#x}: corrupt?)"
+        elif level == 1 and not va >> 47:
+            from ntgdb import vm  # lab 08: the invalid PTE states of user memory
+            line += "not valid: " + vm.invalid_pte(entry)
         else:
             line += "not valid"
         out(line)

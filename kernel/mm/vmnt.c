@@ -1,0 +1,173 @@
+/* vmnt.c - the virtual-memory system services (lab 08, vm): NtAllocateVirtualMemory,
+ * NtFreeVirtualMemory, NtProtectVirtualMemory, NtQueryVirtualMemory. From user mode every
+ * pointer argument is probed (ProbeForWrite: in user space, aligned) and read and written
+ * only through the fixup-protected copy routines, so a bad pointer gives
+ * STATUS_ACCESS_VIOLATION (or STATUS_DATATYPE_MISALIGNMENT) and never a bugcheck; the
+ * handle is referenced with PROCESS_VM_OPERATION / PROCESS_QUERY_INFORMATION (-1 is the
+ * current process). The work is the Mm* routines' (vmsvc.c, over the student's virtual.c). */
+#include "kuser.h"
+#include "mi.h"
+#include "ps.h"
+#include "rtl.h"
+
+#ifndef PROCESS_VM_OPERATION
+#define PROCESS_VM_OPERATION 0x0008
+#endif
+#ifndef PROCESS_QUERY_INFORMATION
+#define PROCESS_QUERY_INFORMATION 0x0400
+#endif
+
+static NTSTATUS MiReferenceProcess(HANDLE ProcessHandle, ACCESS_MASK Access, PEPROCESS *Process)
+{
+    if (ProcessHandle == NtCurrentProcess()) {
+        *Process = PsGetCurrentProcess();
+        if (!*Process)
+            return STATUS_INVALID_HANDLE;
+        ObReferenceObject(*Process);
+        return STATUS_SUCCESS;
+    }
+    return ObReferenceObjectByHandle(ProcessHandle, Access, PsProcessType, ExGetPreviousMode(), (PVOID *)Process,
+                                     NULL);
+}
+
+/* Reads a pointer-sized in/out argument (probed for write in user mode). */
+static NTSTATUS MiCaptureInOut(KPROCESSOR_MODE Mode, PVOID Pointer, ULONG64 *Value)
+{
+    if (Mode == KernelMode) {
+        *Value = *(ULONG64 *)Pointer;
+        return STATUS_SUCCESS;
+    }
+    NTSTATUS status = ProbeForWrite(Pointer, sizeof(ULONG64), sizeof(ULONG64));
+    if (!NT_SUCCESS(status))
+        return status;
+    return KeCopyFromUser(Value, Pointer, sizeof(ULONG64));
+}
+
+static NTSTATUS MiWriteBack(KPROCESSOR_MODE Mode, PVOID Pointer, const VOID *Value, SIZE_T Length)
+{
+    if (Mode == KernelMode) {
+        RtlCopyMemory(Pointer, Value, Length);
+        return STATUS_SUCCESS;
+    }
+    return KeCopyToUser(Pointer, Value, Length);
+}
+
+NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits, PSIZE_T RegionSize,
+                                 ULONG AllocationType, ULONG Protect)
+{
+    KPROCESSOR_MODE mode = ExGetPreviousMode();
+    ULONG64 base, size;
+    NTSTATUS status = MiCaptureInOut(mode, BaseAddress, &base);
+    if (NT_SUCCESS(status))
+        status = MiCaptureInOut(mode, RegionSize, &size);
+    if (!NT_SUCCESS(status))
+        return status;
+    PEPROCESS p;
+    status = MiReferenceProcess(ProcessHandle, PROCESS_VM_OPERATION, &p);
+    if (!NT_SUCCESS(status))
+        return status;
+    PVOID b = (PVOID)base;
+    SIZE_T s = size;
+    status = MmAllocateVirtualMemory(p, &b, ZeroBits, &s, AllocationType, Protect);
+    ObDereferenceObject(p);
+    if (NT_SUCCESS(status)) {
+        /* The region is the caller's even if it cannot learn where: NT behaves the same. */
+        NTSTATUS w = MiWriteBack(mode, BaseAddress, &b, sizeof(b));
+        if (NT_SUCCESS(w))
+            w = MiWriteBack(mode, RegionSize, &s, sizeof(s));
+        if (!NT_SUCCESS(w))
+            return w;
+    }
+    return status;
+}
+
+NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG FreeType)
+{
+    KPROCESSOR_MODE mode = ExGetPreviousMode();
+    ULONG64 base, size;
+    NTSTATUS status = MiCaptureInOut(mode, BaseAddress, &base);
+    if (NT_SUCCESS(status))
+        status = MiCaptureInOut(mode, RegionSize, &size);
+    if (!NT_SUCCESS(status))
+        return status;
+    PEPROCESS p;
+    status = MiReferenceProcess(ProcessHandle, PROCESS_VM_OPERATION, &p);
+    if (!NT_SUCCESS(status))
+        return status;
+    PVOID b = (PVOID)base;
+    SIZE_T s = size;
+    status = MmFreeVirtualMemory(p, &b, &s, FreeType);
+    ObDereferenceObject(p);
+    if (NT_SUCCESS(status)) {
+        NTSTATUS w = MiWriteBack(mode, BaseAddress, &b, sizeof(b));
+        if (NT_SUCCESS(w))
+            w = MiWriteBack(mode, RegionSize, &s, sizeof(s));
+        if (!NT_SUCCESS(w))
+            return w;
+    }
+    return status;
+}
+
+NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG NewProtect,
+                                PULONG OldProtect)
+{
+    KPROCESSOR_MODE mode = ExGetPreviousMode();
+    ULONG64 base, size;
+    NTSTATUS status = MiCaptureInOut(mode, BaseAddress, &base);
+    if (NT_SUCCESS(status))
+        status = MiCaptureInOut(mode, RegionSize, &size);
+    if (NT_SUCCESS(status) && mode == UserMode)
+        status = ProbeForWrite(OldProtect, sizeof(ULONG), sizeof(ULONG));
+    if (!NT_SUCCESS(status))
+        return status;
+    PEPROCESS p;
+    status = MiReferenceProcess(ProcessHandle, PROCESS_VM_OPERATION, &p);
+    if (!NT_SUCCESS(status))
+        return status;
+    PVOID b = (PVOID)base;
+    SIZE_T s = size;
+    ULONG old = 0;
+    status = MmProtectVirtualMemory(p, &b, &s, NewProtect, &old);
+    ObDereferenceObject(p);
+    if (NT_SUCCESS(status)) {
+        NTSTATUS w = MiWriteBack(mode, BaseAddress, &b, sizeof(b));
+        if (NT_SUCCESS(w))
+            w = MiWriteBack(mode, RegionSize, &s, sizeof(s));
+        if (NT_SUCCESS(w))
+            w = MiWriteBack(mode, OldProtect, &old, sizeof(old));
+        if (!NT_SUCCESS(w))
+            return w;
+    }
+    return status;
+}
+
+NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress, MEMORY_INFORMATION_CLASS InformationClass,
+                              PVOID MemoryInformation, SIZE_T MemoryInformationLength, PSIZE_T ReturnLength)
+{
+    KPROCESSOR_MODE mode = ExGetPreviousMode();
+    if (mode == UserMode) {
+        NTSTATUS status = ProbeForWrite(MemoryInformation, MemoryInformationLength, sizeof(ULONG64));
+        if (NT_SUCCESS(status) && ReturnLength)
+            status = ProbeForWrite(ReturnLength, sizeof(SIZE_T), sizeof(SIZE_T));
+        if (!NT_SUCCESS(status))
+            return status;
+    }
+    if (InformationClass != MemoryBasicInformation)
+        return STATUS_INVALID_INFO_CLASS;
+    if (MemoryInformationLength < sizeof(MEMORY_BASIC_INFORMATION))
+        return STATUS_INFO_LENGTH_MISMATCH;
+    PEPROCESS p;
+    NTSTATUS status = MiReferenceProcess(ProcessHandle, PROCESS_QUERY_INFORMATION, &p);
+    if (!NT_SUCCESS(status))
+        return status;
+    MEMORY_BASIC_INFORMATION mbi;
+    status = MmQueryVirtualMemory(p, BaseAddress, &mbi);
+    ObDereferenceObject(p);
+    if (!NT_SUCCESS(status))
+        return status;
+    SIZE_T length = sizeof(mbi);
+    status = MiWriteBack(mode, MemoryInformation, &mbi, sizeof(mbi));
+    if (NT_SUCCESS(status) && ReturnLength)
+        status = MiWriteBack(mode, ReturnLength, &length, sizeof(length));
+    return status;
+}
