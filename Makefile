@@ -84,6 +84,7 @@ CORE_MODULES := memdisk tar multiboot2 boot
 # The user-mode images (ntdll.dll, the test programs) and the GRUB configurations that load
 # them as multiboot2 modules.
 include user/user.mk
+include user/wow64.mk
 
 # The compile flags (the submission pipeline compiles student files with them in its own sandbox).
 print-cflags:
@@ -152,7 +153,7 @@ $(B)/ntlab.iso: $(B)/ntlab.elf $(B)/grub.cfg $(USER_IMAGES)
 	@rm -rf $(B)/isodir && mkdir -p $(B)/isodir/boot/grub
 	@objcopy --strip-debug $< $(B)/isodir/boot/ntlab.elf
 	@cp $(B)/grub.cfg $(B)/isodir/boot/grub/grub.cfg
-	@cp -r $(U)/System32 $(B)/isodir/boot/
+	@cp -r $(USER_SET_DIRS) $(B)/isodir/boot/
 	@grub-mkrescue -o $@.tmp --install-modules="$(GRUB_MODULES)" --locales= --fonts= --themes= \
 	    $(B)/isodir > $(B)/grub-mkrescue.log 2>&1 || { cat $(B)/grub-mkrescue.log >&2; exit 1; }
 	@mv $@.tmp $@
@@ -163,7 +164,7 @@ $(B)/ntlab.lnx: $(B)/ntlab.elf $(B)/grub-core.cfg $(USER_IMAGES)
 	@echo "  LNX $@"
 	@rm -rf $(B)/memdisk && mkdir -p $(B)/memdisk/boot
 	@objcopy --strip-debug $< $(B)/memdisk/boot/ntlab.elf
-	@cp -r $(U)/System32 $(B)/memdisk/boot/
+	@cp -r $(USER_SET_DIRS) $(B)/memdisk/boot/
 	@tar -C $(B)/memdisk --format=ustar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
 	    -cf $(B)/memdisk.tar boot
 	@grub-mkimage -d $(GRUB_DIR) -O i386-pc -o $(B)/core.img -c $(B)/grub-core.cfg \

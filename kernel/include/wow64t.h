@@ -171,6 +171,34 @@ NTSTATUS Wow64DisableFsRedirection(PVOID *OldValue);
 NTSTATUS Wow64RevertFsRedirection(PVOID OldValue);
 BOOLEAN Wow64RedirectName(const STRING *Name, PSTRING Redirected);
 
+/* ---- Starting a 32-bit process (kernel/ps/wow64run.c; the layer's side: user/wow64/) ----
+ * The kernel maps the 32-bit program and its 32-bit ntdll (from \SystemRoot\SysWOW64), then
+ * the wow64 layer wow64.dll and the 64-bit ntdll (\SystemRoot\System32), writes the layer's
+ * exported Wow64StartBlock, and starts the first thread at the layer's Wow64LdrpInitialize
+ * with the 64-bit PEB in RCX; the layer builds the 32-bit PEB, sets ntdll32's
+ * Wow64Transition and enters the program in compatibility mode. */
+typedef struct _WOW64_START_BLOCK {
+    ULONG Entry32;            /* the 32-bit program's entry point */
+    ULONG ImageBase32;        /* its base */
+    ULONG Transition32;       /* ntdll32's Wow64Transition (6 bytes: offset, selector 0x33) */
+    ULONG LargeAddressAware;  /* its image is large-address aware: the limit is 4 GiB */
+} WOW64_START_BLOCK, *PWOW64_START_BLOCK;
+struct _LDR_PROCESS_IMAGES;
+/* After LdrMapProcessImages(Process, <program>, IMAGE_FILE_MACHINE_I386, Images32): maps the
+ * layer, fills its start block, marks Process WOW64 (its limit from the program's
+ * IMAGE_FILE_LARGE_ADDRESS_AWARE) and gives the first thread's start address. */
+NTSTATUS PsPrepareWow64Process(struct _EPROCESS *Process, const struct _LDR_PROCESS_IMAGES *Images32,
+                               PULONG_PTR StartAddress);
+/* NtAllocateVirtualMemory's WOW64 rules (framework, kernel/ps/wow64proc.c), for any process:
+ * ZeroBits above 32 is NT x64's mask form (the highest address allowed), turned into the
+ * count the allocator takes (0x7FFFFFFF -> 1); a WOW64 process's allocation never ends above
+ * its limit: a requested range past it is refused (STATUS_INVALID_PARAMETER_2 / _4), a free
+ * choice is kept below it (ZeroBits 1 for 2 GiB; bottom-up for 4 GiB). */
+NTSTATUS PsWow64CheckAllocation(struct _EPROCESS *Process, ULONG_PTR Base, SIZE_T Size, PULONG_PTR ZeroBits,
+                                PULONG AllocationType);
+/* TRUE if a region chosen for Process ends above its limit (the service then releases it). */
+BOOLEAN PsWow64AboveLimit(struct _EPROCESS *Process, ULONG_PTR Base, SIZE_T Size);
+
 /* ---- The kernel side ---- */
 /* TRUE when the request comes from a 32-bit (WOW64) process in user mode: Irp's
  * RequestorMode is UserMode and the current process is WOW64 (call it in the requestor's

@@ -80,3 +80,40 @@ ULONG_PTR PsProcessHighestUserAddress(PEPROCESS Process)
     KeReleaseSpinLock(&PspWow64Lock, irql);
     return limit;
 }
+
+NTSTATUS PsWow64CheckAllocation(PEPROCESS Process, ULONG_PTR Base, SIZE_T Size, PULONG_PTR ZeroBits,
+                                PULONG AllocationType)
+{
+    if (*ZeroBits > 32) {
+        /* The mask form: the largest count whose bound fits in the mask. */
+        ULONG_PTR mask = *ZeroBits;
+        ULONG n = 0;
+        while (n < 21 && ((1ULL << (32 - n)) - 1) > mask)
+            n++;
+        if (n == 0 && mask < MM_HIGHEST_USER_ADDRESS)
+            *AllocationType &= ~MEM_TOP_DOWN;
+        *ZeroBits = n;
+    }
+    ULONG_PTR limit = PsProcessHighestUserAddress(Process);
+    if (limit >= MM_HIGHEST_USER_ADDRESS)
+        return STATUS_SUCCESS;
+    if (Base != 0) {
+        if (Base > limit)
+            return STATUS_INVALID_PARAMETER_2;
+        if (Size != 0 && (Base + Size - 1 > limit || Base + Size < Base))
+            return STATUS_INVALID_PARAMETER_4;
+    }
+    if (*ZeroBits == 0) {
+        if (limit <= 0x7FFFFFFF)
+            *ZeroBits = 1;
+        else
+            *AllocationType &= ~MEM_TOP_DOWN;
+    }
+    return STATUS_SUCCESS;
+}
+
+BOOLEAN PsWow64AboveLimit(PEPROCESS Process, ULONG_PTR Base, SIZE_T Size)
+{
+    ULONG_PTR limit = PsProcessHighestUserAddress(Process);
+    return limit < MM_HIGHEST_USER_ADDRESS && Size != 0 && (Base + Size - 1 > limit || Base + Size < Base);
+}
