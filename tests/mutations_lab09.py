@@ -93,7 +93,7 @@ CASES = [
      {"thunks": "ReturnLength"}),
     ("wow-query-vm-region-size-dropped", 9, T,
      "        out->RegionSize = (ULONG)mbi.RegionSize;\n", "",
-     {"thunks": "MEMORY_BASIC_INFORMATION32"}),
+     {"thunks": "MEMORY_BASIC_INFORMATION32", "same_program": "same transcript"}),
     ("wow-query-process-length-at-least", 9, T,
      "if (Args[3] != sizeof(PROCESS_BASIC_INFORMATION32))", "if (Args[3] < sizeof(PROCESS_BASIC_INFORMATION32))",
      {"thunks": "refused by the thunk itself"}),

@@ -851,7 +851,91 @@ def _judge_ioctl(seed, values) -> list[str]:
     return out
 
 
+# ------------------------------------------------------------------ 32-bit and 64-bit programs
+
+def _next(state: list[int]) -> int:
+    state[0] = (state[0] + 0x9E3779B97F4A7C15) & M64
+    z = state[0]
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def wowvm(argv: list[str]) -> tuple[dict[str, str], int]:
+    """What user/programs/wowvm.c reports for argv (either build), and its exit status."""
+    if len(argv) != 2:
+        return {"print": "usage: wowvm SEED"}, 2
+    state = [int(argv[1], 0) & M64]
+    out = {}
+    for i in range(4):
+        want = ((_next(state) % 16) + 1) * 4096 + _next(state) % 4096
+        size = (want + 4095) & ~4095
+        off = (size // 2) & ~4095
+        out[f"alloc{i}"] = f"0x0 {size}"
+        out[f"fits{i}"] = "1"
+        out[f"query{i}"] = f"0x0 1 1 0x1000 0x4 0x20000 {size - off} 1"
+        out[f"protect{i}"] = "0x0 0x4 4096 1"
+        out[f"free{i}"] = f"0x0 {size} 1"
+    out["close"] = f"0x{INVALID_HANDLE:x}"
+    out["process"] = "0x0 1 1"
+    return out, 0
+
+
+def _same_transcript(test: str, pairs: list[tuple[int, int]], values) -> list[str]:
+    """Run a (32-bit) and run b (64-bit) reported the same records with the same values."""
+    got: dict[str, str] = {}
+    for t, k, v in values:
+        if t == test:
+            got[k] = v
+    problems = []
+    for a, b in pairs:
+        ra = {k[len(f"u{a}."):]: v for k, v in got.items() if k.startswith(f"u{a}.")}
+        rb = {k[len(f"u{b}."):]: v for k, v in got.items() if k.startswith(f"u{b}.")}
+        for key in sorted(set(ra) | set(rb)):
+            if ra.get(key) != rb.get(key):
+                problems.append(f"{test}: the 32-bit build (run {a}) reported {key} = {ra.get(key, 'nothing')}, the "
+                                f"64-bit build (run {b}) {rb.get(key, 'nothing')}: the same program must give the same "
+                                f"transcript through the wow64 layer")
+        if got.get(f"user{a}.exit") != got.get(f"user{b}.exit"):
+            problems.append(f"{test}: exit status 32-bit {got.get(f'user{a}.exit')}, 64-bit {got.get(f'user{b}.exit')}")
+    return problems
+
+
+def _renumbered(test: str, values) -> list[tuple[str, str, str]]:
+    """The harness numbers runs per test context (kernel/ps/usertest.c); when two tests of one
+    boot share it, the second test's runs continue the count: number each test's from 1."""
+    import re
+    ks = [int(m.group(1)) for t, k, _ in values if t == test for m in [re.match(r"user(\d+)\.start$", k)] if m]
+    base = min(ks) - 1 if ks else 0
+    out = []
+    for t, k, v in values:
+        if t == test and base:
+            m = re.match(r"(u|user)(\d+)\.(.*)$", k)
+            if m:
+                k = f"{m.group(1)}{int(m.group(2)) - base}.{m.group(3)}"
+        out.append((t, k, v))
+    return out
+
+
+def judge_programs(seed: int, values) -> list[str]:
+    from grader.models import usertest
+    values = _renumbered("wow64.vm", _renumbered("wow64.seedcalc", values))
+    rng = KtRng(seed, "wow64.seedcalc")
+    x, rounds = rng.random(), rng.range(100, 3000)
+    line = ["seedcalc.exe", str(x), str(rounds)]
+    planned = [line, line, ["seedcalc.exe", f"0x{x:x}", "0"], ["seedcalc.exe"]]
+    out = _same_transcript("wow64.seedcalc", [(1, 2)], values)
+    out += usertest.judge_runs("wow64.seedcalc", planned, usertest.seedcalc, values)
+    rng = KtRng(seed, "wow64.vm")
+    vm = ["wowvm.exe", str(rng.random())]
+    out += _same_transcript("wow64.vm", [(1, 2)], values)
+    out += usertest.judge_runs("wow64.vm", [vm, vm], wowvm, values)
+    return out
+
+
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:
+    if checkpoint == "same_program":
+        return judge_programs(seed, values)
     if checkpoint == "thunks":
         return judge_thunks(seed, values)
     if checkpoint == "redirect":

@@ -3,7 +3,8 @@
  * the 64-bit ntdll it imports) from \SystemRoot\System32, tell the layer where the program
  * starts and where ntdll32's Wow64Transition is (its exported Wow64StartBlock), mark the
  * process WOW64 with its address limit, and start the first thread in the layer
- * (Wow64LdrpInitialize), which enters the program in compatibility mode. The layer and
+ * (Wow64LdrpInitialize), which enters the program in compatibility mode. The 64 KiB above
+ * the limit is reserved (no access), as NT does. The layer and
  * Wow64Transition must lie below 4 GiB: 32-bit code names them in a 32-bit far pointer. */
 #include "ldr.h"
 #include "ps.h"
@@ -50,7 +51,15 @@ NTSTATUS PsPrepareWow64Process(PEPROCESS Process, const LDR_PROCESS_IMAGES *Imag
     status = PsWriteUserMemory(Process, block, &start, sizeof(start));
     if (!NT_SUCCESS(status))
         return status;
-    status = PsSetProcessWow64(Process, (ULONG)peb32, laa ? MM_HIGHEST_USER_ADDRESS_WOW64_LAA : MM_HIGHEST_USER_ADDRESS_WOW64);
+    /* The 64 KiB just above the limit stays reserved, as on NT: an allocator bounded by
+     * ZeroBits (2 GiB, 4 GiB) then never chooses a region that ends above the limit. */
+    ULONG_PTR limit = laa ? MM_HIGHEST_USER_ADDRESS_WOW64_LAA : MM_HIGHEST_USER_ADDRESS_WOW64;
+    PVOID guard = (PVOID)(limit + 1);
+    SIZE_T guardSize = 0x10000;
+    status = MmAllocateVirtualMemory(Process, &guard, 0, &guardSize, MEM_RESERVE, PAGE_NOACCESS);
+    if (!NT_SUCCESS(status))
+        return status;
+    status = PsSetProcessWow64(Process, (ULONG)peb32, (ULONG)limit);
     if (!NT_SUCCESS(status))
         return status;
     *StartAddress = init;

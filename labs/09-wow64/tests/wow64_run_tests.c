@@ -6,6 +6,16 @@
  * against the program's model and against each other. */
 #include "ktest.h"
 #include "usertest.h"
+#include "wow64_support.h"
+
+/* A stubbed lab reports itself before any program runs: one thunk called in the kernel (its
+ * native call goes to the thunk checkpoint's double, which answers STATUS_SUCCESS). */
+static BOOLEAN KtwThunksImplemented(PKTEST_CONTEXT Context)
+{
+    ULONG slot = 0;
+    RtlZeroMemory(&KtwPlan, sizeof(KtwPlan));
+    return KtRequireImplemented(Context, whNtClose(&slot), "whNtClose", "lab 09");
+}
 
 static BOOLEAN KtwClean(PKTEST_CONTEXT Context, PKT_USER_RUN Run, PCSTR What)
 {
@@ -17,6 +27,8 @@ static BOOLEAN KtwClean(PKTEST_CONTEXT Context, PKT_USER_RUN Run, PCSTR What)
 KTEST("wow64.seedcalc", KtWow64Seedcalc)
 {
     KtSetBudget(Context, 20000);
+    if (!KtwThunksImplemented(Context))
+        return;
     ULONG64 x = KtRandom(Context);
     ULONG64 rounds = KtRandomRange(Context, 100, 3000);
     CHAR line[96];
@@ -34,4 +46,21 @@ KTEST("wow64.seedcalc", KtWow64Seedcalc)
     if (!KtRunWow64Program(Context, "seedcalc.exe", "seedcalc.exe", &run))
         return;
     KtwClean(Context, &run, "32-bit seedcalc.exe (no arguments)");
+}
+
+KTEST("wow64.vm", KtWow64Vm)
+{
+    KtSetBudget(Context, 20000);
+    if (!KtwThunksImplemented(Context))
+        return;
+    ULONG64 seed = KtRandom(Context);
+    CHAR line[64];
+    KT_USER_RUN run;
+    RtlFormatString(line, sizeof(line), "wowvm.exe %llu", seed);
+    if (!KtRunWow64Program(Context, "wowvm.exe", line, &run))
+        return;
+    KtwClean(Context, &run, "32-bit wowvm.exe");
+    if (!KtRunUserProgram(Context, "wowvm.exe", line, &run))
+        return;
+    KtwClean(Context, &run, "64-bit wowvm.exe");
 }
