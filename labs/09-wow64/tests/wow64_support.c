@@ -64,10 +64,12 @@ BOOLEAN KtwEnter(PKTEST_CONTEXT Context)
     PMMPTE pml4 = MiCurrentPml4();
     for (ULONG i = 0; i < KTW_ARENA_PAGES; i++) {
         NTSTATUS status = MmAllocatePhysicalPage(0, &KtwArenaPfn[i]);
-        if (!KtCheck(Context, NT_SUCCESS(status), "arena", "a frame for the arena: status 0x%08X", (ULONG)status))
+        if (!KtRequireImplemented(Context, status, "MmAllocatePhysicalPage", "lab 01") ||
+            !KtCheck(Context, NT_SUCCESS(status), "arena", "a frame for the arena: status 0x%08X", (ULONG)status))
             return FALSE;
         status = MmMapPage(pml4, KtwArenaBase + i * 4096ULL, KtwArenaPfn[i], MM_PROTECT_WRITE, 0);
-        if (!KtCheck(Context, NT_SUCCESS(status), "arena", "mapping the arena at 0x%llx: status 0x%08X",
+        if (!KtRequireImplemented(Context, status, "MmMapPage", "lab 02") ||
+            !KtCheck(Context, NT_SUCCESS(status), "arena", "mapping the arena at 0x%llx: status 0x%08X",
                      (ULONG64)(KtwArenaBase + i * 4096ULL), (ULONG)status)) {
             MmFreePhysicalPage(KtwArenaPfn[i]);
             return FALSE;

@@ -358,6 +358,12 @@ static VOID KtwAppend(PCHAR Out, SIZE_T Size, SIZE_T *Used, PCSTR Format, ...)
 
 VOID KtwRunThunkCases(PKTEST_CONTEXT Context, ULONG Rounds)
 {
+    /* A stubbed thunk file reports itself first (whNtClose reads only its slot). */
+    ULONG slot = 0;
+    RtlZeroMemory(&KtwPlan, sizeof(KtwPlan));
+    KtwCallCount = 0;
+    if (!KtRequireImplemented(Context, whNtClose(&slot), "whNtClose", "lab 09"))
+        return;
     if (!KtwEnter(Context))
         return;
     ULONG stubbed = 0;
