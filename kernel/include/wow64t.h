@@ -21,7 +21,21 @@
 #include "io.h"
 #include "mm.h"
 #include "ob.h"
-#include "ps.h"
+/* Not ps.h: it pulls in kuser.h, which includes user/services.def, outside the files a
+ * student's code may include (the submission pipeline's compile view). What lab 09 needs of
+ * it is declared here, the same as there. */
+struct _EPROCESS *PsGetCurrentProcess(VOID);
+#ifndef ProcessBasicInformation
+#define ProcessBasicInformation 0
+#endif
+#ifndef STATUS_INFO_LENGTH_MISMATCH
+#define STATUS_INFO_LENGTH_MISMATCH ((NTSTATUS)0xC0000004L)
+#endif
+#ifndef STATUS_INVALID_INFO_CLASS
+#define STATUS_INVALID_INFO_CLASS ((NTSTATUS)0xC0000003L)
+#endif
+NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, ULONG ProcessInformationClass, PVOID ProcessInformation,
+                                   ULONG ProcessInformationLength, PULONG ReturnLength);
 
 /* Status codes of lab 09 (wow): the ones the thunks return themselves. */
 #ifndef STATUS_INVALID_PARAMETER_2
@@ -112,7 +126,6 @@ _Static_assert(sizeof(MEMORY_BASIC_INFORMATION64) == 48, "MEMORY_BASIC_INFORMATI
 _Static_assert(sizeof(PROCESS_BASIC_INFORMATION32) == 24, "PROCESS_BASIC_INFORMATION32 is 24 bytes");
 _Static_assert(sizeof(PROCESS_BASIC_INFORMATION64) == 48, "PROCESS_BASIC_INFORMATION64 is 48 bytes");
 _Static_assert(sizeof(MEMORY_BASIC_INFORMATION) == sizeof(MEMORY_BASIC_INFORMATION64), "the native MBI");
-_Static_assert(sizeof(PROCESS_BASIC_INFORMATION) == sizeof(PROCESS_BASIC_INFORMATION64), "the native PBI");
 
 /* Widening (zero extension for pointers and sizes, sign extension for handles: the
  * pseudo-handles -1 and -2 stay the current process and thread). */
@@ -131,7 +144,7 @@ static inline HANDLE Wow64Handle(HANDLE32 Value) { return (HANDLE)(LONG_PTR)(LON
 /* ---- Native services the wow64 layer calls (the 64-bit ntdll's NtXxx, NT's argument order) ---- */
 NTSTATUS NtOpenFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
                     PIO_STATUS_BLOCK IoStatusBlock, ULONG ShareAccess, ULONG OpenOptions);
-/* (Nt{Allocate,Free,Protect,Query}VirtualMemory: mm.h; NtQueryInformationProcess: ps.h;
+/* (Nt{Allocate,Free,Protect,Query}VirtualMemory: mm.h; NtQueryInformationProcess: above (ps.h);
  * NtCreateFile, NtReadFile, NtWriteFile, NtDeviceIoControlFile: io.h; NtClose,
  * NtDuplicateObject, NtCreateEvent, NtWaitForSingleObject: ob.h.) */
 
