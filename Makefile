@@ -51,6 +51,14 @@ ASM_SRCS := $(shell find kernel -name '*.asm' | sort)
 # Tests link before student objects (a name defined twice resolves to the test's).
 OBJS := $(patsubst %.c,$(B)/obj/%.o,$(KERNEL_SRCS) $(TEST_SRCS) $(LAB_SRCS)) \
         $(patsubst %.asm,$(B)/obj/%.o,$(ASM_SRCS))
+# Lab 09's thunks are the wow64 layer: user-mode code in a 32-bit process (user/wow64/). In the
+# kernel their native calls go to the thunk checkpoint's doubles instead of the real services:
+# the object, compiled like every student file, is linked under the names of natives.syms.
+WOW64_SYMS := labs/09-wow64/tests/natives.syms
+OBJS := $(patsubst %/09-wow64/thunk.o,%/09-wow64/thunk.kt.o,$(OBJS))
+.SECONDARY: $(patsubst %.kt.o,%.o,$(filter %/09-wow64/thunk.kt.o,$(OBJS)))
+$(B)/obj/%/09-wow64/thunk.kt.o: $(B)/obj/%/09-wow64/thunk.o $(WOW64_SYMS)
+	@objcopy --redefine-syms=$(WOW64_SYMS) $< $@
 
 CC := gcc
 LD := ld
@@ -77,9 +85,11 @@ GRUB_DIR := /usr/lib/grub/i386-pc
 CORE_MODULES := biosdisk tar multiboot2 boot
 
 # The user-mode images (ntdll.dll, the test programs) and the GRUB configurations that load
-# them as multiboot2 modules. Optional: the submission pipeline's compile view (Makefile,
-# headers, student files) has no user/ and only asks for print-cflags.
+# them as multiboot2 modules.
+# -include: the submission pipeline's compile view (grader/submit.py) has the Makefile for
+# `make print-cflags` but not user/ (its rules are only needed to build the images).
 -include user/user.mk
+-include user/wow64.mk
 
 # The compile flags (the submission pipeline compiles student files with them in its own sandbox).
 print-cflags:
@@ -150,7 +160,7 @@ $(B)/ntlab.iso: $(B)/ntlab.elf $(B)/grub.cfg $(USER_IMAGES)
 	@rm -rf $(B)/isodir && mkdir -p $(B)/isodir/boot/grub
 	@objcopy --strip-debug $< $(B)/isodir/boot/ntlab.elf
 	@cp $(B)/grub.cfg $(B)/isodir/boot/grub/grub.cfg
-	@cp -r $(U)/System32 $(B)/isodir/boot/
+	@cp -r $(USER_SET_DIRS) $(B)/isodir/boot/
 	@grub-mkrescue -o $@.tmp --install-modules="$(GRUB_MODULES)" --locales= --fonts= --themes= \
 	    $(B)/isodir > $(B)/grub-mkrescue.log 2>&1 || { cat $(B)/grub-mkrescue.log >&2; exit 1; }
 	@mv $@.tmp $@
@@ -172,7 +182,7 @@ $(B)/ntlab.disk: $(B)/ntlab.elf $(USER_IMAGES)
 	@echo "  DSK $@"
 	@rm -rf $(B)/memdisk && mkdir -p $(B)/memdisk/boot
 	@objcopy --strip-debug $< $(B)/memdisk/boot/ntlab.elf
-	@cp -r $(U)/System32 $(B)/memdisk/boot/
+	@cp -r $(USER_SET_DIRS) $(B)/memdisk/boot/
 	@tar -C $(B)/memdisk --format=ustar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
 	    -cf $@.tmp boot
 	@mv $@.tmp $@

@@ -136,9 +136,11 @@ def test_same_sources_same_images(status, tmp_path):
 
 def test_every_boot_path_carries_the_images(status, monkeypatch):
     monkeypatch.delenv("NTLAB_KVM", raising=False)
-    files = {f"System32/{n}": (os.path.getsize(os.path.join(USER, n)),
-                               hashlib.sha256(open(os.path.join(USER, n), "rb").read()).hexdigest())
-             for n in os.listdir(USER)}
+    # Every set: System32, and lab 09's 32-bit SysWOW64 beside it.
+    sets = [d for d in ("System32", "SysWOW64") if os.path.isdir(os.path.join(os.path.dirname(USER), d))]
+    files = {f"{d}/{n}": (os.path.getsize(os.path.join(os.path.dirname(USER), d, n)),
+                          hashlib.sha256(open(os.path.join(os.path.dirname(USER), d, n), "rb").read()).hexdigest())
+             for d in sets for n in os.listdir(os.path.join(os.path.dirname(USER), d))}
     state, why = bs.saved_state(status.core, status.elf)
     assert state, why
     for name, image, st in (("iso", status.iso, None), ("kernel", status.core, None), ("restore", status.core, state)):

@@ -28,6 +28,7 @@ CRT64_OBJS := $(U)/obj64/crt/crt0.o $(U)/obj64/crt/ktuser.o
 # The boot modules: <set>/<file> (System32 now; SysWOW64 with lab 09).
 USER_IMAGES := $(U)/System32/ntdll.dll $(patsubst %,$(U)/System32/%.exe,$(USER_PROGRAMS))
 USER_MODULES := $(patsubst $(U)/%,%,$(USER_IMAGES))
+USER_SET_DIRS := $(U)/System32
 
 $(U)/obj64/ntdll_stubs.S: user/services.def tools/gensvc.py
 	@mkdir -p $(dir $@)

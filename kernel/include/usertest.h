@@ -73,3 +73,8 @@ BOOLEAN KtRunUserProgram(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLin
  * status for a bad pointer (STATUS_ACCESS_VIOLATION ...), STATUS_QUOTA_EXCEEDED past
  * KT_USER_MAX_RECORDS. */
 NTSTATUS NtKtestRecord(ULONG Kind, PCSTR Text, ULONG Length);
+
+/* Lab 09: the same for a 32-bit program (\SystemRoot\SysWOW64\<Program> and its 32-bit ntdll),
+ * started through the wow64 layer (kernel/ps/wow64run.c) in a WOW64 process; the records and
+ * verdicts are the same as KtRunUserProgram's. */
+BOOLEAN KtRunWow64Program(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLine, PKT_USER_RUN Run);

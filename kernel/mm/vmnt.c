@@ -9,6 +9,7 @@
 #include "mi.h"
 #include "ps.h"
 #include "rtl.h"
+#include "wow64t.h"
 
 #ifndef PROCESS_VM_OPERATION
 #define PROCESS_VM_OPERATION 0x0008
@@ -68,7 +69,15 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
         return status;
     PVOID b = (PVOID)base;
     SIZE_T s = size;
-    status = MmAllocateVirtualMemory(p, &b, ZeroBits, &s, AllocationType, Protect);
+    /* lab 09: NT x64's ZeroBits mask, and a WOW64 process's address limit (wow64t.h). */
+    status = PsWow64CheckAllocation(p, base, size, &ZeroBits, &AllocationType);
+    if (NT_SUCCESS(status))
+        status = MmAllocateVirtualMemory(p, &b, ZeroBits, &s, AllocationType, Protect);
+    if (NT_SUCCESS(status) && PsWow64AboveLimit(p, (ULONG_PTR)b, s)) {
+        SIZE_T zero = 0;
+        MmFreeVirtualMemory(p, &b, &zero, MEM_RELEASE);
+        status = STATUS_NO_MEMORY;
+    }
     ObDereferenceObject(p);
     if (NT_SUCCESS(status)) {
         /* The region is the caller's even if it cannot learn where: NT behaves the same. */

@@ -10,6 +10,7 @@
 #include "bugcodes.h"
 #include "ps.h"
 #include "mmpf.h"
+#include "wow64t.h"
 #include "rtl.h"
 
 #define PSP_USER_CS 0x33
@@ -384,6 +385,7 @@ VOID PspDeleteUserProcess(PEPROCESS Process)
         return;
     PsWaitForProcess(Process);
     PspDeleteAddressSpace(Process);
+    PsSetProcessWow64(Process, 0, 0); /* lab 09: no longer a WOW64 process (kernel/ps/wow64proc.c) */
 }
 
 NTSTATUS PsReadUserMemory(PEPROCESS Process, ULONG_PTR Va, PVOID Buffer, SIZE_T Size)

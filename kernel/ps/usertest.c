@@ -8,6 +8,7 @@
 #include "rtl.h"
 #include "kuser.h"
 #include "usertest.h"
+#include "wow64t.h"
 #include "../mm/mi.h"
 
 #ifndef STATUS_QUOTA_EXCEEDED
@@ -188,7 +189,8 @@ static BOOLEAN KtpStartFailed(PKTEST_CONTEXT Context, PKT_USER_RUN Run, PCSTR Pr
     return FALSE;
 }
 
-BOOLEAN KtRunUserProgram(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLine, PKT_USER_RUN Run)
+static BOOLEAN KtpRunProgram(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLine, PKT_USER_RUN Run,
+                              BOOLEAN Wow64)
 {
     static ULONG index;
     static PKTEST_CONTEXT indexContext;
@@ -208,13 +210,21 @@ BOOLEAN KtRunUserProgram(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLin
     if (!NT_SUCCESS(status))
         return KtpStartFailed(Context, Run, Program, "PsCreateUserProcessObject", status);
     static LDR_PROCESS_IMAGES images;
-    status = LdrMapProcessImages(process, Program, IMAGE_FILE_MACHINE_AMD64, &images);
+    status = LdrMapProcessImages(process, Program, Wow64 ? IMAGE_FILE_MACHINE_I386 : IMAGE_FILE_MACHINE_AMD64, &images);
     PETHREAD thread = NULL;
     PCSTR step = "LdrMapProcessImages";
+    ULONG_PTR start = 0;
     if (NT_SUCCESS(status)) {
         Run->ImageBase = images.Images[0].Base;
-        Run->EntryPoint = images.Images[0].EntryPoint;
+        Run->EntryPoint = start = images.Images[0].EntryPoint;
+        /* lab 09: a 32-bit program starts in the wow64 layer (kernel/ps/wow64run.c). */
+        if (Wow64) {
+            step = "PsPrepareWow64Process";
+            status = PsPrepareWow64Process(process, &images, &start);
+        }
         LdrFreeImageInfo(&images); /* the frames are the address space's now */
+    }
+    if (NT_SUCCESS(status)) {
         step = "the process parameters of";
         status = KtpWriteParameters(process, Program, CommandLine, Run->ImageBase);
     }
@@ -226,7 +236,7 @@ BOOLEAN KtRunUserProgram(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLin
         KtpUser.Run = Run;
         KeReleaseSpinLock(&KtpUserLock, old);
         step = "PsCreateUserThread";
-        status = PsCreateUserThread(process, Run->EntryPoint, (ULONG64)process->Peb, 0, KT_USER_STACK_PAGES, &thread);
+        status = PsCreateUserThread(process, start, (ULONG64)process->Peb, 0, KT_USER_STACK_PAGES, &thread);
     }
     BOOLEAN timedOut = FALSE;
     ULONG64 calls = KiSystemCalls, served = KiServiceCallLogNext;
@@ -249,6 +259,8 @@ BOOLEAN KtRunUserProgram(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLin
     KeReleaseSpinLock(&KtpUserLock, old);
     Run->ExceptionCode = process->ExceptionCode;
     Run->ExceptionAddress = process->ExceptionAddress;
+    if (Wow64)
+        PsSetProcessWow64(process, 0, 0);
     ObDereferenceObject(process);
     if (!NT_SUCCESS(status))
         return KtpStartFailed(Context, Run, Program, step, status);
@@ -269,4 +281,14 @@ BOOLEAN KtRunUserProgram(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLin
         KtValue(Context, key, "0x%x 0x%llx", Run->ExceptionCode, Run->ExceptionAddress);
     }
     return TRUE;
+}
+
+BOOLEAN KtRunUserProgram(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLine, PKT_USER_RUN Run)
+{
+    return KtpRunProgram(Context, Program, CommandLine, Run, FALSE);
+}
+
+BOOLEAN KtRunWow64Program(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLine, PKT_USER_RUN Run)
+{
+    return KtpRunProgram(Context, Program, CommandLine, Run, TRUE);
 }

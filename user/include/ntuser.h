@@ -11,7 +11,12 @@ typedef unsigned short USHORT, WCHAR, *PWCHAR;
 typedef int LONG;
 typedef unsigned int ULONG, *PULONG;
 typedef long long LONG64;
-typedef unsigned long long ULONG64, ULONG_PTR, SIZE_T, *PULONG64, *PSIZE_T;
+typedef unsigned long long ULONG64, *PULONG64;
+#ifdef __x86_64__
+typedef unsigned long long ULONG_PTR, SIZE_T, *PSIZE_T;
+#else /* lab 09: the same programs built 32-bit (user/wow64.mk) */
+typedef unsigned long ULONG_PTR, SIZE_T, *PSIZE_T;
+#endif
 typedef void VOID, *PVOID, **PPVOID;
 typedef PVOID HANDLE, *PHANDLE;
 typedef LONG NTSTATUS;
@@ -24,8 +29,8 @@ typedef __SIZE_TYPE__ size_t;
 #define STATUS_SUCCESS ((NTSTATUS)0x00000000)
 #define STATUS_UNSUCCESSFUL ((NTSTATUS)0xC0000001)
 #define STATUS_INVALID_PARAMETER ((NTSTATUS)0xC000000D)
-#define NtCurrentProcess() ((HANDLE)(LONG64)-1)
-#define NtCurrentThread() ((HANDLE)(LONG64)-2)
+#define NtCurrentProcess() ((HANDLE)(ULONG_PTR)-1)
+#define NtCurrentThread() ((HANDLE)(ULONG_PTR)-2)
 
 typedef struct _UNICODE_STRING {
     USHORT Length;          /* bytes, without a terminator */
@@ -49,7 +54,9 @@ typedef struct _RTL_USER_PROCESS_PARAMETERS {
 
 typedef struct _PEB {
     UCHAR InheritedAddressSpace, ReadImageFileExecOptions, BeingDebugged, BitField; /* 0x00 */
+#ifdef __x86_64__
     UCHAR Padding0[4];
+#endif
     HANDLE Mutant;                          /* 0x08 */
     PVOID ImageBaseAddress;                 /* 0x10 */
     PVOID Ldr;                              /* 0x18 */

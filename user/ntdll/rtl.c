@@ -151,7 +151,7 @@ int RtlFormatStringV(char *Buffer, size_t Size, PCSTR f, __builtin_va_list ap)
         case 'p':
             Put(&o, '0');
             Put(&o, 'x');
-            PutNumber(&o, (ULONG64)__builtin_va_arg(ap, PVOID), 16, FALSE, width, zero, left);
+            PutNumber(&o, (ULONG64)(ULONG_PTR)__builtin_va_arg(ap, PVOID), 16, FALSE, width, zero, left);
             break;
         case 'c':
             Put(&o, (char)__builtin_va_arg(ap, int));

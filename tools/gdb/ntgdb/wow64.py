@@ -1,0 +1,93 @@
+"""wow64.py - WOW64 commands (lab 09): nt wow64.
+
+A WOW64 process (kernel/ps/wow64proc.c's table PspWow64Table: the process, its 32-bit PEB, its
+highest user address) runs its threads' 32-bit code in compatibility mode (CS 0x23) and the
+wow64 layer's code in 64-bit mode (CS 0x33). For a thread in the kernel, its trap frame says
+which: with CS 0x23 the frame's low halves are the 32-bit context (EIP, ESP, EAX..EDI,
+EFLAGS). Every walk is bounded; what cannot be right is reported as `corrupt: ...`.
+"""
+from __future__ import annotations
+
+from ntgdb import command, core
+from ntgdb.core import NtError, out
+
+WOW64_MAX = 32
+ENTRY_SIZE = 16      # PSP_WOW64_ENTRY: Process (8), Peb32 (4), HighestUserAddress (4)
+STATES = ["Initialized", "Ready", "Running", "Standby", "Terminated", "Waiting", "Transition", "DeferredReady"]
+
+
+def _entries() -> list[tuple[int, int, int]]:
+    table = core.symbol_address("PspWow64Table")
+    out_ = []
+    for i in range(WOW64_MAX):
+        d = core.read(table + i * ENTRY_SIZE, ENTRY_SIZE, f"PspWow64Table[{i}]")
+        process = int.from_bytes(d[0:8], "little")
+        if process:
+            out_.append((process, int.from_bytes(d[8:12], "little"), int.from_bytes(d[12:16], "little")))
+    return out_
+
+
+def _name(p: int) -> str:
+    lay = core.layout("EPROCESS")
+    d = core.read(p, lay.size, f"EPROCESS {p:#x}")
+    off = lay.offset("ImageFileName")
+    return d[off:off + 16].split(b"\0", 1)[0].decode("latin-1") or "?"
+
+
+def _context32(frame: int) -> str:
+    fl = core.layout("KTRAP_FRAME")
+    f = core.read(frame, fl.size, f"the trap frame {frame:#x}")
+    cs = fl.get(f, "SegCs")
+    if cs == 0x23:
+        regs = " ".join(f"{r.lower()}={fl.get(f, r) & 0xFFFFFFFF:08x}"
+                        for r in ("Rax", "Rbx", "Rcx", "Rdx", "Rsi", "Rdi", "Rbp"))
+        return (f"32-bit (CS 0x23): eip={fl.get(f, 'Rip') & 0xFFFFFFFF:08x} esp={fl.get(f, 'Rsp') & 0xFFFFFFFF:08x} "
+                f"{regs} efl={fl.get(f, 'EFlags') & 0xFFFFFFFF:08x}")
+    if cs == 0x33:
+        return (f"in the 64-bit wow64 layer (CS 0x33): rip={fl.get(f, 'Rip'):016x} rsp={fl.get(f, 'Rsp'):016x} "
+                f"(its 32-bit context is on the 32-bit stack, saved at the layer's Wow64Rsp32)")
+    if cs & 3:
+        return f"corrupt: user CS {cs:#x} is neither 0x23 nor 0x33"
+    return "not entered from user mode"
+
+
+@command("wow64", "[ADDR]", "the WOW64 processes (32-bit PEB, address limit), or one process's threads with the "
+         "32-bit context of each (compatibility mode, CS 0x23) and its TEB", "09")
+def nt_wow64(arg: str) -> None:
+    entries = _entries()
+    if not arg.strip():
+        if not entries:
+            out("no WOW64 process")
+        for p, peb32, limit in entries:
+            out(f"WOW64 PROCESS {p:016x}  '{_name(p)}'  Peb32 {peb32:08x}  limit {limit:08x} "
+                f"({'4 GiB, large-address aware' if limit > 0x7FFFFFFF else '2 GiB'})")
+        return
+    p = core.parse_number(arg)
+    match = [e for e in entries if e[0] == p]
+    if not match:
+        raise NtError(f"{p:#x} is not a WOW64 process (nt wow64 lists them)")
+    _, peb32, limit = match[0]
+    out(f"WOW64 PROCESS {p:016x}  '{_name(p)}'  Peb32 {peb32:08x}  limit {limit:08x}")
+    lay, el, tl = core.layout("EPROCESS"), core.layout("ETHREAD"), core.layout("KTHREAD")
+    head = p + lay.offset("ThreadListHead")
+    off = el.offset("ProcessThreadLink")
+    e, n = core.u64(head, "the process's thread list"), 0
+    while e != head:
+        if not e or n >= 4096:
+            raise NtError(f"corrupt: the thread list of {p:#x} does not come back to its head")
+        t = e - off
+        d = core.read(t, el.size, f"ETHREAD {t:#x}")
+        tcb, teb = el.get(d, "Tcb"), el.get(d, "Teb")
+        line = f"  THREAD {t:016x}  Teb64 {teb:x}"
+        if tcb:
+            k = core.read(tcb, tl.size, f"KTHREAD {tcb:#x}")
+            state = tl.get(k, "State")
+            line += f"  {STATES[state] if state < len(STATES) else state}"
+            frame = tl.get(k, "TrapFrame")
+            out(line)
+            if frame and state != 4:
+                out("    " + _context32(frame))
+        else:
+            out(line + "  (no KTHREAD yet)")
+        e = core.u64(e, "a link of the thread list")
+        n += 1
