@@ -26,8 +26,8 @@ boot_pml4:      resb 4096
 boot_pdpt_low:  resb 4096                  ; PML4[0] and PML4[256]: 4 GiB of 2 MiB pages
 boot_pdpt_high: resb 4096                  ; PML4[511]: -2 GiB -> physical 0
 boot_pd:        resb 4096 * 4
-boot_pd_high:   resb 4096                  ; -2 GiB: the image's 4 MiB in 4 KiB pages, then 2 MiB pages
-boot_pt_image:  resb 4096 * 2              ; physical 0 .. 4 MiB, 4 KiB pages (the stacks' guard pages unmapped)
+boot_pd_high:   resb 4096                  ; -2 GiB: the image's 8 MiB in 4 KiB pages, then 2 MiB pages
+boot_pt_image:  resb 4096 * 4              ; physical 0 .. 8 MiB, 4 KiB pages (the stacks' guard pages unmapped)
 boot_stack32:   resb 4096
 boot_stack32_top:
 
@@ -93,7 +93,7 @@ KiBootEntry32:
     add eax, 4096
     mov [boot_pdpt_low + 24], eax
     ; PDPT high: entry 510 maps -2 GiB to physical 0 .. 1 GiB through its own page directory:
-    ; the first 4 MiB (the image) in 4 KiB pages, so that the guard pages below the boot
+    ; the first 8 MiB (the image) in 4 KiB pages, so that the guard pages below the boot
     ; stack and the double-fault stack can be left unmapped; the rest in 2 MiB pages.
     xor ecx, ecx
 .fill_pt:
@@ -102,7 +102,7 @@ KiBootEntry32:
     or eax, 0x3
     mov [boot_pt_image + ecx * 8], eax
     inc ecx
-    cmp ecx, 1024
+    cmp ecx, 2048
     jb .fill_pt
     mov eax, KiBootStackGuardPhysical
     shr eax, 12
@@ -112,7 +112,9 @@ KiBootEntry32:
     mov dword [boot_pt_image + eax * 8], 0
     mov dword [boot_pd_high + 0], boot_pt_image + 0x3
     mov dword [boot_pd_high + 8], boot_pt_image + 4096 + 0x3
-    mov ecx, 2
+    mov dword [boot_pd_high + 16], boot_pt_image + 2 * 4096 + 0x3
+    mov dword [boot_pd_high + 24], boot_pt_image + 3 * 4096 + 0x3
+    mov ecx, 4
 .fill_pd_high:
     mov eax, ecx
     shl eax, 21
