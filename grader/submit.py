@@ -755,7 +755,8 @@ def _sandboxed_unpack(submission: str, work: str, unconfined: bool, log) -> list
 
 
 def _compile_tree(root_tree: str, dest: str, chosen: dict[str, str]) -> dict[str, str]:
-    """The compile view: the Makefile, the grader (for make's selection helper), kernel/include,
+    """The compile view: the Makefile, the grader (for make's selection helper), kernel/include
+    and the components' private headers,
     each lab's lab.toml and headers, the student's files, and the stubs (to learn the lab's
     names) under stubs/. Nothing else: no tests' sources, no hidden folder, no other file."""
     def copy(rel, target=None):
@@ -771,6 +772,13 @@ def _compile_tree(root_tree: str, dest: str, chosen: dict[str, str]) -> dict[str
     for dirpath, _dirs, names in os.walk(os.path.join(root_tree, "kernel", "include")):
         for n in names:
             copy(os.path.relpath(os.path.join(dirpath, n), root_tree))
+    # The components' own headers, which some student files include by path (lab 08's VM and
+    # fault files: kernel/mm/mi.h, through kernel/include/mmpf.h too): headers only.
+    for dirpath, _dirs, names in os.walk(os.path.join(root_tree, "kernel")):
+        for n in names:
+            rel = os.path.relpath(os.path.join(dirpath, n), root_tree)
+            if n.endswith(".h") and not rel.startswith(os.path.join("kernel", "include") + os.sep):
+                copy(rel)
     stubs = {}
     labs = os.path.join(root_tree, "labs")
     for lab in sorted(os.listdir(labs)):

@@ -149,6 +149,10 @@ VOID PsTerminateProcess(PEPROCESS Process, NTSTATUS ExitStatus);
  * conservation count of its tests. */
 ULONG64 PsQueryUserFrames(PEPROCESS Process);
 
+/* The ktest runner, after each test: takes the object manager down (ObpResetObjectManager)
+ * when no process but the system is left, so that the next test finds the pool as it was. */
+VOID PsResetObjectsAfterTest(VOID);
+
 /* Services (user/services.def). */
 NTSTATUS NtTerminateProcess(HANDLE ProcessHandle, NTSTATUS ExitStatus);
 NTSTATUS NtYieldExecution(VOID);

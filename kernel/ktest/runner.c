@@ -8,6 +8,7 @@
 #include "ke.h"
 #include "ktest.h"
 #include "ktestp.h"
+#include "ps.h"
 #include "rtl.h"
 
 extern const KTEST KiTestsStart[], KiTestsEnd[];
@@ -192,6 +193,11 @@ static VOID KtpRun(const KTEST *Test, ULONG64 Seed)
         KtFail(&context, "registry", "the routine of %s lies outside the test code; not called", Test->Name);
     HalSerialNewLineIfNeeded();
     KtpAudit(&context);
+    /* Lab 08: a test that made processes leaves the object manager up (the system process,
+     * its handle table...): it is taken down, as lab 06's tests do themselves, so that the
+     * next test finds the pool as it was - unless a process other than the system is left
+     * (a failed test's, its threads may still run). */
+    PsResetObjectsAfterTest();
     KtpDeadline = 0;
     PCSTR verdict = context.Failures ? "FAIL" : context.Skipped ? "SKIP" : "PASS";
     KtpWriteEndRecord(&context, tag, "KTEST END %s %s", Test->Name, verdict);

@@ -404,3 +404,13 @@ NTSTATUS PsWriteUserMemory(PEPROCESS Process, ULONG_PTR Va, const VOID *Buffer, 
     KeUnstackDetachProcess();
     return status;
 }
+
+VOID PsResetObjectsAfterTest(VOID)
+{
+    if (!PsInitialSystemProcess)
+        return;
+    for (PLIST_ENTRY e = PsActiveProcessHead.Flink; e != &PsActiveProcessHead; e = e->Flink)
+        if (CONTAINING_RECORD(e, EPROCESS, ActiveProcessLinks) != PsInitialSystemProcess)
+            return;
+    ObpResetObjectManager();
+}

@@ -34,7 +34,15 @@ static ULONG64 KtBenchRun(PKTEST_CONTEXT Context, ULONG64 Number, ULONG64 Count)
     return ticks;
 }
 
+static VOID KtTestLab08BenchSyscallBody(PKTEST_CONTEXT Context);
+
 KTEST("lab08.bench_syscall", KtTestLab08BenchSyscall)
+{
+    KtTestLab08BenchSyscallBody(Context);
+    KtUserCleanup(); /* every process gone: the object manager starts afresh */
+}
+
+static VOID KtTestLab08BenchSyscallBody(PKTEST_CONTEXT Context)
 {
     KTRAP_FRAME probe;
     RtlZeroMemory(&probe, sizeof(probe));

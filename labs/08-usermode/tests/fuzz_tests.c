@@ -68,7 +68,15 @@ static ULONG64 KtFuzzCallsFromCommandLine(VOID)
 
 static ULONG64 KtKernelData = 0x5A5A5A5A5A5A5A5AULL;
 
+static VOID KtTestUserFuzzBody(PKTEST_CONTEXT Context);
+
 KTEST("user.fuzz", KtTestUserFuzz)
+{
+    KtTestUserFuzzBody(Context);
+    KtUserCleanup(); /* every process gone: the object manager starts afresh */
+}
+
+static VOID KtTestUserFuzzBody(PKTEST_CONTEXT Context)
 {
     /* The dispatcher first (a stub gives "not implemented", not a fuzz of nothing). */
     KTRAP_FRAME probe;

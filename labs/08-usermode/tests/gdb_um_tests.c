@@ -7,7 +7,15 @@
 
 VOID KtGdbSnapshotPoint(ULONG Phase);
 
+static VOID KtTestGdbProcessBody(PKTEST_CONTEXT Context);
+
 KTEST("gdb.process", KtTestGdbProcess)
+{
+    KtTestGdbProcessBody(Context);
+    KtUserCleanup(); /* every process gone: the object manager starts afresh */
+}
+
+static VOID KtTestGdbProcessBody(PKTEST_CONTEXT Context)
 {
     static KT_USER_PARAMS p1, p2;
     RtlZeroMemory(&p1, sizeof(p1));

@@ -100,3 +100,8 @@ const KI_SERVICE_CALL_RECORD *KtLogEntry(ULONG Index)
 {
     return &KiServiceCallLog[Index % KI_SERVICE_CALL_LOG];
 }
+
+VOID KtUserCleanup(VOID)
+{
+    ObpResetObjectManager();
+}

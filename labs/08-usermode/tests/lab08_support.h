@@ -61,4 +61,8 @@ NTSTATUS KtUserFinish(PKTEST_CONTEXT Context, PEPROCESS Process, KT_USER_PARAMS 
 /* The service-call log since index Since (KiServiceCallLogNext before the process ran). */
 const KI_SERVICE_CALL_RECORD *KtLogEntry(ULONG Index);
 PCSTR KtStatusName(NTSTATUS Status);
+/* The end of every test that made processes (after their last reference is gone): the
+ * object manager is taken down (ObpResetObjectManager), so that the pool is as the test found
+ * it for the tests after it. */
+VOID KtUserCleanup(VOID);
 PCSTR KtServiceName(ULONG64 Number);

@@ -110,7 +110,15 @@ static BOOLEAN KtSameContents(PEPROCESS Process, ULONG_PTR Va, const UCHAR *Expe
     return TRUE;
 }
 
+static VOID KtTestProbeTouchBody(PKTEST_CONTEXT Context);
+
 KTEST("probe.touch", KtTestProbeTouch)
+{
+    KtTestProbeTouchBody(Context);
+    KtUserCleanup(); /* every process gone: the object manager starts afresh */
+}
+
+static VOID KtTestProbeTouchBody(PKTEST_CONTEXT Context)
 {
     static UCHAR fill[3 * PAGE_SIZE];
     for (ULONG i = 0; i < sizeof(fill); i++)

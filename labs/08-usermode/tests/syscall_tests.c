@@ -20,7 +20,15 @@ typedef struct _KT_EXPECT {
     PCSTR Clause;
 } KT_EXPECT;
 
+static VOID KtTestSyscallDispatchBody(PKTEST_CONTEXT Context);
+
 KTEST("syscall.dispatch", KtTestSyscallDispatch)
+{
+    KtTestSyscallDispatchBody(Context);
+    KtUserCleanup(); /* every process gone: the object manager starts afresh */
+}
+
+static VOID KtTestSyscallDispatchBody(PKTEST_CONTEXT Context)
 {
     static KT_USER_PARAMS p;
     static ULONG64 stackPage[512];
@@ -157,7 +165,15 @@ KTEST("syscall.dispatch", KtTestSyscallDispatch)
 #define KT_PTR_RO_VA 0x0000000000800000ULL
 #define KT_TOP_PAGE_VA (0x00007FFFFFFF0000ULL - PAGE_SIZE) /* the highest user page */
 
+static VOID KtTestSyscallPointersBody(PKTEST_CONTEXT Context);
+
 KTEST("syscall.pointers", KtTestSyscallPointers)
+{
+    KtTestSyscallPointersBody(Context);
+    KtUserCleanup(); /* every process gone: the object manager starts afresh */
+}
+
+static VOID KtTestSyscallPointersBody(PKTEST_CONTEXT Context)
 {
     static KT_USER_PARAMS p;
     static ULONG64 kernelBuffer[8];

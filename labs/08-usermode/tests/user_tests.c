@@ -16,7 +16,15 @@ typedef struct _KT_FAULT_CASE {
     BOOLEAN AddressIsArg;  /* ExceptionInformation[1] is Arg */
 } KT_FAULT_CASE;
 
+static VOID KtTestUserExceptionsBody(PKTEST_CONTEXT Context);
+
 KTEST("user.exceptions", KtTestUserExceptions)
+{
+    KtTestUserExceptionsBody(Context);
+    KtUserCleanup(); /* every process gone: the object manager starts afresh */
+}
+
+static VOID KtTestUserExceptionsBody(PKTEST_CONTEXT Context)
 {
     ULONG64 kva = 0xFFFF800000000000ULL + (KtRandomRange(Context, 0, 0x3FFF) << 12) + KtRandomRange(Context, 0, 0xFFF);
     ULONG64 low = KtRandomRange(Context, 0, 0xFFFF);
