@@ -56,12 +56,35 @@ def test_user_storm_covers_every_case_on_every_seed():
     need = {("allocate", 0, L.MEM_RESERVE), ("allocate", 0, L.MEM_RESERVE | L.MEM_COMMIT), ("allocate", 0, L.MEM_COMMIT),
             ("allocate", L.S_CONFLICT), ("free", 0, L.MEM_RELEASE), ("free", L.S_NOT_AT_BASE),
             ("free", L.S_NOT_ALLOCATED), ("free", 0, L.MEM_DECOMMIT), ("free", L.S_UNABLE_FREE), ("protect", 0),
-            ("protect", L.S_NOT_COMMITTED)}
+            ("protect", L.S_NOT_COMMITTED), ("protect", L.S_CONFLICT)}
     for seed in range(40):
         xseed, calls = L.user_storm_args(seed)
-        a, seen = L.AddressSpace(), set()
-        for kind, base, size, t, prot in L.storm_calls(xseed, calls):
+        a, seen, records = L.AddressSpace(), set(), 5 + calls
+        for i, (kind, base, size, t, prot) in enumerate(L.storm_calls(xseed, calls)):
             r = (a.allocate(base, size, t, prot) if kind == "allocate" else
                  a.free(base, size, t) if kind == "free" else a.protect(base, size, prot))
             seen.add((kind, r[0], t) if r[0] == 0 and kind != "protect" else (kind, r[0]))
+            if i % 12 == 11 or i == calls - 1:
+                records += len(a.walk())
         assert need <= seen, (seed, need - seen)
+        assert records <= 450, (seed, records)  # a run may write 512 records (KT_USER_MAX_RECORDS)
+
+
+def _user_values():
+    out = []
+    with open(os.path.join(HERE, "transcripts", "lab08_user_values_seed5.txt")) as f:
+        for line in f:
+            _, _, test, key, value = line.rstrip("\n").split(" ", 4)
+            out.append((test, key, value))
+    return out
+
+
+def test_user_models_agree_with_the_reference():
+    """user.vmstorm and user.vmtouch, SOL=all, SEED=5 (one boot: the runs are numbered 1 and 2)."""
+    assert L.judge("vm_user", 5, _user_values()) == []
+    assert L.judge("vm_touch", 5, _user_values()) == []
+
+
+def test_user_model_rejects_another_seed():
+    problems = L.judge("vm_user", 6, _user_values())
+    assert problems and problems[0].startswith("call 0:"), problems

@@ -255,7 +255,7 @@ class AddressSpace:
         return out
 
 
-SCRIPTED = 12  # the first calls cover every case on every seed (randomised within each case)
+SCRIPTED = 13  # the first calls cover every case on every seed (randomised within each case)
 
 
 def storm_calls(seed: int, calls: int):
@@ -265,12 +265,13 @@ def storm_calls(seed: int, calls: int):
     rng = KtRng(0, "")
     rng.state = seed & M64
     s = SLOT_BASE + 12 * SLOT_SIZE
-    last, lsize = SLOT_BASE, 0x10000
+    last, lsize, a_end = SLOT_BASE, 0x10000, 0
     for i in range(calls):
         if i < SCRIPTED:
             if i == 0:
                 base = s + rng.range(0, 0xFFFF)
                 size = rng.range(0x3000, 0x20000)
+                a_end = base + size - 1
                 yield ("allocate", base, size, MEM_RESERVE | MEM_COMMIT, PROTS[rng.range(0, 3)])
             elif i == 1:
                 base = s + rng.range(0, 0xFFF)
@@ -280,20 +281,22 @@ def storm_calls(seed: int, calls: int):
                 base = s + rng.range(0, 0xFFFF)
                 yield ("allocate", base, rng.range(1, 0x1000), MEM_RESERVE, 0x04)
             elif i == 3:
-                yield ("free", s + 0x1000, 0x40000, MEM_DECOMMIT, 0)
+                yield ("protect", a_end & ~0xFFF, 0x2000, 0, 0x02)  # its last page and the free one after
             elif i == 4:
-                yield ("free", s + 0x1000 + rng.range(0, 0xFFF), 0, MEM_RELEASE, 0)
+                yield ("free", s + 0x1000, 0x40000, MEM_DECOMMIT, 0)
             elif i == 5:
+                yield ("free", s + 0x1000 + rng.range(0, 0xFFF), 0, MEM_RELEASE, 0)
+            elif i == 6:
                 base = s + 0x80000 + rng.range(0, 0xFFFF)
                 yield ("allocate", base, rng.range(0x2000, 0x10000), MEM_RESERVE, 0x04)
-            elif i == 6:
-                yield ("protect", s + 0x80000, 0x1000, 0, 0x02)
             elif i == 7:
+                yield ("protect", s + 0x80000, 0x1000, 0, 0x02)
+            elif i == 8:
                 base = s + 0x80000 + rng.range(0, 0xFFF)
                 yield ("allocate", base, 0x1000, MEM_COMMIT, PROTS[rng.range(0, 5)])
-            elif i == 8:
+            elif i == 9:
                 yield ("free", s + 0x80000, 0x1000, MEM_DECOMMIT, 0)
-            elif i in (9, 10):
+            elif i in (10, 11):
                 yield ("free", s, 0, MEM_RELEASE, 0)
             else:
                 yield ("free", s + 0x80000, 0, MEM_RELEASE, 0)
@@ -351,9 +354,20 @@ def _fmt_region(r) -> str:
     return f"0x{r[0]:x}+0x{r[1]:x} {state} Protect 0x{r[3]:x} AllocationBase 0x{r[4]:x} AllocationProtect 0x{r[5]:x}"
 
 
+def _run_records(values, test: str) -> dict[str, str]:
+    """The records of the first program test ran, keyed without their "u<k>." prefix (k from
+    its user<k>.start record: the harness numbers runs)."""
+    import re
+    ks = [m.group(1) for t, k, v in values if t == test for m in [re.fullmatch(r"user(\d+)\.start", k)] if m]
+    if not ks:
+        return {}
+    prefix = f"u{ks[0]}."
+    return {"u1." + k[len(prefix):]: v for t, k, v in values if t == test and k.startswith(prefix)}
+
+
 def _judge_user(seed: int, values) -> list[str]:
     test = "user.vmstorm"
-    got = {k: v for t, k, v in values if t == test}
+    got = _run_records(values, test)
     problems = []
     for i in range(4):
         v = got.get(f"u1.bad{i}")
@@ -395,7 +409,18 @@ def _judge_user(seed: int, values) -> list[str]:
                             f"down to 64 KiB and the end up to a page; commits, decommits and protects cover the "
                             f"pages the range touches; OldProtect is the first page's)")
             break
-        if i % 8 == 7 or i == calls - 1:
+        if got.get("u1.counters") != "0x0":
+            problems.append(f"NtQueryInformationProcess(ProcessVmCounters) failed: {got.get('u1.counters')}")
+            break
+        c = " ".join(f[4:6])
+        wv = sum((v[1] - v[0] + 1) * PAGE for v in space.vads.values())
+        wp = len(space.committed) * PAGE
+        if len(f) != 6 or [int(x) for x in f[4:6]] != [wv, wp]:
+            problems.append(f"after call {i} ({_describe(call)}): virtual bytes and private bytes grew by {c} since the "
+                            f"storm began, the model {wv} {wp} (virtual bytes: every reserved byte; private bytes: "
+                            f"every committed page, charged once, given back by decommit and release)")
+            break
+        if i % 12 == 11 or i == calls - 1:
             want = space.walk()
             for j, r in enumerate(want):
                 w = got.get(f"u1.w{i}.{j}")
@@ -414,7 +439,22 @@ def _judge_user(seed: int, values) -> list[str]:
     return problems
 
 
-_JUDGES = {"vad_tree": _judge_tree, "vm_user": _judge_user}
+def _judge_touch(seed: int, values) -> list[str]:
+    got = _run_records(values, "user.vmtouch")
+    problems = []
+    for key, want, why in (("u1.reserve", "0x0", "MEM_RESERVE of 128 KiB with a NULL base"),
+                           ("u1.commit", "0x0", "MEM_COMMIT of its first page"),
+                           ("u1.committed_reads", "0x0", "a committed page reads as zeros"),
+                           ("u1.written", "0x1234", "a committed read-write page keeps what is written")):
+        if got.get(key) != want:
+            problems.append(f"vmstorm touch: {key} is {got.get(key)!r}, expected {want} ({why})")
+    if "u1.reserved_reads" in got:
+        problems.append("vmstorm touch read a reserved, never committed page (u1.reserved_reads): reserved memory has "
+                        "no storage, the touch must raise an access violation")
+    return problems
+
+
+_JUDGES = {"vad_tree": _judge_tree, "vm_user": _judge_user, "vm_touch": _judge_touch}
 
 
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:

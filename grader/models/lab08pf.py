@@ -11,6 +11,13 @@ the page the clock sends to the pagefile), a trim of a seeded number of pages
 page whose Accessed bit is set) or a removal. After each operation the kernel reports
 `KTEST VALUE pf.clock op <i> <what> <page> <result> hand=.. size=.. peak=.. trimmed=..
 wsle=..`; the model replays the storm and compares every field.
+
+pf_user (pf.user): user/programs/pfpager.exe from ring 3, three runs - N committed pages
+written in order and read back in reverse (N above the process working set's maximum, 345
+pages): the faults of each pass and the peak working set as NtQueryInformationProcess
+(ProcessVmCounters) reports them, replayed by the same clock (each touch sets the page's
+Accessed bit); a guard page and reserved memory touched, ending the process with
+STATUS_GUARD_PAGE_VIOLATION and STATUS_ACCESS_VIOLATION.
 """
 from __future__ import annotations
 
@@ -142,7 +149,55 @@ def _judge_clock(seed: int, values) -> list[str]:
     return []
 
 
-_JUDGES = {"working_set_clock": _judge_clock}
+
+
+# ---- pf_user (pf.user, user/programs/pfpager.exe) ---------------------------------------
+USER_TEST = "pf.user"
+PROCESS_WS_MIN, PROCESS_WS_MAX = 50, 345      # MmCreateProcessAddressSpace's working set
+STATUS_GUARD_PAGE_VIOLATION = 0x80000001
+STATUS_ACCESS_VIOLATION = 0xC0000005
+
+
+def pager_faults(pages: int) -> tuple[int, int, int]:
+    """The faults of pfpager's write pass and read pass (pages touched in order, then in reverse, each touch
+    setting the page's Accessed bit) and the peak working set in pages, by the clock."""
+    ws = WorkingSet(PROCESS_WS_MAX, PROCESS_WS_MIN, PROCESS_WS_MAX)
+    faults = []
+    for order in (range(pages), range(pages - 1, -1, -1)):
+        n = 0
+        for j in order:
+            if not ws.resident(j):
+                ws.insert(j)
+                n += 1
+            ws.accessed[j] = True
+        faults.append(n)
+    return faults[0], faults[1], ws.peak
+
+
+def user_runs(seed: int) -> list[list[str]]:
+    rng = KtRng(seed, USER_TEST)
+    pages = rng.range(380, 520)
+    salt = rng.range(1, 0xFFFFF)
+    return [["pfpager.exe", "pages", str(pages), str(salt)], ["pfpager.exe", "guard"], ["pfpager.exe", "reserved"]]
+
+
+def pfpager(argv: list[str]) -> tuple[dict[str, str], int]:
+    if argv[1] == "pages":
+        pages = int(argv[2])
+        w, r, peak = pager_faults(pages)
+        return ({"allocate": f"ok NtAllocateVirtualMemory({pages} pages): 0x0", "query": "0x0 88",
+                 "write_faults": str(w), "read_faults": str(r), "bad_words": "0",
+                 "peak_working_set": str(peak * 4096)}, 0)
+    status = STATUS_GUARD_PAGE_VIOLATION if argv[1] == "guard" else STATUS_ACCESS_VIOLATION
+    return {"allocate": "ok NtAllocateVirtualMemory: 0x0", "touch": argv[1]}, status
+
+
+def _judge_user(seed: int, values) -> list[str]:
+    from grader.models.usertest import judge_runs
+    return judge_runs(USER_TEST, user_runs(seed), pfpager, values)
+
+
+_JUDGES = {"working_set_clock": _judge_clock, "pf_user": _judge_user}
 
 
 def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> list[str]:

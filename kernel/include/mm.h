@@ -319,6 +319,12 @@ typedef struct _VM_COUNTERS {
     SIZE_T PeakPagefileUsage;
 } VM_COUNTERS, *PVM_COUNTERS;
 
+/* NtQueryInformationProcess(ProcessVmCounters): the counters of a process (-1: the current
+ * one) as a VM_COUNTERS (Length exactly its size, else STATUS_INFO_LENGTH_MISMATCH); the
+ * caller (kernel/ps/pssvc.c) has probed Information and ReturnLength for user mode. */
+#define ProcessVmCounters 3
+NTSTATUS MmQueryVmCountersService(HANDLE ProcessHandle, PVOID Information, ULONG Length, PULONG ReturnLength);
+
 /* Status codes of lab 08's memory services (vm). */
 #ifndef STATUS_GUARD_PAGE_VIOLATION
 #define STATUS_GUARD_PAGE_VIOLATION ((NTSTATUS)0x80000001L)

@@ -9,7 +9,7 @@
 #include "io.h"
 #include "mm.h"
 
-#include "../mm/mi.h"
+#include "mivm.h"
 
 /* Status codes of lab 08's pager (pf part). */
 #ifndef STATUS_IN_PAGE_ERROR

@@ -171,3 +171,27 @@ NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress, MEMORY_IN
         status = MiWriteBack(mode, ReturnLength, &length, sizeof(length));
     return status;
 }
+
+NTSTATUS MmQueryVmCountersService(HANDLE ProcessHandle, PVOID Information, ULONG Length, PULONG ReturnLength)
+{
+    if (Length != sizeof(VM_COUNTERS))
+        return STATUS_INFO_LENGTH_MISMATCH;
+    PEPROCESS p;
+    NTSTATUS status = MiReferenceProcess(ProcessHandle, PROCESS_QUERY_INFORMATION, &p);
+    if (!NT_SUCCESS(status))
+        return status;
+    VM_COUNTERS c;
+    PMMADDRESS_SPACE space = p->AddressSpace;
+    if (space)
+        KeAcquireGuardedMutex(&space->AddressCreationLock);
+    MmQueryVmCounters(p, &c);
+    if (space)
+        KeReleaseGuardedMutex(&space->AddressCreationLock);
+    ObDereferenceObject(p);
+    KPROCESSOR_MODE mode = ExGetPreviousMode();
+    ULONG length = sizeof(c);
+    status = MiWriteBack(mode, Information, &c, sizeof(c));
+    if (NT_SUCCESS(status) && ReturnLength)
+        status = MiWriteBack(mode, ReturnLength, &length, sizeof(length));
+    return status;
+}

@@ -74,6 +74,8 @@ NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, ULONG ProcessInformatio
         if (!NT_SUCCESS(status))
             return status;
     }
+    if (ProcessInformationClass == ProcessVmCounters) /* lab 08 (vm): kernel/mm/vmnt.c, probed above */
+        return MmQueryVmCountersService(ProcessHandle, ProcessInformation, ProcessInformationLength, ReturnLength);
     if (ProcessInformationClass != ProcessBasicInformation)
         return STATUS_INVALID_INFO_CLASS;
     if (ProcessInformationLength != sizeof(PROCESS_BASIC_INFORMATION))

@@ -2,7 +2,7 @@
  * or a mapped view, kernel/mm/mi.h) live in an AVL tree ordered by StartingVpn: lookups,
  * insertions and removals cost O(log n) however many regions the process has. VADs never
  * overlap, so "left of" and "right of" are well defined for a whole range. */
-#include "../../kernel/mm/mi.h"
+#include "mivm.h"
 
 /*
  * MiInsertVad - add Vad to the tree. IRQL <= APC_LEVEL, the address space's

@@ -6,7 +6,7 @@
  * and finally *release* the whole reservation. The framework (kernel/mm/vmsvc.c) captures
  * the caller's arguments, attaches to the process and holds its AddressCreationLock around
  * every routine here. The PTE states and protection codes: kernel/mm/mi.h. */
-#include "../../kernel/mm/mi.h"
+#include "mivm.h"
 #include "ex.h"
 #include "rtl.h"
 

@@ -3,7 +3,7 @@
  * from ring 3, a seeded storm of NtAllocateVirtualMemory (reserve, reserve+commit, commit),
  * NtFreeVirtualMemory (decommit, release at and away from the base) and
  * NtProtectVirtualMemory calls over 16 slots of 1 MiB at 0x20000000, each one's status and
- * outputs reported, and every 8 calls the regions NtQueryVirtualMemory reports over the
+ * outputs reported, and every 12 calls the regions NtQueryVirtualMemory reports over the
  * slots. Its choices depend on the seed only, never on what the kernel answered, so the
  * model replays the same calls. Arguments: storm SEED CALLS, or "touch" to read a committed
  * page (zeros) and then touch a reserved one (an access violation ends the process).
@@ -64,7 +64,8 @@ typedef struct _CALL {
     ULONG Type, Prot;
 } CALL;
 
-#define SCRIPTED 12
+#define SCRIPTED 13
+static ULONG64 AEnd; /* the last byte scripted call 0 asked for */
 static ULONG64 Last = SLOT_BASE, LastSize = 0x10000;
 
 static void Set(CALL *C, ULONG Kind, ULONG64 Base, ULONG64 Size, ULONG Type, ULONG Prot)
@@ -88,6 +89,7 @@ static void NextCall(ULONG I, CALL *C)
         case 0:
             base = s + Range(0, 0xFFFF);
             size = Range(0x3000, 0x20000);
+            AEnd = base + size - 1;
             Set(C, CALL_ALLOCATE, base, size, MEM_RESERVE | MEM_COMMIT, Prots[Range(0, 3)]);
             return;
         case 1:
@@ -99,28 +101,31 @@ static void NextCall(ULONG I, CALL *C)
             base = s + Range(0, 0xFFFF);
             Set(C, CALL_ALLOCATE, base, Range(1, 0x1000), MEM_RESERVE, PAGE_READWRITE);
             return;
-        case 3:
-            Set(C, CALL_FREE, s + 0x1000, 0x40000, MEM_DECOMMIT, 0);
+        case 3: /* its last page and the free one after it */
+            Set(C, CALL_PROTECT, AEnd & ~0xFFFULL, 0x2000, 0, PAGE_READONLY);
             return;
         case 4:
-            Set(C, CALL_FREE, s + 0x1000 + Range(0, 0xFFF), 0, MEM_RELEASE, 0);
+            Set(C, CALL_FREE, s + 0x1000, 0x40000, MEM_DECOMMIT, 0);
             return;
         case 5:
+            Set(C, CALL_FREE, s + 0x1000 + Range(0, 0xFFF), 0, MEM_RELEASE, 0);
+            return;
+        case 6:
             base = s + 0x80000 + Range(0, 0xFFFF);
             Set(C, CALL_ALLOCATE, base, Range(0x2000, 0x10000), MEM_RESERVE, PAGE_READWRITE);
             return;
-        case 6:
+        case 7:
             Set(C, CALL_PROTECT, s + 0x80000, 0x1000, 0, PAGE_READONLY);
             return;
-        case 7:
+        case 8:
             base = s + 0x80000 + Range(0, 0xFFF);
             Set(C, CALL_ALLOCATE, base, 0x1000, MEM_COMMIT, Prots[Range(0, 5)]);
             return;
-        case 8:
+        case 9:
             Set(C, CALL_FREE, s + 0x80000, 0x1000, MEM_DECOMMIT, 0);
             return;
-        case 9:
         case 10:
+        case 11:
             Set(C, CALL_FREE, s, 0, MEM_RELEASE, 0);
             return;
         default:
@@ -170,9 +175,23 @@ static void NextCall(ULONG I, CALL *C)
     }
 }
 
+/* Virtual and private bytes now (NtQueryInformationProcess, ProcessVmCounters). */
+static NTSTATUS Counters(ULONG64 *Virtual, ULONG64 *Private)
+{
+    VM_COUNTERS c;
+    ULONG got = 0;
+    NTSTATUS st = NtQueryInformationProcess(NtCurrentProcess(), ProcessVmCounters, &c, sizeof(c), &got);
+    *Virtual = c.VirtualSize;
+    *Private = c.PagefileUsage;
+    return NT_SUCCESS(st) && got != sizeof(c) ? STATUS_UNSUCCESSFUL : st;
+}
+
 static int Storm(ULONG64 Seed, ULONG Calls)
 {
     State = Seed;
+    ULONG64 v0 = 0, p0 = 0;
+    NTSTATUS cst = Counters(&v0, &p0);
+    KtuValue("counters", "0x%x", (ULONG)cst);
     for (ULONG i = 0; i < Calls; i++) {
         CALL c;
         NextCall(i, &c);
@@ -188,8 +207,14 @@ static int Storm(ULONG64 Seed, ULONG Calls)
             st = NtProtectVirtualMemory(NtCurrentProcess(), &base, &size, c.Prot, &old);
         char key[16];
         RtlFormatString(key, sizeof(key), "op%u", i);
-        KtuValue(key, "0x%x 0x%llx 0x%llx 0x%x", (ULONG)st, (ULONG64)base, (ULONG64)size, old);
-        if (i % 8 == 7 || i == Calls - 1)
+        ULONG64 v = v0, p = p0;
+        if (NT_SUCCESS(cst))
+            Counters(&v, &p);
+        /* status, outputs, and virtual and private bytes since the storm began (one record a
+         * call: a run may write KT_USER_MAX_RECORDS) */
+        KtuValue(key, "0x%x 0x%llx 0x%llx 0x%x %lld %lld", (ULONG)st, (ULONG64)base, (ULONG64)size, old,
+                 (LONG64)(v - v0), (LONG64)(p - p0));
+        if (i % 12 == 11 || i == Calls - 1)
             Walk(i);
     }
     return 0;
