@@ -164,6 +164,10 @@ def decode(code: int, params: list[int], *, where=None, root: str = ROOT) -> lis
         verb = "KeRaiseIrql to a lower IRQL" if code == c("IRQL_NOT_GREATER_OR_EQUAL") else \
             "KeLowerIrql to a higher IRQL"
         out += [f"{verb}:", f"P1 {_irql(p[0])}: the current IRQL", f"P2 {_irql(p[1])}: the IRQL asked for"]
+    elif code == c("APC_INDEX_MISMATCH"):
+        out += [f"P1 0x{p[0]:X}: the system service number that returned to user mode",
+                f"P2 {p[1]}: " + ("the thread was still attached to another process (KeStackAttachProcess "
+                                  "without KeUnstackDetachProcess)" if p[1] == 1 else "the APC state the service left")]
     elif code == c("PHASE1_INITIALIZATION_FAILED"):
         out.append(f"P1 0x{p[0] & 0xFFFFFFFF:08X} ({status_name(p[0], root)}): the status that stopped the boot")
     elif code == c("MANUALLY_INITIATED_CRASH"):
