@@ -832,6 +832,11 @@ CASES = [
      "    ULONG i = (Tag * 40543U) & (POOL_TRACK_TABLE_SIZE - 1);",
      "    ULONG i = 0; /* every probe starts at slot 0 */\n    (void)Tag;",
      {"boundaries": "tag_hash"}),
+    ("pool-alloc-walks-the-list", 3, "03-pool/pool.c",
+     "            PLIST_ENTRY links = pool->ListHeads[size].Flink;\n",
+     "            PLIST_ENTRY links = pool->ListHeads[size].Blink; /* walk back to the first */\n"
+     "            while (links->Blink != &pool->ListHeads[size])\n                links = links->Blink;\n",
+     {"boundaries": "constant_time"}),
     ("bigpages-add-no-wrap", 3, "03-pool/bigpages.c",
      "probe++, i = (i + 1) & (POOL_BIG_TABLE_SIZE - 1)) {\n        PPOOL_TRACKER_BIG_PAGES slot = &ExpPoolBigPageTable[i];\n        if (slot->Va == NULL ||",
      "probe++, i++) {\n        if (i >= POOL_BIG_TABLE_SIZE)\n            break;\n        PPOOL_TRACKER_BIG_PAGES slot = &ExpPoolBigPageTable[i];\n        if (slot->Va == NULL ||",

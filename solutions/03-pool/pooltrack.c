@@ -26,7 +26,8 @@ static PPOOL_TRACKER_TABLE ExpFindTracker(ULONG Tag, BOOLEAN Create)
  * Contract:
  *  - ExpPoolTrackTable is an open-addressing hash table keyed by tag (Key 0 = empty
  *    slot; entries are never removed). Find Tag's entry, or claim the first empty
- *    slot of its probe sequence.
+ *    slot of its probe sequence (it starts at a hash of the tag, steps by one and
+ *    wraps around).
  *  - Allocs[PoolType] += 1, Bytes[PoolType] += Bytes. STATUS_SUCCESS, or
  *    STATUS_INSUFFICIENT_RESOURCES when the tag is new and the table is full.
  */

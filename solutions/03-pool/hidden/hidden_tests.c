@@ -3,6 +3,7 @@
  * neighbour's header check, split and list-choice boundaries, error paths (a bad pool
  * type, no frames left, a full big-page table, a full tag table) and the big-page
  * table driven directly through many removals. */
+#include "arch.h"
 #include "bugcodes.h"
 #include "ke.h"
 #include "mm.h"
@@ -659,4 +660,64 @@ KTEST("pool.big_churn", KtTestPoolBigChurn)
             live[s].Block = NULL;
         }
     KtCheck(Context, KtPoolAuditLive(Context, "after the churn", live, 32), "audit", "-");
+}
+
+/* The best of 5 runs of Rounds allocations and frees of Size bytes, in TSC ticks (0 if an
+ * allocation failed). */
+static ULONG64 KtAllocFreeCost(POOL_TYPE Type, SIZE_T Size, ULONG Tag, ULONG Rounds)
+{
+    ULONG64 best = ~0ULL;
+    for (ULONG t = 0; t < 5; t++) {
+        ULONG64 t0 = __rdtsc();
+        for (ULONG i = 0; i < Rounds; i++) {
+            PVOID b = NULL;
+            if (ExpAllocatePool(Type, Size, Tag, &b) != STATUS_SUCCESS || !b)
+                return 0;
+            ExpFreePool(b, Tag);
+        }
+        ULONG64 d = __rdtsc() - t0;
+        best = d < best ? d : best;
+    }
+    return best ? best : 1;
+}
+
+/* The cost of 64 allocations and frees of 64 bytes with N blocks of that size allocated and every
+ * other one freed again (N / 2 free blocks on the list the allocations take from); 0 on failure. */
+static ULONG64 KtCostWithFreeBlocks(PKTEST_CONTEXT Context, POOL_TYPE Type, ULONG Tag, ULONG N)
+{
+    static PVOID blocks[4000];
+    ULONG n = 0;
+    for (; n < N; n++)
+        if (!KtHiddenAllocate(Context, Type, 64, Tag, &blocks[n]))
+            break;
+    BOOLEAN ok = n == N;
+    for (ULONG i = 1; ok && i < n; i += 2) {
+        ok = KtFreePool(blocks[i], Tag) == STATUS_SUCCESS;
+        blocks[i] = NULL;
+    }
+    ULONG64 cost = ok ? KtAllocFreeCost(Type, 64, Tag, 64) : 0;
+    KtFreeAll(blocks, n);
+    for (ULONG i = 0; i < n; i++)
+        blocks[i] = NULL;
+    return cost;
+}
+
+/* Allocation must not take longer as more blocks are live (no walk over all pool pages or all
+ * blocks): allocating and freeing a 64-byte block costs about the same with 4 free blocks of
+ * that size between 4 live ones as with 2000 free ones between 2000 live ones. */
+KTEST("pool.constant_time", KtTestPoolConstantTime)
+{
+    if (!KtPoolReady(Context))
+        return;
+    ULONG tag = POOL_TAG('C', 'o', 's', 't');
+    POOL_TYPE type = (POOL_TYPE)KtRandomRange(Context, 0, 1);
+    ULONG64 few = KtCostWithFreeBlocks(Context, type, tag, 8);
+    ULONG64 many = few ? KtCostWithFreeBlocks(Context, type, tag, 4000) : 0;
+    if (!KtCheck(Context, few && many, "allocate", "64-byte %s allocations failed", KtPoolName(type)))
+        return;
+    /* (no KTEST VALUE of the costs: a transcript must not vary from run to run) */
+    KtCheck(Context, many < 12 * few, "constant_time",
+            "64 allocations and frees of 64 %s bytes took %llu ticks with 4 live and 4 free blocks of that size "
+            "and %llu with 2000 and 2000 (%llux): a walk over the list, the blocks or the pages? (contract: "
+            "allocation must not take longer as more blocks are live)", KtPoolName(type), few, many, many / few);
 }
