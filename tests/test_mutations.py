@@ -2,9 +2,13 @@
 a student plausibly would, and checks that the named checkpoints fail with a message that
 points at the mistake (that the bug is not free of cost to other checkpoints is not required).
 
-The runner: cases share a prebuilt copy of build/all, so each rebuilds one file; each case
-boots only the checkpoints it names (each alone on a fresh kernel, with the grader's own
-runner), and two cases run at a time (the selected ones, computed once per session)."""
+The runner: cases share a prebuilt copy of build/all, so each rebuilds one file and links
+(make, without tools/install-deps.sh: the prebuilt make checked the tools); each case boots
+only the checkpoints it names, each alone on a fresh kernel, with the grader's own runner: one
+checkpoint boots the GRUB core image, two or more restore a state saved once for the mutant's
+kernel; two cases run at a time (the selected ones, computed once per session). `make test`
+gives the runner a worker of its own (tests/conftest.py). tests/bench_mutations.py prints
+where a case's time goes."""
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
