@@ -223,4 +223,9 @@ CASES = [
     ("sec-unmap-private-vad", 8, SC,
      "    if (vad == NULL || vad->u.VadFlags.VadType != VadMappedView)", "    if (vad == NULL)",
      {"sections": "MiUnmapViewOfSection"}),
+    # ---- a valid PTE: no-execute is a protection too ----
+    ("fault-valid-pte-ignores-no-execute", 8, FT,
+     "        if ((write && !old.Hard.Write) || (execute && old.Hard.NoExecute))",
+     "        if (write && !old.Hard.Write)",
+     {"user_exceptions": "execute_noexecu"}),
 ]

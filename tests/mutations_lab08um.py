@@ -130,4 +130,12 @@ CASES = [
      "    return KiCallSystemService(table->Base[number], args, count);",
      "    KiCallSystemService(table->Base[number], args, count);\n    return STATUS_SUCCESS;",
      {"user_pointers": "query_time"}),
+    # ---- the register arguments: R10, not RCX (syscall put the return address in RCX) ----
+    ("dispatch-first-argument-from-rcx", 8, SYS,
+     "{TrapFrame->R10, TrapFrame->Rdx", "{TrapFrame->Rcx, TrapFrame->Rdx",
+     {"user_program": "ran_clean", "dispatch": "RCX holds the return address"}),
+    # ---- alignment 16 is a valid alignment too ----
+    ("probe-alignment-16-refused", 8, PRB,
+     "Alignment == 8 || Alignment == 16;", "Alignment == 8;",
+     {"probe_storm": "probe_read"}),
 ]

@@ -184,4 +184,9 @@ CASES = [
     ("wow-ioctl-reply-native-layout-for-32", 9, I,
      "    if (is32) {\n        PWOWSAMPLE_REPLY32", "    if (FALSE) {\n        PWOWSAMPLE_REPLY32",
      {"ioctl32": "not_past_the_reply"}),
+    # ---- LARGE_INTEGER: both halves, the high one kept ----
+    ("wow-large-integer-from-signed-low-part", 9, T,
+     "    Out->LowPart = li32->LowPart;\n    Out->HighPart = li32->HighPart;\n    return Out;",
+     "    Out->QuadPart = (LONG)li32->LowPart;\n    return Out;",
+     {"thunks_sweep": "copied whole (LowPart and HighPart)", "thunks": "copied whole (LowPart and HighPart)"}),
 ]
