@@ -168,6 +168,9 @@ def decode(code: int, params: list[int], *, where=None, root: str = ROOT) -> lis
         out += [f"P1 0x{p[0]:X}: the system service number that returned to user mode",
                 f"P2 {p[1]}: " + ("the thread was still attached to another process (KeStackAttachProcess "
                                   "without KeUnstackDetachProcess)" if p[1] == 1 else "the APC state the service left")]
+    elif code == c("IRQL_GT_ZERO_AT_SYSTEM_SERVICE"):
+        out += [f"P1 0x{p[0]:X}: the system service number that returned to user mode",
+                f"P2 {_irql(p[1])}: the IRQL it returned at (a service must give back PASSIVE_LEVEL)"]
     elif code == c("PHASE1_INITIALIZATION_FAILED"):
         out.append(f"P1 0x{p[0] & 0xFFFFFFFF:08X} ({status_name(p[0], root)}): the status that stopped the boot")
     elif code == c("MANUALLY_INITIATED_CRASH"):

@@ -967,6 +967,12 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
                 if os.path.exists(os.path.join(tree, stale)):
                     os.unlink(os.path.join(tree, stale))
             keep.append(obj)
+        # Lab 09's student files are also user-mode code: user/wow64.mk compiles them from labs/
+        # into wow64.dll, so the student's sources (checked above) replace the stubs there too;
+        # the build below runs in its own sandbox like the compile.
+        for rel in chosen:
+            if rel.startswith("labs/09-") and 9 not in released_labs:
+                shutil.copyfile(os.path.join(ctree, rel), os.path.join(tree, rel))
         # The framework's objects, built once per tree (SOL=none only: another selection's flags differ).
         seeded, left = framework_build.seed_tree(root, tree) if sol == "none" else (0, 0)
         log(f"framework objects reused: {seeded}; compiled again: {left}; the student's: {len(keep)}"

@@ -641,7 +641,7 @@ CASES = [
     ("db-run-off-by-one", 1, "01-pfn/pfndb.c",
      "return pfn - Pages + 1;",
      "return pfn - Pages;",
-     {"list_totals": "PAGE_FAULT_IN_NONPAGED_AREA", "never_reserved": "PAGE_FAULT_IN_NONPAGED_AREA"}),
+     {"list_totals": "PFN database", "never_reserved": "PFN database"}),
     ("free-inserts-at-head", 1, "01-pfn/pfnalloc.c",
      "    MiInsertPageInList(FreePageList, Pfn);\n    return STATUS_SUCCESS;",
      "    MiInsertPageInList(FreePageList, Pfn);\n    PMMPFNLIST l = &MmPageListHeads[FreePageList];\n    if (l->Flink != Pfn) {\n        PFN_NUMBER prev = entry->Blink;\n        MI_PFN_ELEMENT(prev)->Flink = MM_EMPTY_LIST;\n        l->Blink = prev;\n        entry->Blink = MM_EMPTY_LIST;\n        entry->Flink = l->Flink;\n        MI_PFN_ELEMENT(l->Flink)->Blink = Pfn;\n        l->Flink = Pfn;\n    }\n    return STATUS_SUCCESS;",

@@ -85,8 +85,20 @@ BOOLEAN KtPfnAudit(PKTEST_CONTEXT Context, PCSTR Label)
         }
     }
 
-    /* The database's own pages are reserved: the last one first, so that a database one page
-     * short reads as what it is. */
+    /* The database's own pages are reserved. Several of them free: the database did not keep
+     * its own frames out of the lists. Only the last one free: the database is one page short
+     * (checked last one first, so that it reads as what it is). */
+    PFN_NUMBER unreserved = 0;
+    for (PFN_NUMBER p = first; p < first + pages; p++)
+        unreserved += MI_PFN_ELEMENT(p)->Reserved != 1 || MI_PFN_ELEMENT(p)->PageLocation != ActiveAndValid;
+    if (unreserved > 1) {
+        PMMPFN e = MI_PFN_ELEMENT(first);
+        KtFail(Context, "database_frames", "%s: %llu of the %llu frames the PFN database lives in (0x%llx-0x%llx) are "
+               "not reserved (frame 0x%llx: Reserved %u, PageLocation %u (%s)): the PFN database's own frames must be "
+               "kept out of the free lists, marked Reserved and ActiveAndValid", Label, unreserved, pages, first,
+               first + pages - 1, first, e->Reserved, e->PageLocation, KtPfnLocationName(e->PageLocation));
+        return FALSE;
+    }
     for (PFN_NUMBER p = first + pages; p-- > first;) {
         PMMPFN e = MI_PFN_ELEMENT(p);
         if (e->Reserved != 1 || e->PageLocation != ActiveAndValid) {

@@ -313,6 +313,10 @@ static BOOLEAN KtContiguousFails(PKTEST_CONTEXT Context, PCSTR Check, PFN_NUMBER
 {
     KT_PFN_SNAPSHOT before, after;
     KtSnap(&before);
+    /* Announced first: a call that runs off the database stops the kernel inside it, and the
+     * lines before the STOP then say which request it was. */
+    KtValue(Context, "must_fail", "MmAllocateContiguousPages(Count %llu, AlignmentPages %llu, HighestPfn 0x%llx): %s",
+            Count, Align, Highest, Why);
     PFN_NUMBER base = 0x5A5A5A5A5A5A5A5AULL;
     NTSTATUS status = MmAllocateContiguousPages(Count, Align, Highest, &base);
     KtSnap(&after);
