@@ -125,6 +125,8 @@ def clock_storm(seed: int) -> tuple[str, list[str]]:
             lines.append(ws.line(op, "fault", j, result))
         elif kind <= 7:
             k = rng.range(1, 4)
+            if op == maximum + 3:
+                k = maximum + 2       # the forced trim asks for more than the set holds above its minimum
             lines.append(ws.line(op, "trim", k, ws.trim(k)))
         else:
             lines.append(ws.line(op, "remove", j, ws.remove(j)))
