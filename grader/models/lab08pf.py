@@ -102,7 +102,7 @@ def clock_storm(seed: int) -> tuple[str, list[str]]:
     rng = KtRng(seed, "pf.clock")
     cap = rng.range(8, 16)
     maximum = cap - rng.range(1, 3)
-    minimum = rng.range(1, 3)
+    minimum = rng.range(1, 2)
     n = maximum + rng.range(4, 10)
     rng.range(0x100, 0x7FFFF)                 # the base address
     for _ in range(n):
@@ -114,7 +114,7 @@ def clock_storm(seed: int) -> tuple[str, list[str]]:
         j = rng.range(0, n - 1)
         if op < maximum + 3:
             kind, j = 0, op
-        elif op == maximum + 3:
+        elif op in (maximum + 3, maximum + 4):
             kind = 6
         if kind <= 5:
             if ws.resident(j):
@@ -126,7 +126,9 @@ def clock_storm(seed: int) -> tuple[str, list[str]]:
         elif kind <= 7:
             k = rng.range(1, 4)
             if op == maximum + 3:
-                k = maximum + 2       # the forced trim asks for more than the set holds above its minimum
+                k = maximum - ws.hand if ws.hand < maximum else 1   # ends with the hand just past the maximum's index
+            elif op == maximum + 4:
+                k = maximum + 2       # asks for more than the set holds above its minimum
             lines.append(ws.line(op, "trim", k, ws.trim(k)))
         else:
             lines.append(ws.line(op, "remove", j, ws.remove(j)))

@@ -231,7 +231,7 @@ KTEST("pf.clock", KtPfClock)
     static KT_WS_PAGE p[KT_WS_PAGES_MAX];
     ULONG cap = (ULONG)KtRandomRange(Context, 8, KT_WS_CAP_MAX);
     ULONG max = cap - (ULONG)KtRandomRange(Context, 1, 3);   /* entries past the maximum: the hand still sweeps them */
-    ULONG min = (ULONG)KtRandomRange(Context, 1, 3);
+    ULONG min = (ULONG)KtRandomRange(Context, 1, 2);   /* below the 3 pages the fill phase replaces */
     ULONG n = max + (ULONG)KtRandomRange(Context, 4, 10);
     ULONG_PTR base = KtRandomRange(Context, 0x100, 0x7FFFF) << 16;
     for (ULONG i = 0; i < n; i++) {
@@ -249,7 +249,7 @@ KTEST("pf.clock", KtPfClock)
         /* Every case on every seed: the first ops fill the set past its maximum, then a trim. */
         if (op < max + 3)
             kind = 0, j = op;
-        else if (op == max + 3)
+        else if (op == max + 3 || op == max + 4)
             kind = 6;
         if (kind <= 5) {
             PMMPTE pte = KtPte(&s, p[j].Va);
@@ -276,9 +276,13 @@ KTEST("pf.clock", KtPfClock)
                 goto done;
         } else if (kind <= 7) {
             ULONG k = (ULONG)KtRandomRange(Context, 1, 4);
-            /* The forced trim asks for more pages than the set holds above its minimum (on every
-             * seed: the floor is the minimum), and sweeps the hand past the maximum's index. */
+            /* The two forced trims: the first ends with the hand just past the maximum's index
+             * (the entries up to it are all in the set, none accessed, after the fill), so a clock
+             * that wraps at the maximum instead of the capacity shows; the second asks for more
+             * pages than the set holds above its minimum (the floor is the minimum). */
             if (op == max + 3)
+                k = wsl.NextSlot < max ? max - wsl.NextSlot : 1;
+            else if (op == max + 4)
                 k = max + 2;
             ULONG got = MiTrimWorkingSet(s.Space, k);
             if (!KtWsReport(Context, op, "trim", k, (LONG)got, &s, &wsl, p, n))
