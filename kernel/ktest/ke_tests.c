@@ -143,6 +143,8 @@ static VOID KtOverflowThread(PVOID Argument)
 KTEST_STOP("ke.stack_overflow", KtTestStackOverflow)
 {
     PKTHREAD t;
+    /* P3 and P4 are the RIP and RSP of the push that hit the guard page: which instruction of
+     * the recursion that is depends on the compiler's frame layout, so they stay unchecked. */
     KtValue(Context, "stop_params", "0x8 0x0 * *");
     if (!KtCreateThread(Context, "overflow", KtOverflowThread, NULL, &t))
         return;

@@ -53,24 +53,41 @@ static NTSTATUS MiWriteBack(KPROCESSOR_MODE Mode, PVOID Pointer, const VOID *Val
     return KeCopyToUser(Pointer, Value, Length);
 }
 
+/* The in/out pair every region service takes: *BaseAddress and *RegionSize. */
+static NTSTATUS MiCaptureRange(KPROCESSOR_MODE Mode, PVOID *BaseAddress, PSIZE_T RegionSize, PVOID *Base, SIZE_T *Size)
+{
+    ULONG64 base, size;
+    NTSTATUS status = MiCaptureInOut(Mode, BaseAddress, &base);
+    if (NT_SUCCESS(status))
+        status = MiCaptureInOut(Mode, RegionSize, &size);
+    if (NT_SUCCESS(status)) {
+        *Base = (PVOID)base;
+        *Size = size;
+    }
+    return status;
+}
+
+static NTSTATUS MiWriteBackRange(KPROCESSOR_MODE Mode, PVOID *BaseAddress, PSIZE_T RegionSize, PVOID Base, SIZE_T Size)
+{
+    NTSTATUS status = MiWriteBack(Mode, BaseAddress, &Base, sizeof(Base));
+    return NT_SUCCESS(status) ? MiWriteBack(Mode, RegionSize, &Size, sizeof(Size)) : status;
+}
+
 NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits, PSIZE_T RegionSize,
                                  ULONG AllocationType, ULONG Protect)
 {
     KPROCESSOR_MODE mode = ExGetPreviousMode();
-    ULONG64 base, size;
-    NTSTATUS status = MiCaptureInOut(mode, BaseAddress, &base);
-    if (NT_SUCCESS(status))
-        status = MiCaptureInOut(mode, RegionSize, &size);
+    PVOID b;
+    SIZE_T s;
+    NTSTATUS status = MiCaptureRange(mode, BaseAddress, RegionSize, &b, &s);
     if (!NT_SUCCESS(status))
         return status;
     PEPROCESS p;
     status = MiReferenceProcess(ProcessHandle, PROCESS_VM_OPERATION, &p);
     if (!NT_SUCCESS(status))
         return status;
-    PVOID b = (PVOID)base;
-    SIZE_T s = size;
     /* lab 09: NT x64's ZeroBits mask, and a WOW64 process's address limit (wow64t.h). */
-    status = PsWow64CheckAllocation(p, base, size, &ZeroBits, &AllocationType);
+    status = PsWow64CheckAllocation(p, (ULONG_PTR)b, s, &ZeroBits, &AllocationType);
     if (NT_SUCCESS(status))
         status = MmAllocateVirtualMemory(p, &b, ZeroBits, &s, AllocationType, Protect);
     if (NT_SUCCESS(status) && PsWow64AboveLimit(p, (ULONG_PTR)b, s)) {
@@ -81,9 +98,7 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
     ObDereferenceObject(p);
     if (NT_SUCCESS(status)) {
         /* The region is the caller's even if it cannot learn where: NT behaves the same. */
-        NTSTATUS w = MiWriteBack(mode, BaseAddress, &b, sizeof(b));
-        if (NT_SUCCESS(w))
-            w = MiWriteBack(mode, RegionSize, &s, sizeof(s));
+        NTSTATUS w = MiWriteBackRange(mode, BaseAddress, RegionSize, b, s);
         if (!NT_SUCCESS(w))
             return w;
     }
@@ -93,24 +108,19 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
 NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG FreeType)
 {
     KPROCESSOR_MODE mode = ExGetPreviousMode();
-    ULONG64 base, size;
-    NTSTATUS status = MiCaptureInOut(mode, BaseAddress, &base);
-    if (NT_SUCCESS(status))
-        status = MiCaptureInOut(mode, RegionSize, &size);
+    PVOID b;
+    SIZE_T s;
+    NTSTATUS status = MiCaptureRange(mode, BaseAddress, RegionSize, &b, &s);
     if (!NT_SUCCESS(status))
         return status;
     PEPROCESS p;
     status = MiReferenceProcess(ProcessHandle, PROCESS_VM_OPERATION, &p);
     if (!NT_SUCCESS(status))
         return status;
-    PVOID b = (PVOID)base;
-    SIZE_T s = size;
     status = MmFreeVirtualMemory(p, &b, &s, FreeType);
     ObDereferenceObject(p);
     if (NT_SUCCESS(status)) {
-        NTSTATUS w = MiWriteBack(mode, BaseAddress, &b, sizeof(b));
-        if (NT_SUCCESS(w))
-            w = MiWriteBack(mode, RegionSize, &s, sizeof(s));
+        NTSTATUS w = MiWriteBackRange(mode, BaseAddress, RegionSize, b, s);
         if (!NT_SUCCESS(w))
             return w;
     }
@@ -121,10 +131,9 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_
                                 PULONG OldProtect)
 {
     KPROCESSOR_MODE mode = ExGetPreviousMode();
-    ULONG64 base, size;
-    NTSTATUS status = MiCaptureInOut(mode, BaseAddress, &base);
-    if (NT_SUCCESS(status))
-        status = MiCaptureInOut(mode, RegionSize, &size);
+    PVOID b;
+    SIZE_T s;
+    NTSTATUS status = MiCaptureRange(mode, BaseAddress, RegionSize, &b, &s);
     if (NT_SUCCESS(status) && mode == UserMode)
         status = ProbeForWrite(OldProtect, sizeof(ULONG), sizeof(ULONG));
     if (!NT_SUCCESS(status))
@@ -133,15 +142,11 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_
     status = MiReferenceProcess(ProcessHandle, PROCESS_VM_OPERATION, &p);
     if (!NT_SUCCESS(status))
         return status;
-    PVOID b = (PVOID)base;
-    SIZE_T s = size;
     ULONG old = 0;
     status = MmProtectVirtualMemory(p, &b, &s, NewProtect, &old);
     ObDereferenceObject(p);
     if (NT_SUCCESS(status)) {
-        NTSTATUS w = MiWriteBack(mode, BaseAddress, &b, sizeof(b));
-        if (NT_SUCCESS(w))
-            w = MiWriteBack(mode, RegionSize, &s, sizeof(s));
+        NTSTATUS w = MiWriteBackRange(mode, BaseAddress, RegionSize, b, s);
         if (NT_SUCCESS(w))
             w = MiWriteBack(mode, OldProtect, &old, sizeof(old));
         if (!NT_SUCCESS(w))
