@@ -124,7 +124,7 @@ $(B)/obj/%.o: %.c $(B)/flags
 	@echo "  CC  $<"
 	@$(CC) $(CFLAGS) $(PREFIX_MAP) -c $< -o $@
 
-$(B)/obj/%.o: %.asm $(B)/flags
+$(B)/obj/%.o: %.asm $(B)/flags $(wildcard kernel/arch/x86_64/*.inc)
 	@mkdir -p $(dir $@)
 	@echo "  AS  $<"
 	@nasm $(NASMFLAGS) -o $@ $<

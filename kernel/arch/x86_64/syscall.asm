@@ -8,6 +8,8 @@
 ; frame (nothing of the kernel's leaks to user mode) and leaves by sysret, or by iretq when
 ; the frame no longer fits sysret (another CS, a non-canonical or kernel RIP).
 
+%include "kernel/arch/x86_64/ktrapframe.inc"
+
 KI_SYSCALL_VECTOR equ 0x100
 KGDT64_R3_DATA equ 0x2B
 KGDT64_R3_CODE equ 0x33
@@ -28,21 +30,7 @@ KiSystemCall64:
     push rcx                               ; RIP
     push qword 0                           ; error code
     push qword KI_SYSCALL_VECTOR
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    KI_PUSH_GPRS
     sub rsp, 16                            ; PreviousIrql, PreviousMode
     mov qword [rsp], 0
     xor ebp, ebp                           ; backtraces end at the user boundary
@@ -58,21 +46,7 @@ KiSystemCall64:
     shr rax, 47
     jnz .iret
     add rsp, 16
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    KI_POP_GPRS
     add rsp, 16                            ; vector, error code
     mov rcx, [rsp]                         ; RIP
     mov r11, [rsp + 16]                    ; RFLAGS
@@ -97,21 +71,7 @@ KiSystemCall32:
     push rcx
     push qword 0
     push qword KI_SYSCALL_VECTOR
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    KI_PUSH_GPRS
     sub rsp, 16
     mov qword [rsp], 0
     xor ebp, ebp

@@ -7,6 +7,8 @@
 ; KPCR on entry and back to the TEB on exit (swapgs). KiTrapExit is also how a new user
 ; thread first enters ring 3 (KiStartUserThread).
 
+%include "kernel/arch/x86_64/ktrapframe.inc"
+
 section .text
 bits 64
 extern KiDispatchTrap
@@ -41,42 +43,14 @@ KiTrapCommon:
     jz .kernel_entry
     swapgs
 .kernel_entry:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    KI_PUSH_GPRS
     sub rsp, 16                            ; PreviousIrql, Reserved
     cld
     mov rdi, rsp
     call KiDispatchTrap
 .exit:
     add rsp, 16
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    KI_POP_GPRS
     add rsp, 16
     test byte [rsp + 8], 3
     jz .kernel_exit
