@@ -26,7 +26,8 @@ import gensvc  # noqa: E402
 STUDENT = ["NtAllocateVirtualMemory", "NtFreeVirtualMemory", "NtProtectVirtualMemory", "NtQueryVirtualMemory",
            "NtCreateFile", "NtOpenFile", "NtReadFile", "NtWriteFile", "NtClose", "NtDeviceIoControlFile",
            "NtWaitForSingleObject", "NtCreateEvent", "NtDuplicateObject", "NtQueryInformationProcess"]
-FRAMEWORK = ["NtTerminateProcess", "NtYieldExecution", "NtQuerySystemTime", "NtKtestRecord"]
+FRAMEWORK = ["NtTerminateProcess", "NtYieldExecution", "NtQuerySystemTime", "NtKtestRecord",
+             "NtContinue", "NtRaiseException"]  # w16x: exceptions (user/wow64/wow64except.c)
 
 
 def stubs32(services) -> str:

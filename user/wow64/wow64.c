@@ -107,6 +107,7 @@ WOW64_EXPORT __attribute__((noreturn)) VOID Wow64LdrpInitialize(PPEB64_W Peb)
         far[5] = (UCHAR)(selector >> 8);
     }
     /* The 32-bit stack: the PEB32 as the entry's argument, 0 as its return address. */
+    Wow64InitializeTeb32((ULONG)(ULONG_PTR)Wow64Stack32, (ULONG)(ULONG_PTR)(Wow64Stack32 + WOW64_STACK32_BYTES)); /* w16x */
     PULONG top = (PULONG)(Wow64Stack32 + WOW64_STACK32_BYTES - 16);
     top[0] = 0;
     top[1] = (ULONG)(ULONG_PTR)&Wow64Peb32;
