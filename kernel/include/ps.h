@@ -25,6 +25,9 @@ typedef struct _EPROCESS {
     NTSTATUS ExceptionCode;
     ULONG64 ExceptionAddress;            /* RIP of the faulting instruction */
     ULONG64 ExceptionInformation[2];     /* access violation: 0 read / 1 write / 8 execute, the address */
+    /* w16x: ntdll64's KiUserExceptionDispatcher (LdrMapProcessImages finds it), where an
+     * exception in user mode is delivered; 0 (no ntdll, e.g. lab 08's raw code): it ends the process. */
+    ULONG64 UserExceptionDispatcher;
 } EPROCESS, *PEPROCESS;
 _Static_assert(offsetof(EPROCESS, DirectoryTableBase) == offsetof(KPROCESS, DirectoryTableBase), "KPROCESS");
 

@@ -31,6 +31,14 @@ DECLSPEC_NORETURN VOID KiStartUserThread(PKTRAP_FRAME Frame);
 /* Lab 08: an exception taken in user mode ends the process with its code (ps/process.c). */
 DECLSPEC_NORETURN VOID PspRaiseUserException(NTSTATUS Code, ULONG64 Address, ULONG64 Info0, ULONG64 Info1);
 VOID KiDispatchTrap(PKTRAP_FRAME TrapFrame);
+/* w16x (ke/exceptn.c): an exception taken in user mode goes to the process's ntdll
+ * (KiUserExceptionDispatcher) with its EXCEPTION_RECORD and CONTEXT on the user stack; if the
+ * process has no dispatcher or the stack cannot take them, the process ends with the code. */
+VOID KiDispatchUserException(PKTRAP_FRAME TrapFrame, NTSTATUS Code, ULONG64 Address, ULONG NumberParameters,
+                             ULONG64 Info0, ULONG64 Info1);
+/* A frame NtContinue/NtRaiseException rewrote: it leaves by iretq with every register as
+ * written (syscall.asm; KiSystemServiceEntry does not store the status in its RAX). */
+#define KI_CONTEXT_VECTOR 0x101
 DECLSPEC_NORETURN VOID KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
                                                ULONG_PTR P4, PKTRAP_FRAME TrapFrame);
 

@@ -45,3 +45,20 @@ Wow64SwitchTo32:
 	movl %ecx, (%rsp)                     /* EIP */
 	movl $0x23, 4(%rsp)                   /* CS: 32-bit user code */
 	lretl
+
+/* w16x: Wow64JumpTo32(Eip32, Esp32): a far return into 32-bit code at Eip32 with ESP = Esp32
+ * (the 64-bit stack the system calls use is left as it is): how the exception path enters
+ * ntdll32's KiUserExceptionDispatcher. */
+	.globl Wow64JumpTo32
+	.p2align 4
+Wow64JumpTo32:
+	movl $0x2B, %eax
+	movl %eax, %ds
+	movl %eax, %es
+	movl $0x53, %eax
+	movl %eax, %fs
+	movl %edx, %esp
+	subl $8, %esp
+	movl %ecx, (%rsp)                     /* EIP */
+	movl $0x23, 4(%rsp)                   /* CS */
+	lretl

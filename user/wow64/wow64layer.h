@@ -73,3 +73,12 @@ NTSTATUS Wow64SystemServiceDispatch(ULONG Index, PULONG Args);
 
 /* The record service of the checkpoint harness (the kernel's usertest.h). */
 NTSTATUS NtKtestRecord(ULONG Kind, PCSTR Text, ULONG Length);
+
+/* w16x: exceptions in 32-bit code (wow64except.c; the far jump in wow64cpu.S). */
+__attribute__((noreturn)) VOID Wow64JumpTo32(ULONG Eip32, ULONG Esp32);
+VOID Wow64InitializeTeb32(ULONG StackLimit, ULONG StackBase);
+/* w16t: the calling thread's 64-bit TEB (GS:[0x30]). */
+struct _TEB64 *Wow64CurrentTeb(VOID);
+NTSTATUS whNtContinue(PULONG Args);
+NTSTATUS whNtRaiseException(PULONG Args);
+extern WOW64_START_BLOCK Wow64StartBlock;
