@@ -24,6 +24,7 @@ VOID KiInitializeGdt(VOID);
 VOID KiInitializeIdt(VOID);
 VOID KiInitializeSyscall(VOID);
 VOID KiSetKernelStackTop(ULONG64 Top);
+#define KGDT64_R3_CMTEB 0x53 /* lab 09: the 32-bit TEB's data segment, RPL 3 (FS in compatibility mode) */
 VOID KiSetTeb32Base(ULONG Base);
 /* Lab 08: leaves for user mode through Frame (KiTrapExit's restore and iretq). */
 DECLSPEC_NORETURN VOID KiStartUserThread(PKTRAP_FRAME Frame);

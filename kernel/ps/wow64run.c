@@ -11,8 +11,6 @@
 #include "rtl.h"
 #include "wow64t.h"
 
-VOID KiSetTeb32Base(ULONG Base); /* arch/x86_64/gdt.c (ke/ki.h) */
-
 static const LDR_IMAGE *PspFindImage(const LDR_PROCESS_IMAGES *Images, PCSTR Name)
 {
     for (ULONG i = 0; i < Images->Count; i++) {
@@ -44,10 +42,9 @@ NTSTATUS PsPrepareWow64Process(PEPROCESS Process, const LDR_PROCESS_IMAGES *Imag
     ULONG_PTR transition = LdrFindExport(ntdll32, "Wow64Transition");
     /* w16x: exceptions in 32-bit code - ntdll32's dispatcher (in the start block), the layer's
      * Wow64PrepareForException written into the 64-bit ntdll's pointer of that name (the
-     * loader's part on NT), and the layer's TEB32 as the base of FS (0x53). */
+     * loader's part on NT). */
     ULONG_PTR dispatcher32 = LdrFindExport(ntdll32, "KiUserExceptionDispatcher");
     ULONG_PTR prepare = LdrFindExport(&layer.Images[0], "Wow64PrepareForException");
-    ULONG_PTR teb32 = LdrFindExport(&layer.Images[0], "Wow64Teb32");
     ULONG_PTR hook = 0;
     for (ULONG i = 1; i < layer.Count; i++)
         if (layer.Images[i].Machine == IMAGE_FILE_MACHINE_AMD64 && strcmp(layer.Images[i].Name, "ntdll.dll") == 0)
@@ -70,8 +67,6 @@ NTSTATUS PsPrepareWow64Process(PEPROCESS Process, const LDR_PROCESS_IMAGES *Imag
         if (!NT_SUCCESS(status))
             return status;
     }
-    if (teb32 && teb32 < 0x100000000ULL)
-        KiSetTeb32Base((ULONG)teb32); /* one WOW64 thread at a time (w16t: per thread) */
     /* The 64 KiB just above the limit stays reserved, as on NT: an allocator bounded by
      * ZeroBits (2 GiB, 4 GiB) then never chooses a region that ends above the limit. */
     ULONG_PTR limit = laa ? MM_HIGHEST_USER_ADDRESS_WOW64_LAA : MM_HIGHEST_USER_ADDRESS_WOW64;

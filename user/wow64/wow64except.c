@@ -1,7 +1,6 @@
 /* wow64except.c - the wow64 layer's part in exceptions (w16x; wow64.dll's
- * Wow64PrepareForException role): the 32-bit TEB's start (the SEH chain head FS:[0] and the
- * stack bounds the 32-bit dispatcher checks records against), the turn of a native exception
- * into a 32-bit one, and the framework's thunks of NtContinue and NtRaiseException. The
+ * Wow64PrepareForException role): the turn of a native exception into a 32-bit one (the
+ * 32-bit dispatcher walks the thread's TEB32 chain, FS:[0], within its stack bounds), and the framework's thunks of NtContinue and NtRaiseException. The
  * conversions themselves are the student's (labs/09-wow64/exception.c).
  *
  * Wow64PrepareForException(Record, Context): called by the 64-bit ntdll's
@@ -16,16 +15,6 @@
 #include "wow64layer.h"
 
 #define WOW64_EXPORT __attribute__((visibility("default")))
-
-WOW64_EXPORT NT_TIB32_W Wow64Teb32 __attribute__((aligned(16))) = {EXCEPTION_CHAIN_END32, 0, 0, 0, 0, 0, 0};
-
-VOID Wow64InitializeTeb32(ULONG StackLimit, ULONG StackBase)
-{
-    Wow64Teb32.ExceptionList = EXCEPTION_CHAIN_END32;
-    Wow64Teb32.StackBase = StackBase;
-    Wow64Teb32.StackLimit = StackLimit;
-    Wow64Teb32.Self = (ULONG)(ULONG_PTR)&Wow64Teb32;
-}
 
 WOW64_EXPORT __attribute__((noreturn)) VOID Wow64PrepareForException(PEXCEPTION_RECORD64 Record, PCONTEXT64 Context)
 {
