@@ -170,6 +170,7 @@ def judge_program(seed: int, values) -> list[str]:
         for (field, clause), w, g in zip(clauses, value.split(), s[0].split()):
             if w != g:
                 problems.append(f"{key} {field}: expected {w}, seen {g}: {clause}")
+    problems += judge_ctxcheck(rng, got)
     for key in sorted(set(seen) - set(want) - {"final.op"}):
         problems.append(f"unexpected record u1.{key} = {seen[key]}")
     op = seen.get("final.op", ["?"])[0]
@@ -389,4 +390,50 @@ def judge_conversions(seed: int, values) -> list[str]:
     if got.get("null_changed") != ["0"]:
         problems.append(f"NULL arguments: {got.get('null_changed', '?')} bytes of the other argument changed: a call "
                         "refused for a NULL argument writes nothing")
+    return problems
+
+
+CTX_CLAUSES = {
+    "ring0": ("status CS SS IOPL IF NT", "NtContinue (kernel/ke/exceptn.c): a context from user mode never chooses "
+              "ring 0 - CS is forced to 0x33 (or 0x23), SS to 0x2B, IOPL and NT cleared, IF set - and the thread "
+              "resumes with the context's RAX"),
+    "rip_kernel": ("status", "NtContinue: a 64-bit RIP in kernel space is refused with STATUS_INVALID_PARAMETER"),
+    "rip_noncanonical": ("status", "NtContinue: a non-canonical RIP is refused with STATUS_INVALID_PARAMETER (iretq "
+                         "would fault in ring 0)"),
+    "rsp_kernel": ("status", "NtContinue: a 64-bit RSP in kernel space is refused with STATUS_INVALID_PARAMETER"),
+    "rsp_noncanonical": ("status", "NtContinue: a non-canonical RSP is refused with STATUS_INVALID_PARAMETER"),
+    "null": ("statuses", "NtContinue(NULL) and NtRaiseException(NULL, ..) are STATUS_ACCESS_VIOLATION"),
+    "kernel_pointer": ("status", "NtContinue with a kernel pointer is STATUS_ACCESS_VIOLATION (captured from user "
+                       "space only)"),
+    "raise_16": ("status", "NtRaiseException: more than 15 parameters is STATUS_INVALID_PARAMETER"),
+}
+
+
+def judge_ctxcheck(rng: KtRng, got: dict[str, list[str]]) -> list[str]:
+    """The second run (user2): ctxcheck.exe with the ktest's next KtRandom."""
+    seed2 = rng.random()
+    line = f"ctxcheck.exe {seed2}"
+    if got.get("user2.start") != [f"ctxcheck.exe {line}"]:
+        return [f"expected the harness to start `{line}` after wowseh.exe, saw {got.get('user2.start', 'nothing')}"]
+    state = [seed2]
+    for _ in range(3):           # the flags, the kernel and the non-canonical addresses
+        _next(state)
+    code = 0xE0000000 | (_next(state) & 0x0FFFFFFF)
+    inv, av = f"0x{INVALID_PARAMETER:x}", f"0x{AV:x}"
+    want = {"ring0": "0x5ec0ffee 0x33 0x2b 0 1 0", "rip_kernel": inv, "rip_noncanonical": inv, "rsp_kernel": inv,
+            "rsp_noncanonical": inv, "null": f"{av} {av}", "kernel_pointer": av, "raise_16": inv}
+    seen = {k[3:]: v for k, v in got.items() if k.startswith("u2.")}
+    problems = []
+    for key, value in want.items():
+        if seen.get(key) != [value]:
+            fields, clause = CTX_CLAUSES[key]
+            problems.append(f"ctxcheck {key} ({fields}): expected `{value}`, seen {seen.get(key, 'nothing')}: {clause}")
+    address = seen.get("final_address", ["?"])[0]
+    if got.get("user2.exit") != [f"0x{code:x}"] or got.get("user2.exception") != [f"0x{code:x} {address}"]:
+        problems.append(f"ctxcheck: exit {got.get('user2.exit', 'not reported')}, exception "
+                        f"{got.get('user2.exception', 'not reported')}, expected 0x{code:x} and `0x{code:x} {address}`: "
+                        "a 64-bit first-chance raise goes to ntdll64's KiUserExceptionDispatcher, which (no 64-bit "
+                        "handlers) raises it second chance: the process ends with the record's code and address")
+    for key in sorted(set(seen) - set(want) - {"final_address"}):
+        problems.append(f"ctxcheck: unexpected record u2.{key} = {seen[key]}")
     return problems
