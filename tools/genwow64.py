@@ -27,9 +27,9 @@ STUDENT = ["NtAllocateVirtualMemory", "NtFreeVirtualMemory", "NtProtectVirtualMe
            "NtCreateFile", "NtOpenFile", "NtReadFile", "NtWriteFile", "NtClose", "NtDeviceIoControlFile",
            "NtWaitForSingleObject", "NtCreateEvent", "NtDuplicateObject", "NtQueryInformationProcess"]
 FRAMEWORK = ["NtTerminateProcess", "NtYieldExecution", "NtQuerySystemTime", "NtKtestRecord",
-             "NtContinue", "NtRaiseException",  # w16x: exceptions (user/wow64/wow64except.c)
              # w16t: threads and events (user/wow64/wow64.c)
-             "NtCreateThreadEx", "NtTerminateThread", "NtQueryInformationThread", "NtSetEvent", "NtResetEvent"]
+             "NtCreateThreadEx", "NtTerminateThread", "NtQueryInformationThread", "NtSetEvent", "NtResetEvent",
+             "NtContinue", "NtRaiseException"]  # w16x: exceptions (user/wow64/wow64except.c)
 # w16t: the wow64 layer's own calls from 32-bit code (WOW64_CALL_BASE + i, user/wow64/wow64layer.h), not
 # services: a stub each in ntdll32, with the same shape.
 WOW64_CALL_BASE = 0x1000

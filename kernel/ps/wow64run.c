@@ -42,7 +42,8 @@ NTSTATUS PsPrepareWow64Process(PEPROCESS Process, const LDR_PROCESS_IMAGES *Imag
     ULONG_PTR transition = LdrFindExport(ntdll32, "Wow64Transition");
     /* w16x: exceptions in 32-bit code - ntdll32's dispatcher (in the start block), the layer's
      * Wow64PrepareForException written into the 64-bit ntdll's pointer of that name (the
-     * loader's part on NT). */
+     * loader's part on NT). (w16t: each thread's TEB32 is the base of FS (0x53) while it runs:
+     * kernel/ke/thread.c.) */
     ULONG_PTR dispatcher32 = LdrFindExport(ntdll32, "KiUserExceptionDispatcher");
     ULONG_PTR prepare = LdrFindExport(&layer.Images[0], "Wow64PrepareForException");
     ULONG_PTR hook = 0;

@@ -32,7 +32,7 @@ static PULONG64 Wow64TlsSlots(VOID)
     return (PULONG64)(teb + WOW64_TEB_TLS_SLOTS);
 }
 
-static TEB64 *Wow64CurrentTeb(VOID)
+TEB64 *Wow64CurrentTeb(VOID)
 {
     ULONG64 teb;
     __asm__ volatile("movq %%gs:0x30, %0" : "=r"(teb));
@@ -215,11 +215,7 @@ static __attribute__((noreturn)) VOID Wow64InitializeThread(ULONG Entry32, ULONG
     PWOW64_THREAD_DATA data = (PWOW64_THREAD_DATA)block;
     data->FsRedirectionDisabled = WOW64_FSREDIR_ENABLED;
     Wow64TlsSlots()[WOW64_TLS_CPURESERVED] = (ULONG64)data;
-    TEB32 *teb32 = (TEB32 *)Wow64CurrentTeb()->NtTib.ExceptionList;
-    if (teb32) {
-        teb32->StackBase = (ULONG)(ULONG_PTR)block;
-        teb32->StackLimit = (ULONG)(ULONG_PTR)base + WOW64_PAGE;
-    }
+    Wow64InitializeTeb32((ULONG)(ULONG_PTR)base + WOW64_PAGE, (ULONG)(ULONG_PTR)block); /* w16x: SEH's bounds */
     PULONG top = (PULONG)(block - 16);
     top[0] = 0;
     top[1] = Argument32;

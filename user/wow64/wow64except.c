@@ -1,6 +1,7 @@
 /* wow64except.c - the wow64 layer's part in exceptions (w16x; wow64.dll's
- * Wow64PrepareForException role): the turn of a native exception into a 32-bit one (the
- * 32-bit dispatcher walks the thread's TEB32 chain, FS:[0], within its stack bounds), and the framework's thunks of NtContinue and NtRaiseException. The
+ * Wow64PrepareForException role): the calling thread's TEB32 start (the SEH chain head FS:[0]
+ * and the stack bounds the 32-bit dispatcher checks records against), the turn of a native exception
+ * into a 32-bit one, and the framework's thunks of NtContinue and NtRaiseException. The
  * conversions themselves are the student's (labs/09-wow64/exception.c).
  *
  * Wow64PrepareForException(Record, Context): called by the 64-bit ntdll's
@@ -15,6 +16,19 @@
 #include "wow64layer.h"
 
 #define WOW64_EXPORT __attribute__((visibility("default")))
+
+/* The calling thread's TEB32 (w16t: one per thread, mapped by the kernel and named by the
+ * TEB64's NtTib.ExceptionList; FS's base while the thread runs): an empty SEH chain and the
+ * bounds of its 32-bit stack. */
+VOID Wow64InitializeTeb32(ULONG StackLimit, ULONG StackBase)
+{
+    NT_TIB32_W *teb32 = (NT_TIB32_W *)Wow64CurrentTeb()->NtTib.ExceptionList;
+    if (!teb32)
+        return;
+    teb32->ExceptionList = EXCEPTION_CHAIN_END32;
+    teb32->StackBase = StackBase;
+    teb32->StackLimit = StackLimit;
+}
 
 WOW64_EXPORT __attribute__((noreturn)) VOID Wow64PrepareForException(PEXCEPTION_RECORD64 Record, PCONTEXT64 Context)
 {

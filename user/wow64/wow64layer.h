@@ -76,6 +76,9 @@ NTSTATUS NtKtestRecord(ULONG Kind, PCSTR Text, ULONG Length);
 
 /* w16x: exceptions in 32-bit code (wow64except.c; the far jump in wow64cpu.S). */
 __attribute__((noreturn)) VOID Wow64JumpTo32(ULONG Eip32, ULONG Esp32);
+VOID Wow64InitializeTeb32(ULONG StackLimit, ULONG StackBase);
+/* w16t: the calling thread's 64-bit TEB (GS:[0x30]). */
+struct _TEB64 *Wow64CurrentTeb(VOID);
 NTSTATUS whNtContinue(PULONG Args);
 NTSTATUS whNtRaiseException(PULONG Args);
 extern WOW64_START_BLOCK Wow64StartBlock;
