@@ -93,7 +93,12 @@ KTEST("wow64.exconv", KtWow64ExceptionConversions)
     static EXCEPTION_RECORD32 r32;
     static CONTEXT64 c;
     static CONTEXT32 c32;
-    if (!KtRequireImplemented(Context, Wow64ExceptionRecordTo32(&r, &r32), "Wow64ExceptionRecordTo32", "lab 09"))
+    RtlZeroMemory(&r, sizeof(r));
+    RtlZeroMemory(&c32, sizeof(c32));
+    if (!KtRequireImplemented(Context, Wow64ExceptionRecordTo32(&r, &r32), "Wow64ExceptionRecordTo32", "lab 09") ||
+        !KtRequireImplemented(Context, Wow64ContextTo32(&c, &c32), "Wow64ContextTo32", "lab 09") ||
+        !KtRequireImplemented(Context, Wow64ContextFrom32(&c32, &c), "Wow64ContextFrom32", "lab 09") ||
+        !KtRequireImplemented(Context, Wow64ExceptionRecordFrom32(&r32, &r), "Wow64ExceptionRecordFrom32", "lab 09"))
         return;
     KtxPattern = KtRandom(Context);
     ULONG v = 0;
