@@ -65,6 +65,8 @@ static NTSTATUS whNtKtestRecord(PULONG Args)
 
 NTSTATUS Wow64SystemServiceDispatch(ULONG Index, PULONG Args)
 {
+    if (Index >= WOW64_LAYER_INDEX)   /* the layer's own entries (fsredir.c) */
+        return Wow64LayerDispatch(Index - WOW64_LAYER_INDEX, Args);
     if (Index >= sizeof(Wow64ServiceTable) / sizeof(Wow64ServiceTable[0]) || Wow64ServiceTable[Index] == NULL)
         return STATUS_INVALID_SYSTEM_SERVICE_W;
     return Wow64ServiceTable[Index](Args);

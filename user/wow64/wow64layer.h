@@ -54,6 +54,10 @@ typedef struct _PEB64_W {
 __attribute__((visibility("hidden"))) VOID Wow64SystemServiceEntry(VOID);
 __attribute__((noreturn)) VOID Wow64SwitchTo32(ULONG Entry32, ULONG Stack32);
 NTSTATUS Wow64SystemServiceDispatch(ULONG Index, PULONG Args);
+/* The layer's own entries (fsredir.c: Wow64DisableWow64FsRedirection...): the numbers from
+ * WOW64_LAYER_INDEX (tools/genwow64.py's LAYER_INDEX) on. */
+#define WOW64_LAYER_INDEX 0x1000
+NTSTATUS Wow64LayerDispatch(ULONG Index, PULONG Args);
 
 /* The record service of the checkpoint harness (the kernel's usertest.h). */
 NTSTATUS NtKtestRecord(ULONG Kind, PCSTR Text, ULONG Length);
