@@ -100,19 +100,19 @@ def wowfile(seed: int, bits: int) -> dict[str, str]:
     ok_open = "0x0 1 1 1 0"
     out = {"bits": str(bits)}
     out["open.a"] = ok_open
-    out["which.a"] = f"0x0 {own}"
+    out["which.a"] = f"0x0 {own} 1"
     for k in "bcd":
         out[f"open.{k}"] = ok_open
-        out[f"which.{k}"] = f"0x0 {native}"
+        out[f"which.{k}"] = f"0x0 {native} 1"
     out["redir"] = "0x0 0 0x0 1 0x0 0x0" if bits == 32 else "native"
     out["open.e"] = ok_open
-    out["which.e"] = f"0x0 {own}"
+    out["which.e"] = f"0x0 {own} 1"
     if bits == 32:
         out["open.f"] = ok_open
-        out["which.f"] = f"0x0 {native}"
+        out["which.f"] = f"0x0 {native} 1"
     else:
         out["open.f"] = "0xc0000034 1 1 1 0"
-        out["which.f"] = "0xc0000008 -"
+        out["which.f"] = "0xc0000008 - 1"
     data = wowdata(own)
 
     def read(key: str, offset: int, length: int) -> int:
@@ -155,7 +155,7 @@ def wowfile(seed: int, bits: int) -> dict[str, str]:
             status = 0xC0000010 if short == "code" else 0xC0000023
             out[key] = f"0x{status:x} 0 {fill} {fill} 2779096485 2779096485 1 1 1"
     out["dup"] = "0x0 1 1"
-    out["which.dup"] = f"0x0 {own}"
+    out["which.dup"] = f"0x0 {own} 1"
     out["close.dup"] = "0x0 0xc0000008"
     out["bad.buffer"] = "0xc0000005 1"
     out["bad.data"] = "0xc0000005 1"
@@ -168,7 +168,7 @@ def wowfile(seed: int, bits: int) -> dict[str, str]:
 FIELDS = {
     "open": ["status", "handle written (on success) / untouched (on failure)", "canary after the handle",
              "canary after the IO_STATUS_BLOCK", "IO_STATUS_BLOCK.Status"],
-    "which": ["status", "copy"],
+    "which": ["status", "copy", "canary after the IO_STATUS_BLOCK"],
     "read": ["status", "bytes read (Information)", "fnv of the bytes", "bytes past them untouched",
              "canary after the IO_STATUS_BLOCK", "IO_STATUS_BLOCK.Status = the status (success) / untouched (error)"],
     "ioctl": ["status", "Information", "reply Cookie", "reply Buffer", "reply Length", "reply Is32Bit",
@@ -177,7 +177,7 @@ FIELDS = {
     "write.null": ["status", "length", "Information", "IO_STATUS_BLOCK.Status", "canary after the IO_STATUS_BLOCK"],
 }
 # Fields allowed to differ between the builds (index lists), per record kind; None: the whole record.
-DIFFER = {"bits": None, "redir": None, "which": None, "open.f": None, "read": [2],
+DIFFER = {"bits": None, "redir": None, "which": [1], "which.f": None, "open.f": None, "read": [2],
           "ioctl": [1, 2, 3, 5]}
 
 

@@ -287,6 +287,10 @@ static NTSTATUS IopUserRequest(const IOP_USER_REQUEST *Request, HANDLE FileHandl
         return status;
     if (Request->InputLength > IOP_MAX_USER_TRANSFER || Request->OutputLength > IOP_MAX_USER_TRANSFER)
         return STATUS_INSUFFICIENT_RESOURCES;
+    /* A NULL type would let ObReferenceObjectByHandle take any object (-2: the thread) as a
+     * file or an event: before the first open there is no File type, and no file handle. */
+    if (IoFileObjectType == NULL || (Event != NULL && ExEventObjectType == NULL))
+        return STATUS_INVALID_HANDLE;
     ACCESS_MASK access = Request->Major == IRP_MJ_READ ? FILE_READ_DATA
                          : Request->Major == IRP_MJ_WRITE ? FILE_WRITE_DATA : 0;
     PFILE_OBJECT file;

@@ -152,14 +152,15 @@ static void Read(PCSTR Key, HANDLE File, LONG64 Offset, ULONG Length)
 /* The copy a handle names: its first 8 bytes ("System32" or "SysWOW64"). */
 static void Which(PCSTR Key, HANDLE File)
 {
-    IO_STATUS_BLOCK io;
+    IOSB_SLOT io;
     LONG64 zero = 0;
     char marker[9] = {0};
-    NTSTATUS st = File ? NtReadFile(File, NULL, &io, marker, 8, &zero) : (NTSTATUS)0xC0000008;
+    Fill(&io, sizeof(io));
+    NTSTATUS st = File ? NtReadFile(File, NULL, &io.Iosb, marker, 8, &zero) : (NTSTATUS)0xC0000008;
     for (int i = 0; i < 8; i++)
         if (marker[i] < '0' || marker[i] > 'z')
             marker[i] = '?';
-    KtuValue(Key, "0x%x %s", st, NT_SUCCESS(st) ? marker : "-");
+    KtuValue(Key, "0x%x %s %d", st, NT_SUCCESS(st) ? marker : "-", Intact(io.Canary, 8));
 }
 
 static void Ioctl(PCSTR Key, HANDLE Device, ULONG Code, ULONG64 *x, int ShortIn, int ShortOut)
