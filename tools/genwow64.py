@@ -28,11 +28,14 @@ import gensvc  # noqa: E402
 STUDENT = ["NtAllocateVirtualMemory", "NtFreeVirtualMemory", "NtProtectVirtualMemory", "NtQueryVirtualMemory",
            "NtCreateFile", "NtOpenFile", "NtReadFile", "NtWriteFile", "NtClose", "NtDeviceIoControlFile",
            "NtWaitForSingleObject", "NtCreateEvent", "NtDuplicateObject", "NtQueryInformationProcess"]
-FRAMEWORK = ["NtTerminateProcess", "NtYieldExecution", "NtQuerySystemTime", "NtKtestRecord"]
-# The layer's own entries (user/wow64/fsredir.c): ntdll32 exports them, their numbers start at
-# LAYER_INDEX (above every service), and the layer serves them without a system call.
-LAYER = ["Wow64DisableWow64FsRedirection", "Wow64RevertWow64FsRedirection"]
-LAYER_INDEX = 0x1000
+FRAMEWORK = ["NtTerminateProcess", "NtYieldExecution", "NtQuerySystemTime", "NtKtestRecord",
+             # w16t: threads and events (user/wow64/wow64.c)
+             "NtCreateThreadEx", "NtTerminateThread", "NtQueryInformationThread", "NtSetEvent", "NtResetEvent",
+             "NtContinue", "NtRaiseException"]  # w16x: exceptions (user/wow64/wow64except.c)
+# w16t: the wow64 layer's own calls from 32-bit code (WOW64_CALL_BASE + i, user/wow64/wow64layer.h), not
+# services: a stub each in ntdll32, with the same shape.
+WOW64_CALL_BASE = 0x1000
+WOW64_CALLS = ["Wow64DisableWow64FsRedirection", "Wow64RevertWow64FsRedirection"]
 
 
 def stubs32(services) -> str:
@@ -40,10 +43,10 @@ def stubs32(services) -> str:
     for index, (name, count) in enumerate(services):
         out += [f"/* {index}: {name}, {count} argument(s) */", f"\t.globl _{name}", "\t.p2align 4", f"_{name}:",
                 f"\tmovl ${index}, %eax", "\tleal 4(%esp), %edx", "\tlcall *_Wow64Transition", "\tret"]
-    for k, name in enumerate(LAYER):
-        index = LAYER_INDEX + k
-        out += [f"/* {index:#x}: {name}, the layer's own */", f"\t.globl _{name}", "\t.p2align 4", f"_{name}:",
-                f"\tmovl ${index}, %eax", "\tleal 4(%esp), %edx", "\tlcall *_Wow64Transition", "\tret"]
+    for i, name in enumerate(WOW64_CALLS):
+        out += [f"/* the wow64 layer's call {WOW64_CALL_BASE + i}: {name} */", f"\t.globl _{name}", "\t.p2align 4",
+                f"_{name}:", f"\tmovl ${WOW64_CALL_BASE + i}, %eax", "\tleal 4(%esp), %edx",
+                "\tlcall *_Wow64Transition", "\tret"]
     out += ["\t.data", "\t.globl _Wow64Transition", "\t.p2align 2", "_Wow64Transition:", "\t.long 0", "\t.word 0",
             "\t.section .rodata,\"a\"", "\t.globl _NtServiceCount", "\t.p2align 2", "_NtServiceCount:",
             f"\t.long {len(services)}"]

@@ -22,7 +22,7 @@ UCFLAGS64 := -std=gnu11 -ffreestanding -fno-stack-protector -fpie -fvisibility=h
 ULDFLAGS64 := -m i386pep --subsystem native --no-insert-timestamp --dynamicbase --file-alignment 0x200 \
               --section-alignment 0x1000
 NTDLL64_BASE := 0x7FF00000
-NTDLL64_OBJS := $(U)/obj64/ntdll_stubs.o $(U)/obj64/ntdll/rtl.o
+NTDLL64_OBJS := $(U)/obj64/ntdll_stubs.o $(U)/obj64/ntdll/rtl.o $(U)/obj64/ntdll/except.o
 CRT64_OBJS := $(U)/obj64/crt/crt0.o $(U)/obj64/crt/ktuser.o
 
 # The boot modules: <set>/<file> (System32 now; SysWOW64 with lab 09).

@@ -15,7 +15,7 @@
 # imports them without it).
 
 WOW64_LAB_DIR := $(if $(filter 09-wow64,$(SOL_LABS)),solutions,labs)/09-wow64
-WOW64_PROGRAMS := seedcalc wowvm wowbench wowfile wowspan
+WOW64_PROGRAMS := seedcalc wowvm wowbench wowthreads wowseh wowfile wowspan
 UCFLAGS32 := -m32 -fleading-underscore -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
              -mgeneral-regs-only -fno-asynchronous-unwind-tables -fcf-protection=none -fno-ident \
              -fno-tree-loop-distribute-patterns -O2 -g0 -Wall -Wextra -Werror -I$(USER_INC) -MMD -MP
@@ -24,10 +24,10 @@ ULDFLAGS32 := -m i386pe --subsystem native --no-insert-timestamp --dynamicbase -
 NTDLL32_BASE := 0x77000000
 WOW64DLL_BASE := 0x6FF00000
 UCFLAGS64W := $(UCFLAGS64) -Ikernel/include -Iuser/wow64 -I$(U)/obj64w
-NTDLL32_OBJS := $(U)/obj32/ntdll32_stubs.o $(U)/obj32/ntdll/rtl.o $(U)/obj32/wow64/divmod32.o
+NTDLL32_OBJS := $(U)/obj32/ntdll32_stubs.o $(U)/obj32/ntdll/rtl.o $(U)/obj32/ntdll/except.o $(U)/obj32/wow64/divmod32.o
 CRT32_OBJS := $(U)/obj32/crt/crt0.o $(U)/obj32/crt/ktuser.o
 WOW64DLL_OBJS := $(U)/obj64w/wow64.o $(U)/obj64w/wow64cpu.o $(U)/obj64w/thunk.o $(U)/obj64w/redirect.o \
-                 $(U)/obj64w/wow64_missing.o $(U)/obj64w/fsredir.o
+                 $(U)/obj64w/wow64_missing.o $(U)/obj64w/wow64except.o $(U)/obj64w/exception.o
 
 # w16f: wowspanl.exe is wowspan built 32-bit and linked large-address aware
 # (IMAGE_FILE_LARGE_ADDRESS_AWARE: a 4 GiB limit); wowdata.bin differs between the two sets.
@@ -76,7 +76,7 @@ $(U)/obj64w/wow64.o: user/wow64/wow64.c $(U)/obj64w/wow64table.h user/wow64.mk
 	@echo "  UCC $<"
 	@$(CC) $(UCFLAGS64W) $(PREFIX_MAP) -c $< -o $@
 
-$(U)/obj64w/fsredir.o: user/wow64/fsredir.c user/wow64.mk
+$(U)/obj64w/wow64except.o: user/wow64/wow64except.c user/wow64.mk
 	@mkdir -p $(dir $@)
 	@echo "  UCC $<"
 	@$(CC) $(UCFLAGS64W) $(PREFIX_MAP) -c $< -o $@

@@ -942,4 +942,7 @@ def judge(checkpoint: str, seed: int, values: list[tuple[str, str, str]]) -> lis
         return _judge_redirect(seed, values)
     if checkpoint == "ioctl32":
         return _judge_ioctl(seed, values)
+    if checkpoint == "threads":  # w16t: grader/models/lab09t.py
+        from grader.models import lab09t
+        return lab09t.judge(seed, values)
     return []

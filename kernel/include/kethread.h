@@ -190,6 +190,8 @@ typedef struct _KTHREAD {
     KPROCESSOR_MODE PreviousMode; /* UserMode while it runs a service or trap from user mode */
     BOOLEAN UserThread;           /* it has a user half (PsCreateUserThread) */
     BOOLEAN ExitPending;          /* leave at the next return to user mode (its process is ending) */
+    ULONG Teb32;                  /* lab 09 (w16t): its 32-bit TEB (a WOW64 thread), 0 if none: the
+                                   * context switch makes it the base of the GDT's 0x53 descriptor */
     UCHAR FxSaveArea[512] __attribute__((aligned(16))); /* FXSAVE image while not running */
 } KTHREAD, *PKTHREAD;
 

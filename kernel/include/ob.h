@@ -266,6 +266,16 @@ NTSTATUS NtReleaseSemaphore(HANDLE SemaphoreHandle, LONG ReleaseCount, PLONG Pre
 NTSTATUS NtCreateMutant(PHANDLE MutantHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
                         BOOLEAN InitialOwner);
 NTSTATUS NtReleaseMutant(HANDLE MutantHandle, PLONG PreviousCount);
+/* Lab 09 (w16t): a user caller's OBJECT_ATTRIBUTES and its name captured into Captured
+ * (probed, copied through the fixups; OBJ_KERNEL_HANDLE dropped, a name of at most 128 bytes);
+ * *Attributes = the captured copy, NULL for a NULL UserAttributes. */
+typedef struct _OBP_CAPTURED_ATTRIBUTES {
+    OBJECT_ATTRIBUTES Attributes;
+    STRING Name;
+    CHAR Buffer[128];
+} OBP_CAPTURED_ATTRIBUTES, *POBP_CAPTURED_ATTRIBUTES;
+NTSTATUS ObpCaptureObjectAttributes(POBJECT_ATTRIBUTES UserAttributes, POBP_CAPTURED_ATTRIBUTES Captured,
+                                    POBJECT_ATTRIBUTES *Attributes);
 /* Waits on the dispatcher object of the object Handle names (a thread: its KTHREAD). */
 NTSTATUS NtWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
 

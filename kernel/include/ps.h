@@ -25,6 +25,9 @@ typedef struct _EPROCESS {
     NTSTATUS ExceptionCode;
     ULONG64 ExceptionAddress;            /* RIP of the faulting instruction */
     ULONG64 ExceptionInformation[2];     /* access violation: 0 read / 1 write / 8 execute, the address */
+    /* w16x: ntdll64's KiUserExceptionDispatcher (LdrMapProcessImages finds it), where an
+     * exception in user mode is delivered; 0 (no ntdll, e.g. lab 08's raw code): it ends the process. */
+    ULONG64 UserExceptionDispatcher;
 } EPROCESS, *PEPROCESS;
 _Static_assert(offsetof(EPROCESS, DirectoryTableBase) == offsetof(KPROCESS, DirectoryTableBase), "KPROCESS");
 
@@ -49,6 +52,7 @@ typedef struct _ETHREAD {
     ULONG64 UserArgument2;               /* RDX at its first entry (StartContext is RCX) */
     ULONG ThreadIndex;                   /* its TEB and stack slot in the process */
     NTSTATUS ExitStatus;
+    NTSTATUS TerminationStatus;          /* lab 09 (w16t): NtTerminateThread's status from another thread */
 } ETHREAD, *PETHREAD;
 
 extern PEPROCESS PsInitialSystemProcess;
@@ -95,6 +99,22 @@ typedef struct _TEB64 {
     ULONG64 ProcessEnvironmentBlock;     /* 0x60 */
     ULONG LastErrorValue;                /* 0x68 */
 } TEB64;
+/* Lab 09 (w16t): a WOW64 thread's 32-bit TEB (NT x86's layout up to the fields used), FS:0 in
+ * compatibility mode (selector 0x53, whose base the context switch sets to KTHREAD.Teb32). As on
+ * NT, the 64-bit TEB's NtTib.ExceptionList holds the TEB32's address and the TEB32's
+ * GdiBatchCount the TEB64's. */
+typedef struct _TEB32 {
+    ULONG ExceptionList, StackBase, StackLimit, SubSystemTib, FiberData, ArbitraryUserPointer, Self; /* 0x00 */
+    ULONG EnvironmentPointer;            /* 0x1C */
+    ULONG ClientId[2];                   /* 0x20 UniqueProcess, UniqueThread */
+    ULONG ActiveRpcHandle;               /* 0x28 */
+    ULONG ThreadLocalStoragePointer;     /* 0x2C */
+    ULONG ProcessEnvironmentBlock;       /* 0x30 the PEB32 */
+    ULONG LastErrorValue;                /* 0x34 */
+    UCHAR Reserved[0xF70 - 0x38];
+    ULONG GdiBatchCount;                 /* 0xF70 under WOW64: the 64-bit TEB's address */
+} TEB32;
+_Static_assert(offsetof(TEB32, GdiBatchCount) == 0xF70, "NT x86 TEB");
 typedef struct _PEB64 {
     UCHAR InheritedAddressSpace, ReadImageFileExecOptions, BeingDebugged, BitField; /* 0x00 */
     ULONG Padding0;
@@ -113,6 +133,8 @@ typedef struct _PEB64 {
 #define PSP_STACK_REGION_SIZE 0x100000ULL
 #define PSP_DEFAULT_STACK_PAGES 4
 #define PSP_MAX_THREADS 64
+/* Lab 09 (w16t): a WOW64 thread's TEB32, below the 64 TEBs (one page each). */
+#define PSP_TEB32_ADDRESS(n) (PSP_TEB_ADDRESS(PSP_MAX_THREADS) - (ULONG64)(n) * PAGE_SIZE)
 
 /* Creates a user process: the process object (referenced), its handle table, its own
  * address space (the kernel half shared, the user half empty) and its PEB. No thread yet.
@@ -129,6 +151,15 @@ NTSTATUS PsMapUserMemory(PEPROCESS Process, ULONG_PTR Va, SIZE_T Pages, ULONG Pr
  * ready at once. *Thread is its ETHREAD, held by the process until PsWaitForProcess. */
 NTSTATUS PsCreateUserThread(PEPROCESS Process, ULONG_PTR StartAddress, ULONG64 Argument, ULONG64 Argument2,
                             ULONG StackPages, PETHREAD *Thread);
+/* Lab 09 (w16t): the current thread's ETHREAD if it is a user thread, else NULL. */
+PETHREAD PsGetCurrentUserThread(VOID);
+/* Lab 09 (w16t): the thread services (kernel/ps/psthread.c, process.c). */
+NTSTATUS NtCreateThreadEx(PHANDLE ThreadHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                          HANDLE ProcessHandle, PVOID StartRoutine, PVOID Argument, ULONG CreateFlags,
+                          SIZE_T ZeroBits, SIZE_T StackSize, SIZE_T MaximumStackSize, PVOID AttributeList);
+NTSTATUS NtTerminateThread(HANDLE ThreadHandle, NTSTATUS ExitStatus);
+NTSTATUS NtQueryInformationThread(HANDLE ThreadHandle, ULONG ThreadInformationClass, PVOID ThreadInformation,
+                                  ULONG ThreadInformationLength, PULONG ReturnLength);
 /* PsCreateUserProcessObject, the Code bytes mapped executable at CodeAddress, and its
  * initial thread at CodeAddress + EntryOffset (NtCreateUserProcess's work, for a code image
  * that is already in memory; images from files come through the PE loader). */

@@ -20,6 +20,7 @@
 
 #include "io.h"
 #include "mm.h"
+#include "ntexcept.h" /* w16x: exceptions in 32-bit code (EXCEPTION_RECORD32, CONTEXT32, exception.c) */
 #include "ob.h"
 /* Not ps.h: it pulls in kuser.h, which includes user/services.def, outside the files a
  * student's code may include (the submission pipeline's compile view). What lab 09 needs of
@@ -195,6 +196,7 @@ typedef struct _WOW64_START_BLOCK {
     ULONG ImageBase32;        /* its base */
     ULONG Transition32;       /* ntdll32's Wow64Transition (6 bytes: offset, selector 0x33) */
     ULONG LargeAddressAware;  /* its image is large-address aware: the limit is 4 GiB */
+    ULONG KiUserExceptionDispatcher32; /* w16x: ntdll32's, where a 32-bit exception is delivered */
 } WOW64_START_BLOCK, *PWOW64_START_BLOCK;
 struct _LDR_PROCESS_IMAGES;
 /* After LdrMapProcessImages(Process, <program>, IMAGE_FILE_MACHINE_I386, Images32): maps the

@@ -24,12 +24,21 @@ VOID KiInitializeGdt(VOID);
 VOID KiInitializeIdt(VOID);
 VOID KiInitializeSyscall(VOID);
 VOID KiSetKernelStackTop(ULONG64 Top);
+#define KGDT64_R3_CMTEB 0x53 /* lab 09: the 32-bit TEB's data segment, RPL 3 (FS in compatibility mode) */
 VOID KiSetTeb32Base(ULONG Base);
 /* Lab 08: leaves for user mode through Frame (KiTrapExit's restore and iretq). */
 DECLSPEC_NORETURN VOID KiStartUserThread(PKTRAP_FRAME Frame);
 /* Lab 08: an exception taken in user mode ends the process with its code (ps/process.c). */
 DECLSPEC_NORETURN VOID PspRaiseUserException(NTSTATUS Code, ULONG64 Address, ULONG64 Info0, ULONG64 Info1);
 VOID KiDispatchTrap(PKTRAP_FRAME TrapFrame);
+/* w16x (ke/exceptn.c): an exception taken in user mode goes to the process's ntdll
+ * (KiUserExceptionDispatcher) with its EXCEPTION_RECORD and CONTEXT on the user stack; if the
+ * process has no dispatcher or the stack cannot take them, the process ends with the code. */
+VOID KiDispatchUserException(PKTRAP_FRAME TrapFrame, NTSTATUS Code, ULONG64 Address, ULONG NumberParameters,
+                             ULONG64 Info0, ULONG64 Info1);
+/* A frame NtContinue/NtRaiseException rewrote: it leaves by iretq with every register as
+ * written (syscall.asm; KiSystemServiceEntry does not store the status in its RAX). */
+#define KI_CONTEXT_VECTOR 0x101
 DECLSPEC_NORETURN VOID KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
                                                ULONG_PTR P4, PKTRAP_FRAME TrapFrame);
 

@@ -70,7 +70,8 @@ VOID KiSystemServiceEntry(PKTRAP_FRAME TrapFrame)
     thread->PreviousMode = UserMode;
     ULONG number = (ULONG)TrapFrame->Rax;
     NTSTATUS status = KiSystemServiceDispatch(TrapFrame);
-    TrapFrame->Rax = (ULONG)status;
+    if (TrapFrame->Vector != KI_CONTEXT_VECTOR) /* NtContinue/NtRaiseException wrote the whole frame */
+        TrapFrame->Rax = (ULONG)status;
     KIRQL irql = KeGetCurrentIrql();
     if (irql != PASSIVE_LEVEL)
         KeBugCheckEx(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, number, irql, 0, 0);

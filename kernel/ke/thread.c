@@ -147,14 +147,21 @@ static ULONG64 KiDirectoryTableBaseOf(PKTHREAD Thread)
 }
 
 /* Lab 08: what the processor needs before New runs: its kernel stack top for traps and
- * syscalls from user mode, its TEB as the user GS base, its process's page tables. */
+ * syscalls from user mode, its TEB as the user GS base, its process's page tables.
+ * Lab 09 (w16t): as NT does, its 32-bit TEB becomes the base of the GDT's 0x53 descriptor
+ * (FS in compatibility mode), and FS is reloaded so that the base cached from the previous
+ * thread's load is not the one New returns to user mode with (the return does not reload
+ * FS; the kernel never uses it). */
 VOID KiPrepareAddressSpace(PKTHREAD New)
 {
     if (!KiKernelDirectoryTableBase && MmKernelPml4)
         KiKernelDirectoryTableBase = (ULONG64)MmKernelPml4 - MM_PHYSICAL_MAP_BASE;
     KiSetKernelStackTop(New->StackBase);
-    if (New->UserThread)
+    if (New->UserThread) {
         __writemsr(MSR_KERNEL_GS_BASE, (ULONG64)New->Teb);
+        KiSetTeb32Base(New->Teb32);
+        __asm__ volatile("movl %0, %%fs" : : "r"((ULONG)KGDT64_R3_CMTEB) : "memory");
+    }
     ULONG64 cr3 = KiDirectoryTableBaseOf(New);
     if (cr3 && cr3 != (__readcr3() & 0x000FFFFFFFFFF000ULL))
         __writecr3(cr3);

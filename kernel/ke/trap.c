@@ -1,7 +1,8 @@
 /* trap.c - KiDispatchTrap: what happens on an exception or interrupt. Interrupts (and
  * the APC vector 0x1F) go to KiInterruptDispatch (intobj.c). An exception taken in user
  * mode goes to the process: a page fault first to the memory manager (MmAccessFault), and
- * what is not resolved ends the process with the exception's code - never a bugcheck
+ * what is not resolved goes to the process's exception dispatcher (ke/exceptn.c), which ends
+ * the process with the exception's code when nothing handles it - never a bugcheck
  * (KiDispatchUserTrap). In kernel mode, a page fault on a user address goes to the memory
  * manager too; a fault in a user-access routine resumes at its fixup (the exception-fixup
  * table, arch/x86_64/usercopy.asm); anything else is a bugcheck with NT's code, and a
@@ -111,8 +112,12 @@ static VOID KiDispatchUserTrap(PKTRAP_FRAME TrapFrame)
             break;
         default: code = STATUS_ILLEGAL_INSTRUCTION; break;
         }
+        /* w16x: to the process's exception dispatcher (ke/exceptn.c), which ends the process
+         * when nothing handles it; an access violation carries the access and the address. */
         if (code != STATUS_SUCCESS)
-            PspRaiseUserException(code, TrapFrame->Rip, info0, info1);
+            KiDispatchUserException(TrapFrame, code, TrapFrame->Rip,
+                                    (code == STATUS_ACCESS_VIOLATION || code == (NTSTATUS)0x80000001L) ? 2 : 0,
+                                    info0, info1);
         _disable();
     }
     KiExitToUserMode(TrapFrame);

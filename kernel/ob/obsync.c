@@ -42,13 +42,98 @@ static VOID ObpInitMutant(PVOID Body, LONG InitialOwner, LONG Unused)
     KeInitializeMutant(Body, (BOOLEAN)InitialOwner);
 }
 
+static NTSTATUS NtSetEventKernel(HANDLE EventHandle, PLONG PreviousState);
+static NTSTATUS NtResetEventKernel(HANDLE EventHandle, PLONG PreviousState);
+
+/* ---- Lab 09 (w16t): the same services called from user mode (PreviousMode UserMode): every
+ * user pointer probed, read and written only through the fixup-protected copies. ---- */
+
+NTSTATUS ObpCaptureObjectAttributes(POBJECT_ATTRIBUTES UserAttributes, POBP_CAPTURED_ATTRIBUTES Captured,
+                                    POBJECT_ATTRIBUTES *Attributes)
+{
+    *Attributes = NULL;
+    if (!UserAttributes)
+        return STATUS_SUCCESS;
+    NTSTATUS status = ProbeForRead(UserAttributes, sizeof(OBJECT_ATTRIBUTES), sizeof(ULONG));
+    if (NT_SUCCESS(status))
+        status = KeCopyFromUser(&Captured->Attributes, UserAttributes, sizeof(OBJECT_ATTRIBUTES));
+    if (!NT_SUCCESS(status))
+        return status;
+    if (Captured->Attributes.Attributes & ~OBJ_VALID_ATTRIBUTES)
+        return STATUS_INVALID_PARAMETER;
+    Captured->Attributes.Attributes &= ~OBJ_KERNEL_HANDLE; /* a user caller gets a handle of its own */
+    if (Captured->Attributes.ObjectName) {
+        PSTRING name = Captured->Attributes.ObjectName;
+        status = ProbeForRead(name, sizeof(STRING), sizeof(ULONG));
+        if (NT_SUCCESS(status))
+            status = KeCopyFromUser(&Captured->Name, name, sizeof(STRING));
+        if (!NT_SUCCESS(status))
+            return status;
+        if (Captured->Name.Length > sizeof(Captured->Buffer) || Captured->Name.Length > Captured->Name.MaximumLength)
+            return STATUS_OBJECT_NAME_INVALID;
+        if (Captured->Name.Length) {
+            status = ProbeForRead(Captured->Name.Buffer, Captured->Name.Length, 1);
+            if (NT_SUCCESS(status))
+                status = KeCopyFromUser(Captured->Buffer, Captured->Name.Buffer, Captured->Name.Length);
+            if (!NT_SUCCESS(status))
+                return status;
+        }
+        Captured->Name.Buffer = Captured->Buffer;
+        Captured->Name.MaximumLength = Captured->Name.Length;
+        Captured->Attributes.ObjectName = &Captured->Name;
+    }
+    *Attributes = &Captured->Attributes;
+    return STATUS_SUCCESS;
+}
+
+/* Writes a handle the service created to the user's *Handle (probed before anything was
+ * created); a failed write closes it again. */
+static NTSTATUS ObpReturnUserHandle(PHANDLE UserHandle, HANDLE Handle, NTSTATUS Status)
+{
+    NTSTATUS copy = KeCopyToUser(UserHandle, &Handle, sizeof(Handle));
+    if (!NT_SUCCESS(copy)) {
+        ObCloseHandle(Handle, UserMode);
+        return copy;
+    }
+    return Status;
+}
+
+/* A user caller's PLONG PreviousState written back (probed first). */
+static NTSTATUS ObpSetEventState(HANDLE EventHandle, PLONG PreviousState, BOOLEAN Set)
+{
+    LONG previous = 0;
+    if (ExGetPreviousMode() == KernelMode)
+        return Set ? NtSetEventKernel(EventHandle, PreviousState) : NtResetEventKernel(EventHandle, PreviousState);
+    if (PreviousState) {
+        NTSTATUS status = ProbeForWrite(PreviousState, sizeof(LONG), sizeof(LONG));
+        if (!NT_SUCCESS(status))
+            return status;
+    }
+    NTSTATUS status = Set ? NtSetEventKernel(EventHandle, &previous) : NtResetEventKernel(EventHandle, &previous);
+    if (NT_SUCCESS(status) && PreviousState)
+        status = KeCopyToUser(PreviousState, &previous, sizeof(previous));
+    return status;
+}
+
 NTSTATUS NtCreateEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
                        EVENT_TYPE EventType, BOOLEAN InitialState)
 {
     if (EventType != NotificationEvent && EventType != SynchronizationEvent)
         return STATUS_INVALID_PARAMETER;
-    return ObpCreateWaitable(ExEventObjectType, sizeof(KEVENT), EventHandle, DesiredAccess, ObjectAttributes,
-                             ObpInitEvent, EventType, InitialState);
+    if (ExGetPreviousMode() == KernelMode)
+        return ObpCreateWaitable(ExEventObjectType, sizeof(KEVENT), EventHandle, DesiredAccess, ObjectAttributes,
+                                 ObpInitEvent, EventType, InitialState);
+    OBP_CAPTURED_ATTRIBUTES captured;
+    POBJECT_ATTRIBUTES attributes;
+    NTSTATUS status = ProbeForWrite(EventHandle, sizeof(HANDLE), sizeof(ULONG));
+    if (NT_SUCCESS(status))
+        status = ObpCaptureObjectAttributes(ObjectAttributes, &captured, &attributes);
+    if (!NT_SUCCESS(status))
+        return status;
+    HANDLE handle;
+    status = ObpCreateWaitable(ExEventObjectType, sizeof(KEVENT), &handle, DesiredAccess, attributes, ObpInitEvent,
+                               EventType, InitialState);
+    return NT_SUCCESS(status) ? ObpReturnUserHandle(EventHandle, handle, status) : status;
 }
 
 NTSTATUS NtCreateSemaphore(PHANDLE SemaphoreHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
@@ -67,7 +152,7 @@ NTSTATUS NtCreateMutant(PHANDLE MutantHandle, ACCESS_MASK DesiredAccess, POBJECT
                              ObpInitMutant, InitialOwner, 0);
 }
 
-NTSTATUS NtSetEvent(HANDLE EventHandle, PLONG PreviousState)
+static NTSTATUS NtSetEventKernel(HANDLE EventHandle, PLONG PreviousState)
 {
     PVOID event;
     NTSTATUS status = ObReferenceObjectByHandle(EventHandle, EVENT_MODIFY_STATE, ExEventObjectType, UserMode, &event,
@@ -81,7 +166,7 @@ NTSTATUS NtSetEvent(HANDLE EventHandle, PLONG PreviousState)
     return STATUS_SUCCESS;
 }
 
-NTSTATUS NtResetEvent(HANDLE EventHandle, PLONG PreviousState)
+static NTSTATUS NtResetEventKernel(HANDLE EventHandle, PLONG PreviousState)
 {
     PVOID event;
     NTSTATUS status = ObReferenceObjectByHandle(EventHandle, EVENT_MODIFY_STATE, ExEventObjectType, UserMode, &event,
@@ -93,6 +178,16 @@ NTSTATUS NtResetEvent(HANDLE EventHandle, PLONG PreviousState)
         *PreviousState = previous;
     ObDereferenceObject(event);
     return STATUS_SUCCESS;
+}
+
+NTSTATUS NtSetEvent(HANDLE EventHandle, PLONG PreviousState)
+{
+    return ObpSetEventState(EventHandle, PreviousState, TRUE);
+}
+
+NTSTATUS NtResetEvent(HANDLE EventHandle, PLONG PreviousState)
+{
+    return ObpSetEventState(EventHandle, PreviousState, FALSE);
 }
 
 NTSTATUS NtReleaseSemaphore(HANDLE SemaphoreHandle, LONG ReleaseCount, PLONG PreviousCount)
@@ -142,6 +237,15 @@ static PVOID ObpWaitObject(PVOID Object)
 
 NTSTATUS NtWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout)
 {
+    LARGE_INTEGER timeout;
+    if (Timeout && ExGetPreviousMode() == UserMode) {
+        NTSTATUS status = ProbeForRead(Timeout, sizeof(LARGE_INTEGER), sizeof(ULONG));
+        if (NT_SUCCESS(status))
+            status = KeCopyFromUser(&timeout, Timeout, sizeof(timeout));
+        if (!NT_SUCCESS(status))
+            return status;
+        Timeout = &timeout;
+    }
     PVOID object;
     NTSTATUS status = ObReferenceObjectByHandle(Handle, SYNCHRONIZE, NULL, UserMode, &object, NULL);
     if (!NT_SUCCESS(status))

@@ -626,6 +626,11 @@ NTSTATUS LdrMapProcessImages(PEPROCESS Process, PCSTR Name, USHORT Machine, PLDR
     KeAcquireGuardedMutex(&space->AddressCreationLock);
     NTSTATUS st = LdrpLoad(&t, Name, Machine, Images);
     KeReleaseGuardedMutex(&space->AddressCreationLock);
+    /* w16x: where the process's user-mode exceptions go (ke/exceptn.c): the 64-bit ntdll's
+     * KiUserExceptionDispatcher (for a WOW64 process, the one the wow64 layer loads). */
+    for (ULONG i = 0; NT_SUCCESS(st) && i < Images->Count; i++)
+        if (Images->Images[i].Machine == IMAGE_FILE_MACHINE_AMD64 && strcmp(Images->Images[i].Name, "ntdll.dll") == 0)
+            Process->UserExceptionDispatcher = LdrFindExport(&Images->Images[i], "KiUserExceptionDispatcher");
     return st;
 }
 

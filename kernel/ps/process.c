@@ -19,6 +19,8 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+#define PSP_TEB32_TAG 0x62547350u /* 'PsTb' */
+
 static KSPIN_LOCK PspProcessLock;
 
 static PMMPTE PspPml4(PEPROCESS Process)
@@ -173,6 +175,25 @@ static VOID PspUserThreadStartup(PVOID Context)
     KiStartUserThread(f);
 }
 
+/* Lab 09 (w16t): a WOW64 thread's TEB32 page at Teb32 (its stack bounds stay 0 until the
+ * wow64 layer's thread start sets them). */
+static NTSTATUS PspMapTeb32(PEPROCESS Process, PETHREAD Thread, ULONG Teb32, ULONG Peb32)
+{
+    TEB32 *teb = ExAllocatePoolWithTag(NonPagedPool, sizeof(TEB32), PSP_TEB32_TAG);
+    if (!teb)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    RtlZeroMemory(teb, sizeof(*teb));
+    teb->ExceptionList = 0xFFFFFFFF;     /* the end of an empty SEH chain */
+    teb->Self = Teb32;
+    teb->ClientId[0] = (ULONG)(ULONG_PTR)Thread->Cid.UniqueProcess;
+    teb->ClientId[1] = (ULONG)(ULONG_PTR)Thread->Cid.UniqueThread;
+    teb->ProcessEnvironmentBlock = Peb32;
+    teb->GdiBatchCount = (ULONG)(ULONG_PTR)Thread->Teb;
+    NTSTATUS status = PsMapUserMemory(Process, Teb32, 1, MM_PROTECT_WRITE, teb, sizeof(*teb));
+    ExFreePoolWithTag(teb, PSP_TEB32_TAG);
+    return status;
+}
+
 NTSTATUS PsCreateUserThread(PEPROCESS Process, ULONG_PTR StartAddress, ULONG64 Argument, ULONG64 Argument2,
                             ULONG StackPages, PETHREAD *Thread)
 {
@@ -206,9 +227,17 @@ NTSTATUS PsCreateUserThread(PEPROCESS Process, ULONG_PTR StartAddress, ULONG64 A
     teb.ClientId[0] = (ULONG64)t->Cid.UniqueProcess;
     teb.ClientId[1] = (ULONG64)t->Cid.UniqueThread;
     teb.ProcessEnvironmentBlock = (ULONG64)Process->Peb;
+    /* Lab 09 (w16t): a WOW64 thread also gets its 32-bit TEB (NT: the TEB64's ExceptionList
+     * names it); the wow64 layer fills its 32-bit stack bounds on the thread's first entry. */
+    ULONG peb32 = (ULONG)(ULONG_PTR)PsGetProcessWow64Process(Process);
+    ULONG teb32 = peb32 ? (ULONG)PSP_TEB32_ADDRESS(index) : 0;
+    if (teb32)
+        teb.NtTib.ExceptionList = teb32;
     status = PsMapUserMemory(Process, t->UserStackLimit, StackPages, MM_PROTECT_WRITE, NULL, 0);
     if (NT_SUCCESS(status))
         status = PsMapUserMemory(Process, (ULONG_PTR)t->Teb, 1, MM_PROTECT_WRITE, &teb, sizeof(teb));
+    if (NT_SUCCESS(status) && teb32)
+        status = PspMapTeb32(Process, t, teb32, peb32);
     if (!NT_SUCCESS(status)) {
         ObDereferenceObject(t);
         return status;
@@ -217,6 +246,7 @@ NTSTATUS PsCreateUserThread(PEPROCESS Process, ULONG_PTR StartAddress, ULONG64 A
     t->StartContext = (PVOID)Argument;
     t->UserArgument2 = Argument2;
     t->ExitStatus = STATUS_PENDING;
+    t->TerminationStatus = STATUS_PENDING;
     KIRQL old;
     KiAcquireFrameworkLock(&PspProcessLock, DISPATCH_LEVEL, &old);
     InsertTailList(&Process->ThreadListHead, &t->ProcessThreadLink);
@@ -232,6 +262,7 @@ NTSTATUS PsCreateUserThread(PEPROCESS Process, ULONG_PTR StartAddress, ULONG64 A
         ObDereferenceObject(t);
         return status;
     }
+    tcb->Teb32 = teb32;
     t->Tcb = tcb;
     *Thread = t;
     return STATUS_SUCCESS;
@@ -270,6 +301,11 @@ static PETHREAD PspCurrentUserThread(VOID)
             return t;
     }
     return NULL;
+}
+
+PETHREAD PsGetCurrentUserThread(VOID)
+{
+    return PspCurrentUserThread();
 }
 
 /* The current user thread ends. The last one to end ends its process: ExitStatus (if
@@ -323,6 +359,45 @@ VOID PsTerminateProcess(PEPROCESS Process, NTSTATUS ExitStatus)
         PspExitThread(Process->ExitStatus);
 }
 
+/* Lab 09 (w16t): NtTerminateThread - a thread of the caller's own process ends with
+ * ExitStatus: the caller itself (NtCurrentThread(), NULL, or a handle naming it) at once, the
+ * last thread ending its process with that status; another thread at its next return to user
+ * mode (a thread blocked in a wait ends when the wait does). A thread of another process:
+ * STATUS_ACCESS_DENIED (ntlab's departure: only the caller's own process). */
+#define PSP_THREAD_TERMINATE 0x0001
+NTSTATUS NtTerminateThread(HANDLE ThreadHandle, NTSTATUS ExitStatus)
+{
+    PETHREAD self = PspCurrentUserThread();
+    if (ThreadHandle == NULL || ThreadHandle == NtCurrentThread()) {
+        if (!self)
+            return STATUS_INVALID_HANDLE;
+        PspExitThread(ExitStatus);
+    }
+    PETHREAD t;
+    NTSTATUS status = ObReferenceObjectByHandle(ThreadHandle, PSP_THREAD_TERMINATE, PsThreadType, ExGetPreviousMode(),
+                                                (PVOID *)&t, NULL);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (self && t == self) {
+        ObDereferenceObject(t);
+        PspExitThread(ExitStatus);
+    }
+    PEPROCESS p = KeGetCurrentThread()->Process;
+    if (!p || t->ThreadsProcess != p || !t->Tcb) {
+        ObDereferenceObject(t);
+        return STATUS_ACCESS_DENIED;
+    }
+    KIRQL old;
+    KiAcquireFrameworkLock(&PspProcessLock, DISPATCH_LEVEL, &old);
+    if (t->ExitStatus == STATUS_PENDING && !t->Tcb->ExitPending) {
+        t->TerminationStatus = ExitStatus;
+        t->Tcb->ExitPending = TRUE;
+    }
+    KiReleaseFrameworkLock(&PspProcessLock, old);
+    ObDereferenceObject(t);
+    return STATUS_SUCCESS;
+}
+
 /* Before any return to user mode. */
 VOID KiExitToUserMode(PKTRAP_FRAME TrapFrame)
 {
@@ -330,6 +405,9 @@ VOID KiExitToUserMode(PKTRAP_FRAME TrapFrame)
     PKTHREAD self = KeGetCurrentThread();
     if (self->ExitPending) {
         PEPROCESS p = self->Process;
+        PETHREAD t = PspCurrentUserThread();
+        if (p && !p->Exiting && t && t->TerminationStatus != STATUS_PENDING)
+            PspExitThread(t->TerminationStatus); /* NtTerminateThread from another thread */
         PspExitThread(p ? p->ExitStatus : STATUS_PROCESS_IS_TERMINATING);
     }
 }

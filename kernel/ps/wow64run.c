@@ -40,6 +40,16 @@ NTSTATUS PsPrepareWow64Process(PEPROCESS Process, const LDR_PROCESS_IMAGES *Imag
     ULONG_PTR block = LdrFindExport(&layer.Images[0], "Wow64StartBlock");
     ULONG_PTR peb32 = LdrFindExport(&layer.Images[0], "Wow64Peb32");
     ULONG_PTR transition = LdrFindExport(ntdll32, "Wow64Transition");
+    /* w16x: exceptions in 32-bit code - ntdll32's dispatcher (in the start block), the layer's
+     * Wow64PrepareForException written into the 64-bit ntdll's pointer of that name (the
+     * loader's part on NT). (w16t: each thread's TEB32 is the base of FS (0x53) while it runs:
+     * kernel/ke/thread.c.) */
+    ULONG_PTR dispatcher32 = LdrFindExport(ntdll32, "KiUserExceptionDispatcher");
+    ULONG_PTR prepare = LdrFindExport(&layer.Images[0], "Wow64PrepareForException");
+    ULONG_PTR hook = 0;
+    for (ULONG i = 1; i < layer.Count; i++)
+        if (layer.Images[i].Machine == IMAGE_FILE_MACHINE_AMD64 && strcmp(layer.Images[i].Name, "ntdll.dll") == 0)
+            hook = LdrFindExport(&layer.Images[i], "Wow64PrepareForException");
     ULONG_PTR layerEnd = layer.Images[0].Base + layer.Images[0].SizeOfImage;
     LdrFreeImageInfo(&layer); /* the frames are the address space's now */
     if (!init || !block || !peb32 || !transition)
@@ -47,10 +57,17 @@ NTSTATUS PsPrepareWow64Process(PEPROCESS Process, const LDR_PROCESS_IMAGES *Imag
     if (layerEnd > 0x100000000ULL || transition + 6 > 0x100000000ULL)
         return STATUS_CONFLICTING_ADDRESSES;
     BOOLEAN laa = (program->Characteristics & IMAGE_FILE_LARGE_ADDRESS_AWARE) != 0;
-    WOW64_START_BLOCK start = {(ULONG)program->EntryPoint, (ULONG)program->Base, (ULONG)transition, laa};
+    WOW64_START_BLOCK start = {(ULONG)program->EntryPoint, (ULONG)program->Base, (ULONG)transition, laa,
+                               (ULONG)dispatcher32};
     status = PsWriteUserMemory(Process, block, &start, sizeof(start));
     if (!NT_SUCCESS(status))
         return status;
+    if (hook && prepare && dispatcher32 && dispatcher32 < 0x100000000ULL) {
+        ULONG64 routine = prepare;
+        status = PsWriteUserMemory(Process, hook, &routine, sizeof(routine));
+        if (!NT_SUCCESS(status))
+            return status;
+    }
     /* The 64 KiB just above the limit stays reserved, as on NT: an allocator bounded by
      * ZeroBits (2 GiB, 4 GiB) then never chooses a region that ends above the limit. */
     ULONG_PTR limit = laa ? MM_HIGHEST_USER_ADDRESS_WOW64_LAA : MM_HIGHEST_USER_ADDRESS_WOW64;

@@ -65,7 +65,7 @@ NTSTATUS NtClose(HANDLE Handle);
 NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits, PSIZE_T RegionSize,
                                  ULONG AllocationType, ULONG Protect);
 #ifdef __i386__
-/* ntdll32's entries into the wow64 layer's per-thread redirection state (user/wow64/fsredir.c). */
+/* ntdll32's entries into the wow64 layer's per-thread redirection state (the wow64 layer serves them: WOW64_CALL_BASE). */
 NTSTATUS Wow64DisableWow64FsRedirection(PVOID *OldValue);
 NTSTATUS Wow64RevertWow64FsRedirection(PVOID OldValue);
 #endif

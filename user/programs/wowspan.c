@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     /* Past the limit, across it, just below it (the 64-bit build is allowed all three). */
     Fixed("fixed.past", limit + 1, 0x10000);
     Fixed("fixed.across", limit + 1 - 0x20000, 0x40000);
-    Fixed("fixed.below", limit + 1 - 0x40000 - 0x10000 * (Next(&x) % 16), 0x20000);
+    Fixed("fixed.below", limit + 1 - 0x400000 - 0x10000 * (Next(&x) % 16), 0x20000);   /* clear of the images at 0x7FF00000 */
 
     ULONG cap = 40 + (ULONG)(Next(&x) % 40);
     ULONG count = 0, above2 = 0, above4 = 0;

@@ -49,15 +49,36 @@ typedef struct _PEB64_W {
     ULONG64 ProcessParameters;                    /* 0x20 */
 } PEB64_W, *PPEB64_W;
 
+/* ---- Per-thread state (w16t) ----
+ * NT keeps the layer's per-thread state in the 64-bit TEB's TLS slots (TlsSlots, at 0x1480 on NT
+ * x64); ntlab's TEB is one page, so its slots start at 0x200 (GS:[0x200] in the layer). Slot 0
+ * (WOW64_TLS_STACKPTR64): the 64-bit RSP a system call from 32-bit code switches to; slot 1
+ * (WOW64_TLS_CPURESERVED): the thread's WOW64_THREAD_DATA (the redirection state). The TEB64's
+ * NtTib.ExceptionList names the thread's TEB32 (the kernel maps it, kernel/ps/process.c). */
+#define WOW64_TEB_TLS_SLOTS 0x200
+#define WOW64_TLS_STACKPTR64 0
+#define WOW64_TLS_CPURESERVED 1
+#define WOW64_STACK32_BYTES (64 * 1024)
+/* The framework's own calls from 32-bit code (ntdll32's stubs with these numbers, after the
+ * services: tools/genwow64.py), to the student's redirect.c. */
+#define WOW64_CALL_BASE 0x1000
+#define WOW64_CALL_DISABLE_FS_REDIRECTION (WOW64_CALL_BASE + 0)
+#define WOW64_CALL_REVERT_FS_REDIRECTION (WOW64_CALL_BASE + 1)
+
 /* wow64cpu.S (hidden: -fpie would take an extern function's address through a GOT, which a
  * PE image does not have) */
 __attribute__((visibility("hidden"))) VOID Wow64SystemServiceEntry(VOID);
 __attribute__((noreturn)) VOID Wow64SwitchTo32(ULONG Entry32, ULONG Stack32);
 NTSTATUS Wow64SystemServiceDispatch(ULONG Index, PULONG Args);
-/* The layer's own entries (fsredir.c: Wow64DisableWow64FsRedirection...): the numbers from
- * WOW64_LAYER_INDEX (tools/genwow64.py's LAYER_INDEX) on. */
-#define WOW64_LAYER_INDEX 0x1000
-NTSTATUS Wow64LayerDispatch(ULONG Index, PULONG Args);
 
 /* The record service of the checkpoint harness (the kernel's usertest.h). */
 NTSTATUS NtKtestRecord(ULONG Kind, PCSTR Text, ULONG Length);
+
+/* w16x: exceptions in 32-bit code (wow64except.c; the far jump in wow64cpu.S). */
+__attribute__((noreturn)) VOID Wow64JumpTo32(ULONG Eip32, ULONG Esp32);
+VOID Wow64InitializeTeb32(ULONG StackLimit, ULONG StackBase);
+/* w16t: the calling thread's 64-bit TEB (GS:[0x30]). */
+struct _TEB64 *Wow64CurrentTeb(VOID);
+NTSTATUS whNtContinue(PULONG Args);
+NTSTATUS whNtRaiseException(PULONG Args);
+extern WOW64_START_BLOCK Wow64StartBlock;

@@ -39,6 +39,8 @@ KiSystemCall64:
     sti
     call KiSystemServiceEntry
     cli
+    cmp qword [rsp + 16 + 15 * 8], KI_SYSCALL_VECTOR
+    jne .iret                              ; NtContinue/NtRaiseException rewrote the frame (RCX, R11 too)
     mov rax, [rsp + 16 + 15 * 8 + 16 + 8]  ; CS
     cmp rax, KGDT64_R3_CODE
     jne .iret

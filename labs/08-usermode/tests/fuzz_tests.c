@@ -34,10 +34,12 @@ typedef struct _KT_FUZZ_RESULTS {
 
 extern const ULONG64 KtUserFuzzOffset;
 
-/* Services a fuzz must not call: they end the process or may wait forever. */
+/* Services a fuzz must not call: they end the process or may wait forever, or (NtContinue,
+ * NtRaiseException: lab 09) move the thread to whatever a random context says. */
 static BOOLEAN KtFuzzExcluded(PCSTR Name)
 {
-    static const PCSTR words[] = {"Terminate", "Wait", "Delay", "Suspend", "Remove", "Reply", "Test", "Ktest"};
+    static const PCSTR words[] = {"Terminate", "Wait", "Delay", "Suspend", "Remove", "Reply", "Test", "Ktest",
+                                  "Continue", "RaiseException"};
     for (ULONG i = 0; i < ARRAYSIZE(words); i++)
         for (PCSTR p = Name; *p; p++) {
             ULONG k = 0;

@@ -45,7 +45,7 @@ def _context32(frame: int) -> str:
                 f"{regs} efl={fl.get(f, 'EFlags') & 0xFFFFFFFF:08x}")
     if cs == 0x33:
         return (f"in the 64-bit wow64 layer (CS 0x33): rip={fl.get(f, 'Rip'):016x} rsp={fl.get(f, 'Rsp'):016x} "
-                f"(its 32-bit context is on the 32-bit stack, saved at the layer's Wow64Rsp32)")
+                f"(its 32-bit ESP is pushed at the top of the thread's 64-bit stack, TEB TlsSlots[0] at TEB+0x200)")
     if cs & 3:
         return f"corrupt: user CS {cs:#x} is neither 0x23 nor 0x33"
     return "not entered from user mode"
@@ -82,6 +82,9 @@ def nt_wow64(arg: str) -> None:
         if tcb:
             k = core.read(tcb, tl.size, f"KTHREAD {tcb:#x}")
             state = tl.get(k, "State")
+            teb32 = tl.get(k, "Teb32") if "Teb32" in tl.fields else 0
+            if teb32:
+                line += f"  Teb32 {teb32:08x}"   # the GDT 0x53 base while it runs (FS in compatibility mode)
             line += f"  {STATES[state] if state < len(STATES) else state}"
             frame = tl.get(k, "TrapFrame")
             out(line)
