@@ -12,7 +12,9 @@ ntdll under WOW64:
     _NtName: mov $index, %eax ; lea 4(%esp), %edx ; lcall *_Wow64Transition ; ret
 Wow64Transition is a 6-byte far pointer (offset, selector 0x33) the wow64 layer fills at the
 process's start; until then a stub's far call faults and ends the process. Names carry i386
-PE's leading underscore (the 32-bit C code is built with -fleading-underscore).
+PE's leading underscore (the 32-bit C code is built with -fleading-underscore). The layer's own
+entries (LAYER: Wow64DisableWow64FsRedirection...) get stubs of the same shape numbered from
+LAYER_INDEX.
 table: Wow64ServiceTable[index] = the thunk of each service: whNtName when the lab (thunk.c)
 or the framework (user/wow64/wow64.c) has one, else NULL (STATUS_INVALID_SYSTEM_SERVICE).
 missing: NtName() { return STATUS_NOT_IMPLEMENTED; } for each native a thunk calls that is not

@@ -15,7 +15,7 @@
 # imports them without it).
 
 WOW64_LAB_DIR := $(if $(filter 09-wow64,$(SOL_LABS)),solutions,labs)/09-wow64
-WOW64_PROGRAMS := seedcalc wowvm wowbench wowthreads wowseh
+WOW64_PROGRAMS := seedcalc wowvm wowbench wowthreads wowseh wowfile wowspan
 UCFLAGS32 := -m32 -fleading-underscore -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
              -mgeneral-regs-only -fno-asynchronous-unwind-tables -fcf-protection=none -fno-ident \
              -fno-tree-loop-distribute-patterns -O2 -g0 -Wall -Wextra -Werror -I$(USER_INC) -MMD -MP
@@ -29,7 +29,10 @@ CRT32_OBJS := $(U)/obj32/crt/crt0.o $(U)/obj32/crt/ktuser.o
 WOW64DLL_OBJS := $(U)/obj64w/wow64.o $(U)/obj64w/wow64cpu.o $(U)/obj64w/thunk.o $(U)/obj64w/redirect.o \
                  $(U)/obj64w/wow64_missing.o $(U)/obj64w/wow64except.o $(U)/obj64w/exception.o
 
-WOW64_IMAGES := $(U)/SysWOW64/ntdll.dll $(patsubst %,$(U)/SysWOW64/%.exe,$(WOW64_PROGRAMS)) $(U)/System32/wow64.dll
+# w16f: wowspanl.exe is wowspan built 32-bit and linked large-address aware
+# (IMAGE_FILE_LARGE_ADDRESS_AWARE: a 4 GiB limit); wowdata.bin differs between the two sets.
+WOW64_IMAGES := $(U)/SysWOW64/ntdll.dll $(patsubst %,$(U)/SysWOW64/%.exe,$(WOW64_PROGRAMS)) $(U)/System32/wow64.dll \
+                $(U)/SysWOW64/wowspanl.exe $(U)/System32/wowdata.bin $(U)/SysWOW64/wowdata.bin
 USER_IMAGES += $(WOW64_IMAGES)
 USER_MODULES := $(patsubst $(U)/%,%,$(USER_IMAGES))
 USER_SET_DIRS := $(U)/System32 $(U)/SysWOW64
@@ -77,6 +80,16 @@ $(U)/obj64w/wow64except.o: user/wow64/wow64except.c user/wow64.mk
 	@mkdir -p $(dir $@)
 	@echo "  UCC $<"
 	@$(CC) $(UCFLAGS64W) $(PREFIX_MAP) -c $< -o $@
+
+$(U)/SysWOW64/wowspanl.exe: $(U)/obj32/programs/wowspan.o $(CRT32_OBJS) $(U)/SysWOW64/ntdll.dll user/wow64.mk
+	@mkdir -p $(dir $@)
+	@echo "  ULD32 $@ (large-address aware)"
+	@$(LD) $(ULDFLAGS32) --large-address-aware -e _NtProcessStartup -o $@.tmp $(CRT32_OBJS) $< $(U)/SysWOW64/ntdll.dll
+	@mv $@.tmp $@
+
+$(U)/%/wowdata.bin: tools/genwowdata.py
+	@mkdir -p $(dir $@)
+	@$(PY) tools/genwowdata.py $* > $@.tmp && mv $@.tmp $@
 
 $(U)/obj64w/wow64cpu.o: user/wow64/wow64cpu.S user/wow64.mk
 	@mkdir -p $(dir $@)

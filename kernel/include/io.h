@@ -394,3 +394,39 @@ typedef struct _BOOT_FILE {
 } BOOT_FILE, *PBOOT_FILE;
 NTSTATUS IoBootFsLookup(PCSTR Path, const BOOT_FILE **File);
 BOOLEAN IoBootFsFile(ULONG Index, const BOOT_FILE **File);
+
+/* ---- The file services from user mode (framework, kernel/io/iosvc.c; w16f, lab 09) ----
+ * \Device\BootFs serves the boot file system's files through IRPs: a file object opened on
+ * it by a \SystemRoot\... name carries its BOOT_FILE in FsContext; IRP_MJ_READ copies from
+ * it at the request's ByteOffset (STATUS_END_OF_FILE at or past the end), nothing else but
+ * create and close is supported (buffered I/O; completes in the dispatch routine). */
+NTSTATUS IopBootFsDriverEntry(PDRIVER_OBJECT DriverObject, PVOID RegistryPath);
+/* The drivers a user program's file services reach (\Device\Null, \Device\BootFs,
+ * \Device\WowSample): created once (a later call finds them). */
+NTSTATUS IopStartUserDrivers(VOID);
+/* The service table's entries of NtCreateFile, NtOpenFile, NtReadFile, NtWriteFile,
+ * NtDeviceIoControlFile, NtDuplicateObject (kernel/include/iosvc.h maps the names): with
+ * PreviousMode UserMode every pointer is probed and what it points at captured once
+ * (OBJECT_ATTRIBUTES, its STRING and the name's bytes; LARGE_INTEGER; the data of a write
+ * or an ioctl's input in a pool buffer), handles are user handles, the IRP's RequestorMode
+ * is UserMode, a request is complete when the service returns, and every output (handle,
+ * IO_STATUS_BLOCK, data read) is written with KeCopyToUser: a bad pointer gives
+ * STATUS_ACCESS_VIOLATION. See iosvc.c for each contract. */
+NTSTATUS IopCreateFileService(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                              PIO_STATUS_BLOCK IoStatusBlock);
+NTSTATUS IopOpenFileService(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                            PIO_STATUS_BLOCK IoStatusBlock, ULONG ShareAccess, ULONG OpenOptions);
+NTSTATUS IopReadFileService(HANDLE FileHandle, HANDLE Event, PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer,
+                            ULONG Length, PLARGE_INTEGER ByteOffset);
+NTSTATUS IopWriteFileService(HANDLE FileHandle, HANDLE Event, PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer,
+                             ULONG Length, PLARGE_INTEGER ByteOffset);
+NTSTATUS IopDeviceIoControlFileService(HANDLE FileHandle, HANDLE Event, PIO_STATUS_BLOCK IoStatusBlock,
+                                       ULONG IoControlCode, PVOID InputBuffer, ULONG InputBufferLength,
+                                       PVOID OutputBuffer, ULONG OutputBufferLength);
+NTSTATUS IopDuplicateObjectService(HANDLE SourceProcessHandle, HANDLE SourceHandle, HANDLE TargetProcessHandle,
+                                   PHANDLE TargetHandle, ACCESS_MASK DesiredAccess, ULONG HandleAttributes,
+                                   ULONG Options);
+/* The most a user request moves through the pool at once (a longer one:
+ * STATUS_INSUFFICIENT_RESOURCES, nothing sent), and the longest name it may give. */
+#define IOP_MAX_USER_TRANSFER (256 * 1024)
+#define IOP_MAX_USER_NAME 255

@@ -3,6 +3,7 @@
  * This file sees no service prototypes: each routine is only named here (its address). */
 #include "ksvc.h"
 #include "kuser.h"
+#include "iosvc.h"   /* last: the services whose entry is not their NT name's routine */
 
 #define SVC(Name, Args) extern NTSTATUS Name(VOID);
 #include "../../user/services.def"
