@@ -3,8 +3,8 @@
  * an access violation reading and writing a seeded address, int 3, ud2, a divide by zero -
  * with a handler on the FS:[0] chain, once behind a handler that continues the search; it
  * raises a seeded exception with seeded parameters (RtlRaiseException -> NtRaiseException),
- * and one with too many; and it ends with a fault nothing handles (the process's exit status
- * is its code). The handler reports the EXCEPTION_RECORD32 and every CONTEXT32 register it
+ * and one with too many; and it ends with a fault nothing handles - the chain's next record
+ * lies outside the stack, where the walk stops - (the process's exit status is its code). The handler reports the EXCEPTION_RECORD32 and every CONTEXT32 register it
  * sees, moves Eip past the instruction, changes one register and CF, and continues; the
  * program reports the registers it resumed with. The grader (grader/models/lab09x.py) judges
  * every value from the seed; what depends on where the image is loaded (the faulting
@@ -226,12 +226,21 @@ int main(int argc, char **argv)
     Fault("ebp", SehOpRead, SehOpReadEnd, 6, FALSE);
     Raise("raise", 1 + (ULONG)(Next() % EXCEPTION_MAXIMUM_PARAMETERS));
     Raise("raise16", EXCEPTION_MAXIMUM_PARAMETERS + 1 + (ULONG)(Next() % 8));
-    /* The end: a write nothing handles (SehPass continues the search to the chain's end). */
+    /* The end: a write nothing handles. SehPass continues the search; the next record lies
+     * outside the stack (.bss), where the dispatcher stops: its handler never runs. */
     volatile EXCEPTION_REGISTRATION_RECORD32 last;
+    static EXCEPTION_REGISTRATION_RECORD32 outside;
     Seed();
     SehIn.Edi = 0x100 + (ULONG)(Next() % 0xEF00);
     Case.Name = "final";
-    last.Next = ReadFs0();
+    Case.Op = (ULONG)SehOpWrite;      /* (if the walk wrongly reached SehHandler, it would go on) */
+    Case.OpEnd = (ULONG)SehOpWriteEnd;
+    Case.FixReg = 0;
+    Case.FixValue = 0;
+    Case.Frame = &outside;
+    outside.Next = ReadFs0();
+    outside.Handler = (ULONG)SehHandler;
+    last.Next = (ULONG)&outside;
     last.Handler = (ULONG)SehPass;
     WriteFs0((ULONG)&last);
     KtuValue("final.op", "0x%x", (ULONG)SehOpWrite);
