@@ -18,6 +18,7 @@ CLAUSES = {
     "events": "NtCreateEvent from 32-bit code (whNtCreateEvent: a 0 attributes slot is NULL, the handle written "
               "back as 32 bits)",
     "create": "NtCreateEvent and NtCreateThreadEx statuses, the thread handle written back",
+    "started": "every thread's start event waited on (whNtWaitForSingleObject, a 0 timeout slot: no timeout)",
     "wait_running": "whNtWaitForSingleObject: a zero LARGE_INTEGER timeout (not a 0 slot) polls - STATUS_TIMEOUT on "
                     "a thread that is still waiting",
     "wait_self": "whNtWaitForSingleObject: the handle slot is sign-extended - 0xFFFFFFFE stays NtCurrentThread(), "
@@ -74,6 +75,7 @@ def wowthreads(argv: list[str], wow64: bool) -> tuple[dict[str, str], int]:
             value = _next(s) ^ r
         results.append(value)
         out[f"create{i}"] = "0x0 0x0 1"
+    out["started"] = "0x0"
     out["wait_running"] = f"0x{TIMEOUT:x}"
     out["wait_self"] = f"0x{TIMEOUT:x}"
     out["go"] = "0x0 0"

@@ -140,6 +140,12 @@ def _values(values, test: str) -> dict[str, list[str]]:
 
 
 def judge(checkpoint: str, seed: int, values) -> list[str]:
+    if checkpoint == "exception_conversions":
+        return judge_conversions(seed, values)
+    return judge_program(seed, values)
+
+
+def judge_program(seed: int, values) -> list[str]:
     got = _values(values, TEST)
     rng = KtRng(seed, TEST)
     line = f"wowseh.exe {rng.random()}"
@@ -164,6 +170,7 @@ def judge(checkpoint: str, seed: int, values) -> list[str]:
         for (field, clause), w, g in zip(clauses, value.split(), s[0].split()):
             if w != g:
                 problems.append(f"{key} {field}: expected {w}, seen {g}: {clause}")
+    problems += judge_ctxcheck(rng, got)
     for key in sorted(set(seen) - set(want) - {"final.op"}):
         problems.append(f"unexpected record u1.{key} = {seen[key]}")
     op = seen.get("final.op", ["?"])[0]
@@ -175,4 +182,258 @@ def judge(checkpoint: str, seed: int, values) -> list[str]:
         problems.append(f"the process's exception {got.get('user1.exception', 'not reported')}, expected "
                         f"0x{AV:x} {op} (the final write's address): the second chance carries the record's code and "
                         "address to the process's end")
+    return problems
+
+
+# ------------------------------------------------------------------ the conversions on doubles
+
+CONV = "wow64.exconv"
+GUARD = 16
+REC_TO32, CTX_TO32, CTX_FROM32, REC_FROM32 = range(4)
+IN_SIZE = [0x98, 0x4D0, 0x2CC, 0x50]
+OUT_SIZE = [0x50, 0x2CC, 0x4D0, 0x98]
+FUNCS = ["Wow64ExceptionRecordTo32", "Wow64ContextTo32", "Wow64ContextFrom32", "Wow64ExceptionRecordFrom32"]
+SUCCESS = 0
+
+# (offset, size, name) of each output layout; what is not named is "the rest" (0).
+LAYOUT32_REC = [(0, 4, "ExceptionCode"), (4, 4, "ExceptionFlags"), (8, 4, "ExceptionRecord"),
+                (0xC, 4, "ExceptionAddress"), (0x10, 4, "NumberParameters")] + \
+               [(0x14 + 4 * i, 4, f"ExceptionInformation[{i}]") for i in range(15)]
+LAYOUT64_REC = [(0, 4, "ExceptionCode"), (4, 4, "ExceptionFlags"), (8, 8, "ExceptionRecord"),
+                (0x10, 8, "ExceptionAddress"), (0x18, 4, "NumberParameters"), (0x1C, 4, "the alignment field")] + \
+               [(0x20 + 8 * i, 8, f"ExceptionInformation[{i}]") for i in range(15)]
+C32 = {"ContextFlags": 0, "Dr0": 4, "Dr1": 8, "Dr2": 0xC, "Dr3": 0x10, "Dr6": 0x14, "Dr7": 0x18, "SegGs": 0x8C,
+       "SegFs": 0x90, "SegEs": 0x94, "SegDs": 0x98, "Edi": 0x9C, "Esi": 0xA0, "Ebx": 0xA4, "Edx": 0xA8, "Ecx": 0xAC,
+       "Eax": 0xB0, "Ebp": 0xB4, "Eip": 0xB8, "SegCs": 0xBC, "EFlags": 0xC0, "Esp": 0xC4, "SegSs": 0xC8}
+LAYOUT32_CTX = [(o, 4, n) for n, o in C32.items()] + [(0x1C, 112, "FloatSave"), (0xCC, 512, "ExtendedRegisters")]
+C64 = {"Rax": 0x78, "Rcx": 0x80, "Rdx": 0x88, "Rbx": 0x90, "Rsp": 0x98, "Rbp": 0xA0, "Rsi": 0xA8, "Rdi": 0xB0,
+       "R8": 0xB8, "R9": 0xC0, "R10": 0xC8, "R11": 0xD0, "R12": 0xD8, "R13": 0xE0, "R14": 0xE8, "R15": 0xF0,
+       "Rip": 0xF8}
+S64 = {"SegCs": 0x38, "SegDs": 0x3A, "SegEs": 0x3C, "SegFs": 0x3E, "SegGs": 0x40, "SegSs": 0x42}
+LAYOUT64_CTX = [(o, 8, n) for n, o in C64.items()] + [(o, 2, n) for n, o in S64.items()] + \
+               [(0x30, 4, "ContextFlags"), (0x34, 4, "MxCsr"), (0x44, 4, "EFlags")] + \
+               [(0x48 + 8 * i, 8, n) for i, n in enumerate(["Dr0", "Dr1", "Dr2", "Dr3", "Dr6", "Dr7"])] + \
+               [(8 * i, 8, f"P{i + 1}Home") for i in range(6)] + [(0x100, 0x3D0, "FltSave..LastExceptionFromRip")]
+LAYOUTS = [LAYOUT32_REC, LAYOUT32_CTX, LAYOUT64_CTX, LAYOUT64_REC]
+PAIRS = [("Eax", "Rax"), ("Ebx", "Rbx"), ("Ecx", "Rcx"), ("Edx", "Rdx"), ("Esi", "Rsi"), ("Edi", "Rdi"), ("Ebp", "Rbp"),
+         ("Esp", "Rsp"), ("Eip", "Rip")]
+
+
+def _u(b: bytes, off: int, size: int) -> int:
+    return int.from_bytes(b[off:off + size], "little")
+
+
+def _put(b: bytearray, off: int, size: int, value: int):
+    b[off:off + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+
+
+def convert(kind: int, src: bytes) -> tuple[int, bytes | None]:
+    """The contract's status and output (None: nothing written)."""
+    out = bytearray(OUT_SIZE[kind])
+    if kind == REC_TO32:
+        n = min(_u(src, 0x18, 4), 15)
+        _put(out, 0, 4, _u(src, 0, 4)), _put(out, 4, 4, _u(src, 4, 4)), _put(out, 8, 4, _u(src, 8, 8))
+        _put(out, 0xC, 4, _u(src, 0x10, 8)), _put(out, 0x10, 4, n)
+        for i in range(n):
+            _put(out, 0x14 + 4 * i, 4, _u(src, 0x20 + 8 * i, 8))
+    elif kind == CTX_TO32:
+        _put(out, 0, 4, 0x10007)
+        for r32, r64 in PAIRS:
+            _put(out, C32[r32], 4, _u(src, C64[r64], 8))
+        _put(out, C32["EFlags"], 4, _u(src, 0x44, 4))
+        for s, v in (("SegCs", 0x23), ("SegSs", 0x2B), ("SegDs", 0x2B), ("SegEs", 0x2B), ("SegGs", 0x2B),
+                     ("SegFs", 0x53)):
+            _put(out, C32[s], 4, v)
+    elif kind == CTX_FROM32:
+        _put(out, 0x30, 4, 0x100007)
+        for r32, r64 in PAIRS:
+            _put(out, C64[r64], 8, _u(src, C32[r32], 4))
+        _put(out, 0x44, 4, _u(src, C32["EFlags"], 4))
+        for s, v in (("SegCs", 0x23), ("SegSs", 0x2B), ("SegDs", 0x2B), ("SegEs", 0x2B), ("SegGs", 0x2B),
+                     ("SegFs", 0x53)):
+            _put(out, S64[s], 2, v)
+    else:
+        n = _u(src, 0x10, 4)
+        if n > 15:
+            return INVALID_PARAMETER, None
+        _put(out, 0, 4, _u(src, 0, 4)), _put(out, 4, 4, _u(src, 4, 4)), _put(out, 8, 8, _u(src, 8, 4))
+        _put(out, 0x10, 8, _u(src, 0xC, 4)), _put(out, 0x18, 4, n)
+        for i in range(n):
+            _put(out, 0x20 + 8 * i, 8, _u(src, 0x14 + 4 * i, 4))
+    return SUCCESS, bytes(out)
+
+
+def _clause(kind: int, field: str, src: bytes) -> str:
+    f = FUNCS[kind]
+    if field == "guard":
+        return f"{f}: nothing is written past the structure's {OUT_SIZE[kind]:#x} bytes"
+    if kind == REC_TO32:
+        n = _u(src, 0x18, 4)
+        if field.startswith("ExceptionInformation"):
+            i = int(field[field.index("[") + 1:-1])
+            return (f"{f}: ExceptionInformation[i] truncated to 32 bits for i < NumberParameters ({min(n, 15)} here)"
+                    if i < min(n, 15) else f"{f}: the entries past NumberParameters ({min(n, 15)}) are 0")
+        return {"NumberParameters": f"{f}: NumberParameters copied but capped at 15 ({n} here)",
+                "ExceptionRecord": f"{f}: the nested ExceptionRecord truncated to its low 32 bits",
+                "ExceptionAddress": f"{f}: ExceptionAddress truncated to its low 32 bits"}.get(
+            field, f"{f}: {field} copied")
+    if kind == REC_FROM32:
+        n = _u(src, 0x10, 4)
+        if n > 15:
+            return f"{f}: NumberParameters {n} (above 15) is STATUS_INVALID_PARAMETER with nothing written (never capped)"
+        if field.startswith("ExceptionInformation"):
+            i = int(field[field.index("[") + 1:-1])
+            return (f"{f}: ExceptionInformation[i] zero-extended for i < NumberParameters ({n} here)" if i < n
+                    else f"{f}: the entries past NumberParameters ({n}) are 0")
+        return {"ExceptionRecord": f"{f}: the nested ExceptionRecord zero-extended (never sign-extended)",
+                "ExceptionAddress": f"{f}: ExceptionAddress zero-extended (never sign-extended)",
+                "the alignment field": f"{f}: every one of the 0x98 bytes written: the alignment field 0"}.get(
+            field, f"{f}: {field} copied")
+    if kind == CTX_TO32:
+        for r32, r64 in PAIRS:
+            if field == r32:
+                return f"{f}: {r32} = the low 32 bits of {r64}"
+        if field.startswith("Seg"):
+            return f"{f}: {field} {'0x23' if field == 'SegCs' else '0x53' if field == 'SegFs' else '0x2B'} " \
+                   "(the selectors of 32-bit user code, whatever the native context holds)"
+        return {"ContextFlags": f"{f}: ContextFlags CONTEXT_i386_FULL (0x10007)", "EFlags": f"{f}: EFlags copied"}.get(
+            field, f"{f}: {field} is 0 (not captured: every other byte of the 0x2CC is 0)")
+    for r32, r64 in PAIRS:
+        if field == r64:
+            return f"{f}: {r64} = {r32} zero-extended (the upper half 0, never a copy of bit 31)"
+    if field.startswith("Seg"):
+        return f"{f}: {field} {'0x23' if field == 'SegCs' else '0x53' if field == 'SegFs' else '0x2B'} whatever the " \
+               "32-bit context says (the thread goes back to compatibility mode: never 64-bit code, never ring 0)"
+    if field[0] == "R":
+        return f"{f}: {field} is 0 (32-bit code has no R8-R15)"
+    return {"ContextFlags": f"{f}: ContextFlags CONTEXT_AMD64_FULL (0x100007)", "EFlags": f"{f}: EFlags copied"}.get(
+        field, f"{f}: {field} is 0 (every other byte of the 0x4D0 is 0)")
+
+
+def _field(kind: int, off: int) -> str:
+    if off >= OUT_SIZE[kind]:
+        return "guard"
+    for o, size, name in LAYOUTS[kind]:
+        if o <= off < o + size:
+            return name
+    return "reserved"
+
+
+def conversion_cases(seed: int) -> list[tuple[int, int, bytes, bytes]]:
+    """(kind, NumberParameters, input, poison) of each case, in the ktest's order of draws."""
+    rng = KtRng(seed, CONV)
+    pattern = rng.random()
+    poison = bytes((pattern >> (8 * (i % 8))) & 0xFF for i in range(0x4D0 + GUARD))
+    # (kind, NumberParameters, bit 31 of every input word: 1 set, 2 clear, 0 as drawn)
+    plan = [(REC_TO32, 2, 1), (REC_TO32, 15, 2), (REC_TO32, None, 0), (REC_TO32, 0, 0), (CTX_TO32, 0, 1),
+            (CTX_TO32, 0, 2), (CTX_FROM32, 0, 1), (CTX_FROM32, 0, 2), (REC_FROM32, "r15", 1), (REC_FROM32, 15, 2),
+            (REC_FROM32, None, 0)]
+    cases = []
+    for kind, n, bit31 in plan:
+        if n is None:
+            n = 16 + rng.random() % 1000
+        elif n == "r15":
+            n = rng.random() % 15
+        src = bytearray()
+        while len(src) < IN_SIZE[kind]:
+            src += rng.random().to_bytes(8, "little")
+        src = src[:IN_SIZE[kind]]
+        for i in range(3, IN_SIZE[kind], 4):
+            if bit31:
+                src[i] = (src[i] | 0x80) if bit31 == 1 else (src[i] & 0x7F)
+        if kind == REC_TO32:
+            _put(src, 0x18, 4, n)
+        elif kind == REC_FROM32:
+            _put(src, 0x10, 4, n)
+        cases.append((kind, n, bytes(src), poison))
+    return cases
+
+
+def judge_conversions(seed: int, values) -> list[str]:
+    got = _values(values, CONV)
+    problems = []
+    for v, (kind, n, src, poison) in enumerate(conversion_cases(seed)):
+        size = OUT_SIZE[kind] + GUARD
+        status, out = convert(kind, src)
+        want = (out if out is not None else poison[:OUT_SIZE[kind]]) + poison[OUT_SIZE[kind]:size]
+        what = f"case {v} ({FUNCS[kind]}" + (f", NumberParameters {n}" if kind in (REC_TO32, REC_FROM32) else "") + ")"
+        seen_status = got.get(f"v{v}.status")
+        if seen_status != [f"0x{status:x}"]:
+            problems.append(f"{what}: status {seen_status or 'not reported'}, expected 0x{status:x}: "
+                            + _clause(kind, "NumberParameters" if kind == REC_FROM32 else "status", src))
+        seen = b""
+        for off in range(0, size, 64):
+            line = got.get(f"v{v}.{off:x}")
+            if not line or len(line) != 1:
+                problems.append(f"{what}: no output bytes at {off:#x}")
+                break
+            seen += bytes.fromhex(line[0])
+        if len(seen) != size:
+            continue
+        reported: set[str] = set()
+        for off in range(size):
+            if seen[off] != want[off]:
+                field = _field(kind, off)
+                if field in reported:
+                    continue
+                reported.add(field)
+                lo = off if field in ("guard", "reserved") else next(o for o, s, nm in LAYOUTS[kind] if nm == field)
+                width = 1 if field in ("guard", "reserved") else min(8, next(s for o, s, nm in LAYOUTS[kind]
+                                                                          if nm == field))
+                problems.append(f"{what}: {field} at {lo:#x}: expected {want[lo:lo + width][::-1].hex()}, seen "
+                                f"{seen[lo:lo + width][::-1].hex()}: {_clause(kind, field, src)}")
+    inv = f"0x{INVALID_PARAMETER:x}"
+    if got.get("null") != [" ".join([inv] * 8)]:
+        problems.append(f"NULL arguments: statuses {got.get('null', 'not reported')}, expected {inv} from each "
+                        "conversion for a NULL input and for a NULL output: Record/Context NULL is "
+                        "STATUS_INVALID_PARAMETER, nothing written")
+    if got.get("null_changed") != ["0"]:
+        problems.append(f"NULL arguments: {got.get('null_changed', '?')} bytes of the other argument changed: a call "
+                        "refused for a NULL argument writes nothing")
+    return problems
+
+
+CTX_CLAUSES = {
+    "ring0": ("status CS SS IOPL IF NT", "NtContinue (kernel/ke/exceptn.c): a context from user mode never chooses "
+              "ring 0 - CS is forced to 0x33 (or 0x23), SS to 0x2B, IOPL and NT cleared, IF set - and the thread "
+              "resumes with the context's RAX"),
+    "rip_kernel": ("status", "NtContinue: a 64-bit RIP in kernel space is refused with STATUS_INVALID_PARAMETER"),
+    "rip_noncanonical": ("status", "NtContinue: a non-canonical RIP is refused with STATUS_INVALID_PARAMETER (iretq "
+                         "would fault in ring 0)"),
+    "rsp_kernel": ("status", "NtContinue: a 64-bit RSP in kernel space is refused with STATUS_INVALID_PARAMETER"),
+    "rsp_noncanonical": ("status", "NtContinue: a non-canonical RSP is refused with STATUS_INVALID_PARAMETER"),
+    "null": ("statuses", "NtContinue(NULL) and NtRaiseException(NULL, ..) are STATUS_ACCESS_VIOLATION"),
+    "kernel_pointer": ("status", "NtContinue with a kernel pointer is STATUS_ACCESS_VIOLATION (captured from user "
+                       "space only)"),
+    "raise_16": ("status", "NtRaiseException: more than 15 parameters is STATUS_INVALID_PARAMETER"),
+}
+
+
+def judge_ctxcheck(rng: KtRng, got: dict[str, list[str]]) -> list[str]:
+    """The second run (user2): ctxcheck.exe with the ktest's next KtRandom."""
+    seed2 = rng.random()
+    line = f"ctxcheck.exe {seed2}"
+    if got.get("user2.start") != [f"ctxcheck.exe {line}"]:
+        return [f"expected the harness to start `{line}` after wowseh.exe, saw {got.get('user2.start', 'nothing')}"]
+    state = [seed2]
+    for _ in range(3):           # the flags, the kernel and the non-canonical addresses
+        _next(state)
+    code = 0xE0000000 | (_next(state) & 0x0FFFFFFF)
+    inv, av = f"0x{INVALID_PARAMETER:x}", f"0x{AV:x}"
+    want = {"ring0": "0x5ec0ffee 0x33 0x2b 0 1 0", "rip_kernel": inv, "rip_noncanonical": inv, "rsp_kernel": inv,
+            "rsp_noncanonical": inv, "null": f"{av} {av}", "kernel_pointer": av, "raise_16": inv}
+    seen = {k[3:]: v for k, v in got.items() if k.startswith("u2.")}
+    problems = []
+    for key, value in want.items():
+        if seen.get(key) != [value]:
+            fields, clause = CTX_CLAUSES[key]
+            problems.append(f"ctxcheck {key} ({fields}): expected `{value}`, seen {seen.get(key, 'nothing')}: {clause}")
+    address = seen.get("final_address", ["?"])[0]
+    if got.get("user2.exit") != [f"0x{code:x}"] or got.get("user2.exception") != [f"0x{code:x} {address}"]:
+        problems.append(f"ctxcheck: exit {got.get('user2.exit', 'not reported')}, exception "
+                        f"{got.get('user2.exception', 'not reported')}, expected 0x{code:x} and `0x{code:x} {address}`: "
+                        "a 64-bit first-chance raise goes to ntdll64's KiUserExceptionDispatcher, which (no 64-bit "
+                        "handlers) raises it second chance: the process ends with the record's code and address")
+    for key in sorted(set(seen) - set(want) - {"final_address"}):
+        problems.append(f"ctxcheck: unexpected record u2.{key} = {seen[key]}")
     return problems

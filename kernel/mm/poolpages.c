@@ -99,6 +99,11 @@ VOID MiFreePoolPages(PVOID Va, SIZE_T Pages)
         MiLockPfnDatabase(&old);
         if (MmUnmapPage(MmKernelPml4, (ULONG_PTR)Va + p * PAGE_SIZE, &pfn) == STATUS_SUCCESS)
             MmFreePhysicalPage(pfn);
+        /* w16t: system space is the same in every address space, but lab 02's MmUnmapPage
+         * flushes the translation only when MmKernelPml4 is the current PML4: from a process
+         * (a system call) the stale entry would outlive the unmap until the next CR3 load,
+         * which a switch between two threads of one process never does. */
+        __invlpg((PVOID)((ULONG_PTR)Va + p * PAGE_SIZE));
         MiUnlockPfnDatabase(old);
         MiSetBit(type, first + (ULONG)p, FALSE);
     }

@@ -64,6 +64,7 @@ VOID MmDeleteKernelStack(ULONG_PTR StackBase, ULONG Pages)
         MiLockPfnDatabase(&old);
         if (MmUnmapPage(MmKernelPml4, limit + i * PAGE_SIZE, &pfn) == STATUS_SUCCESS)
             MmFreePhysicalPage(pfn);
+        __invlpg((PVOID)(limit + i * PAGE_SIZE)); /* w16t: from any address space (see poolpages.c) */
         MiUnlockPfnDatabase(old);
     }
     ULONG slot = (ULONG)((limit - PAGE_SIZE - MM_KERNEL_STACK_START) / (MI_STACK_SLOT_PAGES * PAGE_SIZE));

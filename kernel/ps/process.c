@@ -8,6 +8,7 @@
 #include "../ke/ki.h"
 #include "../mm/mi.h"
 #include "bugcodes.h"
+#include "kewait.h"
 #include "ps.h"
 #include "mmpf.h"
 #include "wow64t.h"
@@ -90,12 +91,28 @@ static VOID PspDeleteAddressSpace(PEPROCESS Process)
     MmDeleteProcessAddressSpace(Process);
 }
 
+static NTSTATUS PspMapUserPages(PEPROCESS Process, ULONG_PTR Va, SIZE_T Pages, ULONG Protect, const VOID *Contents,
+                                SIZE_T Size);
+
 NTSTATUS PsMapUserMemory(PEPROCESS Process, ULONG_PTR Va, SIZE_T Pages, ULONG Protect, const VOID *Contents,
                          SIZE_T Size)
 {
     if ((Va & (PAGE_SIZE - 1)) || Va + Pages * PAGE_SIZE - 1 > MM_HIGHEST_USER_ADDRESS || Size > Pages * PAGE_SIZE ||
         !Process->AddressSpace)
         return STATUS_INVALID_PARAMETER;
+    /* Lab 09 (w16t): the space's lock, as a fault and NtAllocateVirtualMemory take it: another
+     * thread of the process (NtCreateThreadEx maps a new thread's stack and TEBs while its
+     * siblings run) must not build or change the same page tables at the same time. */
+    PMMADDRESS_SPACE space = Process->AddressSpace;
+    KeAcquireGuardedMutex(&space->AddressCreationLock);
+    NTSTATUS result = PspMapUserPages(Process, Va, Pages, Protect, Contents, Size);
+    KeReleaseGuardedMutex(&space->AddressCreationLock);
+    return result;
+}
+
+static NTSTATUS PspMapUserPages(PEPROCESS Process, ULONG_PTR Va, SIZE_T Pages, ULONG Protect, const VOID *Contents,
+                                SIZE_T Size)
+{
     for (SIZE_T i = 0; i < Pages; i++) {
         PFN_NUMBER pfn;
         KIRQL old;
@@ -341,6 +358,15 @@ static DECLSPEC_NORETURN VOID PspExitThread(NTSTATUS ExitStatus)
     PsTerminateSystemThread(ExitStatus);
 }
 
+/* Lab 09 (w16t): a thread told to end while it waits in a user-mode wait (NtWaitForSingleObject)
+ * leaves the wait at once and ends at its return to user mode (NT delivers a kernel APC that
+ * does it); a kernel-mode wait (I/O) is left to finish. DISPATCH_LEVEL. */
+static VOID PspAbortUserWait(PKTHREAD Thread)
+{
+    if (Thread->State == Waiting && Thread->WaitMode == UserMode && Thread->WaitBlockList)
+        KiUnwaitThread(Thread, STATUS_PROCESS_IS_TERMINATING, 0);
+}
+
 VOID PsTerminateProcess(PEPROCESS Process, NTSTATUS ExitStatus)
 {
     KIRQL old;
@@ -351,8 +377,10 @@ VOID PsTerminateProcess(PEPROCESS Process, NTSTATUS ExitStatus)
     }
     for (PLIST_ENTRY e = Process->ThreadListHead.Flink; e != &Process->ThreadListHead; e = e->Flink) {
         PETHREAD t = CONTAINING_RECORD(e, ETHREAD, ProcessThreadLink);
-        if (t->Tcb)
+        if (t->Tcb) {
             t->Tcb->ExitPending = TRUE;
+            PspAbortUserWait(t->Tcb);
+        }
     }
     KiReleaseFrameworkLock(&PspProcessLock, old);
     if (KeGetCurrentThread()->Process == Process)
@@ -392,6 +420,7 @@ NTSTATUS NtTerminateThread(HANDLE ThreadHandle, NTSTATUS ExitStatus)
     if (t->ExitStatus == STATUS_PENDING && !t->Tcb->ExitPending) {
         t->TerminationStatus = ExitStatus;
         t->Tcb->ExitPending = TRUE;
+        PspAbortUserWait(t->Tcb);
     }
     KiReleaseFrameworkLock(&PspProcessLock, old);
     ObDereferenceObject(t);

@@ -16,6 +16,8 @@
  * their low 32 bits; NumberParameters copied but capped at EXCEPTION_MAXIMUM_PARAMETERS (15);
  * ExceptionInformation[i] truncated to 32 bits for i < that count, the entries past it 0.
  * Record or Record32 NULL: STATUS_INVALID_PARAMETER, nothing written. STATUS_SUCCESS.
+ * IRQL: PASSIVE_LEVEL (user mode, in the wow64 layer): no system call, no kernel routine -
+ * plain memory work.
  */
 NTSTATUS Wow64ExceptionRecordTo32(const EXCEPTION_RECORD64 *Record, PEXCEPTION_RECORD32 Record32)
 {
@@ -43,6 +45,8 @@ NTSTATUS Wow64ExceptionRecordTo32(const EXCEPTION_RECORD64 *Record, PEXCEPTION_R
  * 0x23, SegSs, SegDs, SegEs and SegGs 0x2B, SegFs 0x53 (the TEB32); Dr0-Dr7, FloatSave and
  * ExtendedRegisters 0 (not captured). Context or Context32 NULL: STATUS_INVALID_PARAMETER,
  * nothing written. STATUS_SUCCESS.
+ * IRQL: PASSIVE_LEVEL (user mode, in the wow64 layer): no system call, no kernel routine -
+ * plain memory work.
  */
 NTSTATUS Wow64ContextTo32(const CONTEXT64 *Context, PCONTEXT32 Context32)
 {
@@ -78,6 +82,8 @@ NTSTATUS Wow64ContextTo32(const CONTEXT64 *Context, PCONTEXT32 Context32)
  * says (the thread goes back to compatibility mode - never 64-bit code, never ring 0); SegSs,
  * SegDs, SegEs, SegGs 0x2B, SegFs 0x53; everything else 0. Context32 or Context NULL:
  * STATUS_INVALID_PARAMETER, nothing written. STATUS_SUCCESS.
+ * IRQL: PASSIVE_LEVEL (user mode, in the wow64 layer): no system call, no kernel routine -
+ * plain memory work.
  */
 NTSTATUS Wow64ContextFrom32(const CONTEXT32 *Context32, PCONTEXT64 Context)
 {
@@ -112,6 +118,8 @@ NTSTATUS Wow64ContextFrom32(const CONTEXT32 *Context32, PCONTEXT64 Context)
  * NumberParameters copied; ExceptionRecord, ExceptionAddress and ExceptionInformation[i]
  * (i < NumberParameters) zero-extended; the entries past NumberParameters and the alignment
  * field 0. Record32 or Record NULL: STATUS_INVALID_PARAMETER, nothing written. STATUS_SUCCESS.
+ * IRQL: PASSIVE_LEVEL (user mode, in the wow64 layer): no system call, no kernel routine -
+ * plain memory work.
  */
 NTSTATUS Wow64ExceptionRecordFrom32(const EXCEPTION_RECORD32 *Record32, PEXCEPTION_RECORD64 Record)
 {

@@ -54,7 +54,7 @@ typedef struct _SLOT {
     int Index;
     ULONG64 Value;                 /* in: the seed of its computation; out: the result */
     ULONG Rounds;
-    HANDLE Done;                   /* its event */
+    HANDLE Started, Done;          /* its events: its TEB recorded; its work done */
     ULONG_PTR Teb;                 /* what FS:[0x18] / GS:[0x30] said at its start */
     ULONG_PTR Tid;                 /* the client id its TEB holds */
     int TebStable;                 /* the same TEB after every yield */
@@ -106,6 +106,8 @@ static ULONG_PTR TebThreadId(ULONG_PTR Teb)
  * first). */
 static ULONG RedirectionState(ULONG_PTR Teb32)
 {
+    if (!Teb32)
+        return 0xFFFFFFFF;
     ULONG teb64 = *(volatile ULONG *)(Teb32 + 0xF70);
     ULONG block = *(volatile ULONG *)(ULONG_PTR)(teb64 + 0x200 + 8);
     return block ? *(volatile ULONG *)(ULONG_PTR)block : 0xFFFFFFFF;
@@ -127,6 +129,7 @@ static void ThreadMain(SLOT *s)
     NTSTATUS st = NtQueryInformationThread(NtCurrentThread(), 0, &info, sizeof(info), &length);
     s->TebIsQueried = st == 0 && (ULONG_PTR)info.TebBaseAddress == s->Teb && (ULONG_PTR)info.UniqueThread == s->Tid &&
                       length == sizeof(info) && info.ExitStatus == STATUS_PENDING;
+    NtSetEvent(s->Started, NULL);
     s->StartWait = NtWaitForSingleObject(Go, FALSE, NULL);
     s->TebStable = 1;
     ULONG64 x = s->Value;
@@ -185,6 +188,8 @@ int main(int argc, char **argv)
         s->Rounds = 40 + (ULONG)(Next(&x) % 200);
         s->Last = i == n - 1;
         st = NtCreateEvent(&s->Done, EVENT_ALL_ACCESS, NULL, NotificationEvent, FALSE);
+        if (st == 0)
+            st = NtCreateEvent(&s->Started, EVENT_ALL_ACCESS, NULL, NotificationEvent, FALSE);
         threads[i] = NULL;
         st2 = st ? st : NtCreateThreadEx(&threads[i], THREAD_ALL_ACCESS, NULL, NtCurrentProcess(), (PVOID)ThreadMain,
                                          s, 0, 0, 0, 0, NULL);
@@ -193,7 +198,12 @@ int main(int argc, char **argv)
         if (st || st2)
             return 4;
     }
-    /* Every thread waits for Go: a zero timeout on one times out; on the caller itself too. */
+    /* Every thread has recorded its TEB and waits for Go: a zero timeout on one times out; on
+     * the caller itself too. */
+    NTSTATUS started = 0;
+    for (int i = 0; i < n; i++)
+        started |= NtWaitForSingleObject(Slots[i].Started, FALSE, NULL);
+    KtuValue("started", "0x%x", started);
     LARGE_INTEGER_U zero = {0, 0};
     KtuValue("wait_running", "0x%x", NtWaitForSingleObject(threads[n - 1], FALSE, &zero));
     KtuValue("wait_self", "0x%x", NtWaitForSingleObject(NtCurrentThread(), FALSE, &zero));
@@ -239,6 +249,7 @@ int main(int argc, char **argv)
         bad += info.ExitStatus != (NTSTATUS)ExitCode(s->Value);
         NtClose(threads[i]);
         NtClose(s->Done);
+        NtClose(s->Started);
     }
 #ifndef __x86_64__
     KtuValue("redir_disable", "0x%x %u %u", Slots[0].DisableStatus, Slots[0].OldValue, Slots[0].StateAfterDisable);

@@ -18,6 +18,8 @@
 #define STATUS_INVALID_SYSTEM_SERVICE_W ((NTSTATUS)0xC000001CL)
 #define STATUS_INVALID_PARAMETER_5_W ((NTSTATUS)0xC00000F3L)
 #define WOW64_PAGE 4096
+#define WOW64_THREAD_REGIONS 0x60000000ULL     /* thread n's block and 32-bit stack: + n * 128 KiB */
+#define WOW64_THREAD_REGION_SIZE 0x20000ULL
 
 WOW64_EXPORT WOW64_START_BLOCK Wow64StartBlock;
 WOW64_EXPORT PEB32 Wow64Peb32;       /* the kernel records its address (PsGetProcessWow64Process) */
@@ -196,12 +198,16 @@ static VOID Wow64BuildPeb32(PPEB64_W Peb)
 
 /* A thread's first entry (NT: wow64's thread initialisation): its per-thread block and its
  * 32-bit stack in one region - [guard page (reserved, never committed)] [stack] [block page] -
- * below the process's limit; the block in its TLS slot, the stack bounds in its TEB32; then
+ * at 0x60000000 + its TEB's index x 128 KiB, below the process's limit; the block in its TLS slot, the stack bounds in its TEB32; then
  * compatibility mode at Entry32 with Argument32 on the new stack and 0 as its return address
  * (a 32-bit thread ends with NtTerminateThread). A failure ends the thread with its status. */
 static __attribute__((noreturn)) VOID Wow64InitializeThread(ULONG Entry32, ULONG Argument32)
 {
-    PVOID base = NULL;
+    /* At a place of its own, from its TEB's slot (the kernel's TEBs are one page each below
+     * 0x7FFDE000): the kernel maps the process parameters, TEBs and stacks without VADs, so a
+     * region the allocator chose by itself could land on one of them. */
+    ULONG index = (ULONG)((0x7FFDE000ULL - (ULONG64)Wow64CurrentTeb()) / WOW64_PAGE);
+    PVOID base = (PVOID)(WOW64_THREAD_REGIONS + (ULONG64)index * WOW64_THREAD_REGION_SIZE);
     SIZE_T size = WOW64_STACK32_BYTES + 2 * WOW64_PAGE;
     NTSTATUS status = NtAllocateVirtualMemory(NtCurrentProcess(), &base, 0, &size, MEM_RESERVE, PAGE_READWRITE);
     if (NT_SUCCESS(status)) {

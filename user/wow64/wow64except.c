@@ -1,6 +1,6 @@
 /* wow64except.c - the wow64 layer's part in exceptions (w16x; wow64.dll's
- * Wow64PrepareForException role): the 32-bit TEB's start (the SEH chain head FS:[0] and the
- * stack bounds the 32-bit dispatcher checks records against), the turn of a native exception
+ * Wow64PrepareForException role): the calling thread's TEB32 start (the SEH chain head FS:[0]
+ * and the stack bounds the 32-bit dispatcher checks records against), the turn of a native exception
  * into a 32-bit one, and the framework's thunks of NtContinue and NtRaiseException. The
  * conversions themselves are the student's (labs/09-wow64/exception.c).
  *

@@ -5,7 +5,10 @@
  * takes. Every exception goes kernel -> ntdll64 -> the wow64 layer (your conversions,
  * labs/09-wow64/exception.c) -> ntdll32's FS:[0] walk -> the 32-bit handler, which continues
  * through NtContinue (your 32 -> 64 conversion). The grader (grader/models/lab09x.py) judges
- * every record, register and the exit status from the seed. */
+ * every record, register and the exit status from the seed. Then user/programs/ctxcheck.c
+ * (64-bit) hands NtContinue and NtRaiseException hostile contexts and pointers: ring 0's
+ * selectors, IOPL 3 and IF clear come back as CS 0x33, IOPL 0, IF set; kernel and non-canonical
+ * RIP/RSP are refused; its unhandled raise ends it with the code. */
 #include "ktest.h"
 #include "usertest.h"
 #include "wow64_support.h"
@@ -36,5 +39,9 @@ KTEST("wow64.seh", KtWow64Seh)
     CHAR line[64];
     KT_USER_RUN run;
     RtlFormatString(line, sizeof(line), "wowseh.exe %llu", seed);
-    KtRunWow64Program(Context, "wowseh.exe", line, &run);
+    if (!KtRunWow64Program(Context, "wowseh.exe", line, &run))
+        return;
+    /* The framework's side: hostile contexts from a 64-bit program (user/programs/ctxcheck.c). */
+    RtlFormatString(line, sizeof(line), "ctxcheck.exe %llu", KtRandom(Context));
+    KtRunUserProgram(Context, "ctxcheck.exe", line, &run);
 }
