@@ -2,7 +2,8 @@
 ktest wow64.threads (labs/09-wow64/tests/wow64_thread_tests.c), built 32-bit (run 1, in a
 WOW64 process) and 64-bit (run 2). Every record is computed from the seed; the 32-bit
 transcript must equal the 64-bit one but for the redir* records, which only the 32-bit build
-makes (file system redirection is a WOW64 thing). Each difference names the clause it breaks.
+makes (file system redirection is a WOW64 thing), and the native_* records, which only the
+64-bit build makes (the kernel's own refusals and probes, called directly). Each difference names the clause it breaks.
 """
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ CLAUSES = {
                     "state is 1, the main thread's and every other thread's still 0 (each thread's own wow64 block)",
     "redir_disable": "Wow64DisableWow64FsRedirection: STATUS_SUCCESS, the old state 0, the thread's state 1 after",
     "redir_revert": "Wow64RevertWow64FsRedirection(old): STATUS_SUCCESS, the thread's state back to 0",
+    "native": "the kernel's services from user mode (kernel/ps/psthread.c, kernel/ob/obsync.c): a kernel pointer "
+              "is STATUS_ACCESS_VIOLATION before anything is created; NtCreateThreadEx refuses CREATE_SUSPENDED "
+              "(parameter 7), another process's handle (4), an attribute list (11); NtTerminateThread on an event "
+              "is a type mismatch; NtQueryInformationThread checks the class, then the length",
 }
 THREAD_FIELDS = [
     ("done", "its event waited on (whNtWaitForSingleObject, no timeout)"),
@@ -85,6 +90,12 @@ def wowthreads(argv: list[str], wow64: bool) -> tuple[dict[str, str], int]:
         out["redir_states"] = "1 0 0"
         out["redir_disable"] = "0x0 0 1"
         out["redir_revert"] = "0x0 0"
+    if not wow64:
+        out.update({"native_event_bad_handle": "0xc0000005", "native_wait_bad_timeout": "0xc0000005",
+                    "native_set_bad_state": "0xc0000005", "native_thread_suspended": "0xc00000f5 0",
+                    "native_thread_process": "0xc00000f2", "native_thread_attributes": "0xc00000f9",
+                    "native_thread_bad_handle": "0xc0000005", "native_terminate_event": "0xc0000024",
+                    "native_query_class": "0xc0000003", "native_query_length": "0xc0000004"})
     for i, value in enumerate(results):
         out[f"thread{i}"] = f"0x0 0x0 0x0 0x{exit_code(value):x} 1 1 1 1 0x{value:x}"
         out[f"start{i}"] = "0x0 " + (f"0x{TIMEOUT:x}" if i == n - 1 else "0x0")
@@ -92,7 +103,7 @@ def wowthreads(argv: list[str], wow64: bool) -> tuple[dict[str, str], int]:
 
 
 def _explain(key: str, want: str, seen: str) -> str:
-    base = key.rstrip("0123456789")
+    base = "native" if key.startswith("native_") else key.rstrip("0123456789")
     if base == "thread":
         w, s = want.split(), seen.split()
         bad = [f"{name} ({why}): expected {w[j]}, saw {s[j] if j < len(s) else 'nothing'}"
@@ -139,7 +150,7 @@ def judge(seed: int, values) -> list[str]:
                             f"from the seed), was {exit_ or 'not reported'}")
     if 1 in runs and 2 in runs:
         a = {k: v for k, v in runs[1].items() if not k.startswith("redir")}
-        b = runs[2]
+        b = {k: v for k, v in runs[2].items() if not k.startswith("native_")}
         for key in sorted(set(a) | set(b)):
             if a.get(key) != b.get(key):
                 problems.append(f"{TEST}: the 32-bit build reported {key} = {a.get(key, 'nothing')}, the 64-bit build "

@@ -255,6 +255,27 @@ int main(int argc, char **argv)
     KtuValue("redir_disable", "0x%x %u %u", Slots[0].DisableStatus, Slots[0].OldValue, Slots[0].StateAfterDisable);
     KtuValue("redir_revert", "0x%x %u", Slots[0].RevertStatus, Slots[0].StateAfterRevert);
 #endif
+#ifdef __x86_64__
+    /* The kernel's side, called directly: every user pointer probed, the refusals NT's order
+     * of arguments gives (the 32-bit build reaches the same services through the layer). */
+    PVOID kernel = (PVOID)0xFFFF800000001000ULL;
+    HANDLE h = NULL;
+    KtuValue("native_event_bad_handle", "0x%x", NtCreateEvent((PHANDLE)kernel, EVENT_ALL_ACCESS, NULL, 0, FALSE));
+    KtuValue("native_wait_bad_timeout", "0x%x", NtWaitForSingleObject(Go, FALSE, (LARGE_INTEGER_U *)kernel));
+    KtuValue("native_set_bad_state", "0x%x", NtSetEvent(Go, (LONG *)kernel));
+    KtuValue("native_thread_suspended", "0x%x %d", NtCreateThreadEx(&h, THREAD_ALL_ACCESS, NULL, NtCurrentProcess(),
+             (PVOID)ThreadMain, &Slots[0], 1, 0, 0, 0, NULL), h != NULL);
+    KtuValue("native_thread_process", "0x%x", NtCreateThreadEx(&h, THREAD_ALL_ACCESS, NULL, Go, (PVOID)ThreadMain,
+             &Slots[0], 0, 0, 0, 0, NULL));
+    KtuValue("native_thread_attributes", "0x%x", NtCreateThreadEx(&h, THREAD_ALL_ACCESS, NULL, NtCurrentProcess(),
+             (PVOID)ThreadMain, &Slots[0], 0, 0, 0, 0, kernel));
+    KtuValue("native_thread_bad_handle", "0x%x", NtCreateThreadEx((PHANDLE)kernel, THREAD_ALL_ACCESS, NULL,
+             NtCurrentProcess(), (PVOID)ThreadMain, &Slots[0], 0, 0, 0, 0, NULL));
+    KtuValue("native_terminate_event", "0x%x", NtTerminateThread(Go, 0));
+    THREAD_BASIC_INFORMATION tbi;
+    KtuValue("native_query_class", "0x%x", NtQueryInformationThread(NtCurrentThread(), 1, &tbi, sizeof(tbi), NULL));
+    KtuValue("native_query_length", "0x%x", NtQueryInformationThread(NtCurrentThread(), 0, &tbi, 40, NULL));
+#endif
     NtClose(Go);
     NtClose(Release);
     NtClose(Never);

@@ -35,11 +35,12 @@ typedef struct _KT_FUZZ_RESULTS {
 extern const ULONG64 KtUserFuzzOffset;
 
 /* Services a fuzz must not call: they end the process or may wait forever, or (NtContinue,
- * NtRaiseException: lab 09) move the thread to whatever a random context says. */
+ * NtRaiseException: lab 09) move the thread to whatever a random context says, or
+ * (NtCreateThreadEx: lab 09) start a thread at whatever a random address says. */
 static BOOLEAN KtFuzzExcluded(PCSTR Name)
 {
     static const PCSTR words[] = {"Terminate", "Wait", "Delay", "Suspend", "Remove", "Reply", "Test", "Ktest",
-                                  "Continue", "RaiseException"};
+                                  "Continue", "RaiseException", "CreateThread"};
     for (ULONG i = 0; i < ARRAYSIZE(words); i++)
         for (PCSTR p = Name; *p; p++) {
             ULONG k = 0;
