@@ -15,7 +15,7 @@
 # imports them without it).
 
 WOW64_LAB_DIR := $(if $(filter 09-wow64,$(SOL_LABS)),solutions,labs)/09-wow64
-WOW64_PROGRAMS := seedcalc wowvm wowbench wowthreads wowseh wowfile wowspan
+WOW64_PROGRAMS := seedcalc wowvm wowbench wowthreads wowseh wowfile wowspan wowgdb
 UCFLAGS32 := -m32 -fleading-underscore -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
              -mgeneral-regs-only -fno-asynchronous-unwind-tables -fcf-protection=none -fno-ident \
              -fno-tree-loop-distribute-patterns -O2 -g0 -Wall -Wextra -Werror -I$(USER_INC) -MMD -MP

@@ -78,3 +78,6 @@ NTSTATUS NtKtestRecord(ULONG Kind, PCSTR Text, ULONG Length);
  * started through the wow64 layer (kernel/ps/wow64run.c) in a WOW64 process; the records and
  * verdicts are the same as KtRunUserProgram's. */
 BOOLEAN KtRunWow64Program(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLine, PKT_USER_RUN Run);
+/* w16f: the process of the run in progress (started by another thread of the test), referenced,
+ * or NULL; the caller dereferences it. */
+struct _EPROCESS *KtReferenceRunningUserProcess(VOID);

@@ -283,6 +283,17 @@ static BOOLEAN KtpRunProgram(PKTEST_CONTEXT Context, PCSTR Program, PCSTR Comman
     return TRUE;
 }
 
+PEPROCESS KtReferenceRunningUserProcess(VOID)
+{
+    KIRQL old;
+    KeAcquireSpinLock(&KtpUserLock, &old);
+    PEPROCESS p = KtpUser.Process;
+    if (p)
+        ObReferenceObject(p);
+    KeReleaseSpinLock(&KtpUserLock, old);
+    return p;
+}
+
 BOOLEAN KtRunUserProgram(PKTEST_CONTEXT Context, PCSTR Program, PCSTR CommandLine, PKT_USER_RUN Run)
 {
     return KtpRunProgram(Context, Program, CommandLine, Run, FALSE);

@@ -62,8 +62,6 @@ NTSTATUS NtDeviceIoControlFile(HANDLE FileHandle, HANDLE Event, IO_STATUS_BLOCK 
 NTSTATUS NtDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle, HANDLE TargetProcessHandle,
                            PHANDLE TargetHandle, ULONG DesiredAccess, ULONG HandleAttributes, ULONG Options);
 NTSTATUS NtClose(HANDLE Handle);
-NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits, PSIZE_T RegionSize,
-                                 ULONG AllocationType, ULONG Protect);
 #ifdef __i386__
 /* ntdll32's entries into the wow64 layer's per-thread redirection state (the wow64 layer serves them: WOW64_CALL_BASE). */
 NTSTATUS Wow64DisableWow64FsRedirection(PVOID *OldValue);
@@ -203,14 +201,6 @@ int main(int argc, char **argv)
     static const char path[] = "\\SystemRoot\\System32\\wowdata.bin";
     HANDLE f = NULL, g = NULL;
     KtuValue("bits", "%u", (ULONG)sizeof(PVOID) * 8);
-    /* A demand-zero page touched from user mode first, so the process has its working set
-     * list before any service runs: without it, this program's 32-bit build ends in a
-     * bugcheck when its address space is deleted (MiRemoveWorkingSetPage on a corrupted
-     * list made by a later fault) - a framework bug not found yet, reported. */
-    PVOID page = NULL;
-    SIZE_T pageSize = 4096;
-    if (NT_SUCCESS(NtAllocateVirtualMemory(NtCurrentProcess(), &page, 0, &pageSize, 0x3000, 0x04)))
-        *(volatile UCHAR *)page = 1;
 
     /* Redirection: System32 -> SysWOW64 for the 32-bit build, then off, nested, and back. */
     Open("open.a", path, FILE_READ_DATA | SYNCHRONIZE, 0, &f);

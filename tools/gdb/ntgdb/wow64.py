@@ -34,12 +34,54 @@ def _name(p: int) -> str:
     return d[off:off + 16].split(b"\0", 1)[0].decode("latin-1") or "?"
 
 
+def _user_read(process: int, va: int, size: int, what: str) -> bytes:
+    """size bytes at a user address of process, through its own page tables (DirectoryTableBase),
+    whichever address space the CPU has loaded (w16f)."""
+    lay = core.layout("EPROCESS")
+    d = core.read(process, lay.size, f"EPROCESS {process:#x}")
+    pml4 = lay.get(d, "DirectoryTableBase") & 0x000FFFFFFFFFF000
+    if not pml4:
+        raise NtError(f"process {process:#x} has no page tables")
+    data = b""
+    while size > 0:
+        table, pa = pml4, None
+        for shift in (39, 30, 21, 12):
+            entry = core.phys_u64(table + ((va >> shift) & 0x1FF) * 8, what)
+            if not entry & 1:
+                raise NtError(f"{what}: {va:#x} is not resident in process {process:#x}")
+            if shift == 12 or (shift in (30, 21) and entry & 0x80):
+                frame = entry & 0x000FFFFFFFFFF000 & ~((1 << shift) - 1)
+                pa = frame + (va & ((1 << shift) - 1))
+                break
+            table = entry & 0x000FFFFFFFFFF000
+        n = min(size, 0x1000 - (va & 0xFFF))
+        data += core.read_phys(pa, n, what)
+        va, size = va + n, size - n
+    return data
+
+
+def _teb32(process: int, teb32: int) -> str:
+    """The TEB32's first fields (NT x86's layout, kernel/include/ps.h), checked against its address."""
+    try:
+        t = _user_read(process, teb32, 0x38, f"the TEB32 at {teb32:#x}")
+        far = _user_read(process, teb32 + 0xF70, 4, f"the TEB32 at {teb32:#x}")
+    except NtError as e:
+        return f"TEB32 {teb32:08x}: {e}"
+    w = [int.from_bytes(t[i:i + 4], "little") for i in range(0, 0x38, 4)]
+    line = (f"TEB32 {teb32:08x}: Self {w[6]:08x}  ExceptionList {w[0]:08x}  StackBase {w[1]:08x}  "
+            f"StackLimit {w[2]:08x}  ClientId {w[8]}.{w[9]}  Peb32 {w[12]:08x}  "
+            f"Teb64 {int.from_bytes(far, 'little'):08x}")
+    if w[6] != teb32:
+        line += f"  corrupt: Self is not the TEB32's own address {teb32:08x}"
+    return line
+
+
 def _context32(frame: int) -> str:
     fl = core.layout("KTRAP_FRAME")
     f = core.read(frame, fl.size, f"the trap frame {frame:#x}")
     cs = fl.get(f, "SegCs")
     if cs == 0x23:
-        regs = " ".join(f"{r.lower()}={fl.get(f, r) & 0xFFFFFFFF:08x}"
+        regs = " ".join(f"e{r[1:].lower()}={fl.get(f, r) & 0xFFFFFFFF:08x}"   # the 32-bit names
                         for r in ("Rax", "Rbx", "Rcx", "Rdx", "Rsi", "Rdi", "Rbp"))
         return (f"32-bit (CS 0x23): eip={fl.get(f, 'Rip') & 0xFFFFFFFF:08x} esp={fl.get(f, 'Rsp') & 0xFFFFFFFF:08x} "
                 f"{regs} efl={fl.get(f, 'EFlags') & 0xFFFFFFFF:08x}")
@@ -90,6 +132,8 @@ def nt_wow64(arg: str) -> None:
             out(line)
             if frame and state != 4:
                 out("    " + _context32(frame))
+            if teb32:
+                out("    " + _teb32(p, teb32))
         else:
             out(line + "  (no KTHREAD yet)")
         e = core.u64(e, "a link of the thread list")
