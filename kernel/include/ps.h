@@ -53,6 +53,7 @@ typedef struct _ETHREAD {
     ULONG ThreadIndex;                   /* its TEB and stack slot in the process */
     NTSTATUS ExitStatus;
     NTSTATUS TerminationStatus;          /* lab 09 (w16t): NtTerminateThread's status from another thread */
+    ULONG Teb32;                         /* lab 09 (w16t): its TEB32 (a WOW64 thread), 0 if none */
 } ETHREAD, *PETHREAD;
 
 extern PEPROCESS PsInitialSystemProcess;

@@ -179,6 +179,14 @@ static VOID PspUserThreadStartup(PVOID Context)
     PETHREAD t = Context;
     PKTHREAD self = KeGetCurrentThread();
     t->Tcb = self;
+    /* Lab 09 (w16t): its TEB32 before it can reach user mode (it may have been switched to
+     * before its creator recorded it in the KTHREAD): the 0x53 base and FS as a switch sets them. */
+    if (t->Teb32 && self->Teb32 != t->Teb32) {
+        self->Teb32 = t->Teb32;
+        KIRQL old = KeRaiseIrqlToDpcLevel();
+        KiPrepareAddressSpace(self);
+        KeLowerIrql(old);
+    }
     PKTRAP_FRAME f = self->TrapFrame;
     RtlZeroMemory(f, sizeof(*f));
     f->Rip = (ULONG64)t->StartRoutine;
@@ -250,6 +258,7 @@ NTSTATUS PsCreateUserThread(PEPROCESS Process, ULONG_PTR StartAddress, ULONG64 A
     ULONG teb32 = peb32 ? (ULONG)PSP_TEB32_ADDRESS(index) : 0;
     if (teb32)
         teb.NtTib.ExceptionList = teb32;
+    t->Teb32 = teb32;
     status = PsMapUserMemory(Process, t->UserStackLimit, StackPages, MM_PROTECT_WRITE, NULL, 0);
     if (NT_SUCCESS(status))
         status = PsMapUserMemory(Process, (ULONG_PTR)t->Teb, 1, MM_PROTECT_WRITE, &teb, sizeof(teb));
