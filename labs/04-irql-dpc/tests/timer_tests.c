@@ -326,7 +326,7 @@ KTEST("timer.boundaries", KtTestTimerBoundaries)
     KtDpcLogCount = 0;
     RtlZeroMemory(KtExpect, sizeof(KtExpect));
     KtWaitForTick(Context, KeTickCount + 1); /* interrupt time not 0: absolute != relative */
-    for (ULONG i = 0; i < 5; i++)
+    for (ULONG i = 0; i < 6; i++)
         if (!KtInitTimer(Context, i, NotificationTimer))
             goto out;
     ULONG64 inc = KtInc();
@@ -375,7 +375,28 @@ KTEST("timer.boundaries", KtTestTimerBoundaries)
     if (!ok || !KtCheck(Context, held == 0 && KtDpcLogCount == 1, "held_at_dispatch", "a timer due while the IRQL was "
                         "DISPATCH_LEVEL: %u DPC runs before it dropped (0), %u after (1)", held, KtDpcLogCount))
         goto out;
-    KtAuditTimerTable(Context, "lowering the IRQL", KtExpect, KT_TIMERS);
+    if (!KtAuditTimerTable(Context, "lowering the IRQL", KtExpect, KT_TIMERS))
+        goto out;
+    /* A periodic timer whose due time has passed: it expires at once (its DPC queued) and, being
+     * periodic, goes back on the table one period after now. */
+    KtDpcLogCount = 0;
+    LONG period = (LONG)KtRandomRange(Context, 20, 60);
+    now = KtFreeze(&old);
+    due.QuadPart = (LONG64)(KeBootSystemTime + now);
+    r = KeSetTimerEx(&KtTimers[5], due, period, &KtTimerDpcs[5]);
+    queued = KtTimerDpcs[5].DpcData != NULL;
+    BOOLEAN inserted = KtTimers[5].Inserted;
+    ULONG64 dueTime = KtTimers[5].DueTime;
+    KtExpect[5].Set = TRUE;
+    KtExpect[5].DueTime = now + (ULONG64)period * 10000;
+    KtThaw(old);
+    if (!KtCheck(Context, !r && queued && inserted && dueTime == now + (ULONG64)period * 10000, "past_due_periodic",
+                 "KeSetTimerEx(periodic %d ms) with the due time now: returned %u (0), DPC queued %u (1), Inserted %u "
+                 "(1: a periodic timer expired at once goes back on the table one period later), DueTime %llu (now + "
+                 "Period = %llu)", period, r, queued, inserted, dueTime, now + (ULONG64)period * 10000) ||
+        !KtAuditTimerTable(Context, "a periodic timer due at once", KtExpect, KT_TIMERS))
+        goto out;
+    KtCancel(Context, 5, TRUE);
 out:
     KtLab04Cleanup();
 }
