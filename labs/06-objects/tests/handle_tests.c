@@ -290,6 +290,8 @@ KTEST_OB("handle.reference", KtTestHandleReference)
         {h, granted | 1, KtObType, UserMode, STATUS_ACCESS_DENIED, "a right not granted, from UserMode"},
         {h, granted | 1, KtObType, KernelMode, STATUS_SUCCESS, "a right not granted, from KernelMode (not checked)"},
         {(HANDLE)((ULONG_PTR)h | 3), granted, KtObType, UserMode, STATUS_SUCCESS, "tag bits set"},
+        {h, granted | 1, ExEventObjectType, UserMode, STATUS_OBJECT_TYPE_MISMATCH, "another type and a right not "
+         "granted, from UserMode (the type is checked before the access)"},
         {NULL, 0, NULL, KernelMode, STATUS_INVALID_HANDLE, "handle 0"},
         {(HANDLE)(ULONG_PTR)(LOWLEVEL_COUNT * HANDLE_VALUE_INC), 0, NULL, KernelMode, STATUS_INVALID_HANDLE,
          "index 0 of the second low-level table"},
