@@ -42,4 +42,10 @@ CASES = [
      "    entry->Lock = lock;\n    ULONG_PTR expected = (ULONG_PTR)entry;",
      "    KeLowerIrql(LockHandle->OldIrql);\n    entry->Lock = lock;\n    ULONG_PTR expected = (ULONG_PTR)entry;",
      {"spin_irql": "release_then_lower"}),
+    # a release with no linked successor frees the word only by compare-exchange (a waiter may be in
+    # the word but not linked yet: wait for it)
+    ("queued-release-plain-store", 4, S,
+     "    if (!__atomic_compare_exchange_n(lock, &expected, 0, FALSE, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {",
+     "    if (entry->Next == NULL) {\n        *lock = 0;\n        (void)expected;\n    } else {",
+     {"queued_fifo": "late_link"}),
 ]

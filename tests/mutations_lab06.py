@@ -310,4 +310,11 @@ CASES = [
      "        PVOID *mid = ExpAllocatePointerTable();\n        if (!mid)\n            goto fail;\n        mid[0] = (PVOID)top;",
      "        PVOID *mid = ExpAllocatePointerTable();\n        if (!mid)\n            return FALSE;\n        mid[0] = (PVOID)top;",
      {"pool_empty": "table_freed"}),
+    ("lookup-insert-root-name", 6, N,
+     "            if (InsertObject)\n                return STATUS_OBJECT_NAME_COLLISION;\n            if (ObjectType && ObjectType != ObpDirectoryObjectType)",
+     "            if (ObjectType && ObjectType != ObpDirectoryObjectType)",
+     {"name_lookup": "root directory's name"}),
+    ("dup-same-attributes-drops-kernel", 6, B,
+     "(inherit | (HandleAttributes & OBJ_KERNEL_HANDLE))", "inherit",
+     {"handle_process": "DUPLICATE_SAME_ATTRIBUTES"}),
 ]

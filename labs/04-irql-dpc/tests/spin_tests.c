@@ -213,6 +213,18 @@ static VOID KtOtherProcessors(PKSPIN_LOCK Lock)
         KtGiveUp();
 }
 
+/* A waiter that has swapped itself into the lock word but not linked itself behind the owner
+ * yet (another processor between its exchange and its store): the release must wait for the
+ * link (KiSpinWait), here made on the first call. */
+static KLOCK_QUEUE_HANDLE KtLateOwner, KtLateWaiter;
+static ULONG KtLateCalls;
+static VOID KtLinkLate(PKSPIN_LOCK Lock)
+{
+    UNREFERENCED_PARAMETER(Lock);
+    if (++KtLateCalls == 1 || KtLateCalls > 100)
+        KtLateOwner.LockQueue.Next = &KtLateWaiter.LockQueue;
+}
+
 KTEST("spin.queued_fifo", KtTestSpinQueuedFifo)
 {
     KtSetBudget(Context, KT_LAB04_BUDGET_MS);
@@ -248,6 +260,29 @@ KTEST("spin.queued_fifo", KtTestSpinQueuedFifo)
     KtCheck(Context, KtLocks[0] == 0, "queue_release", "releasing the last owner left the word 0x%llx, expected 0",
             (ULONG64)KtLocks[0]);
     KtCheckIrql(Context, "the last release", DISPATCH_LEVEL);
+    /* The late waiter: in the word, not yet linked. */
+    KeInitializeSpinLock(&KtLocks[1]);
+    KtPoison(Context, &KtLateOwner, sizeof(KtLateOwner));
+    KeAcquireInStackQueuedSpinLock(&KtLocks[1], &KtLateOwner);
+    KtLateWaiter.LockQueue.Next = NULL;
+    KtLateWaiter.LockQueue.Lock = (PKSPIN_LOCK)((ULONG_PTR)&KtLocks[1] | LOCK_QUEUE_WAIT);
+    KtLateWaiter.OldIrql = DISPATCH_LEVEL;
+    KtLocks[1] = (ULONG_PTR)&KtLateWaiter.LockQueue;
+    KtLateCalls = 0;
+    KiSpinWaitRoutine = KtLinkLate;
+    KeReleaseInStackQueuedSpinLock(&KtLateOwner);
+    KiSpinWaitRoutine = NULL;
+    BOOLEAN handed = KtLocks[1] == (ULONG_PTR)&KtLateWaiter.LockQueue &&
+                     KtLateWaiter.LockQueue.Lock == (PKSPIN_LOCK)((ULONG_PTR)&KtLocks[1] | LOCK_QUEUE_OWNER);
+    if (!KtCheck(Context, handed && KtLateCalls >= 1, "late_link", "a waiter already in the lock word but not yet "
+                 "linked behind the owner: the release left the word 0x%llx (expected the waiter's entry %p) and the "
+                 "waiter's Lock %p (expected the lock | LOCK_QUEUE_OWNER), with %u KiSpinWait calls (expected at "
+                 "least 1: the word is not the owner's entry, so wait for the link, then hand over)",
+                 (ULONG64)KtLocks[1], &KtLateWaiter.LockQueue, KtLateWaiter.LockQueue.Lock, KtLateCalls))
+        goto lower;
+    KeReleaseInStackQueuedSpinLock(&KtLateWaiter);
+    KtCheck(Context, KtLocks[1] == 0, "queue_release", "releasing the late waiter left the word 0x%llx, expected 0",
+            (ULONG64)KtLocks[1]);
 lower:
     KiSpinWaitRoutine = NULL;
     KeLowerIrql(old);

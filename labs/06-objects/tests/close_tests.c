@@ -346,7 +346,16 @@ KTEST_OB("handle.process", KtTestHandleProcess)
     /* A second kernel handle closed as a DUPLICATE_CLOSE_SOURCE source (no target): the close
      * method is told the system process. */
     HANDLE hk2 = NULL;
-    status = ObDuplicateObject(b, hk, b, &hk2, 0, OBJ_KERNEL_HANDLE, DUPLICATE_SAME_ACCESS, KernelMode);
+    status = ObDuplicateObject(b, hk, b, &hk2, 0, OBJ_KERNEL_HANDLE, DUPLICATE_SAME_ACCESS | DUPLICATE_SAME_ATTRIBUTES,
+                               KernelMode);
+    if (!KtCheck(Context, status == STATUS_SUCCESS && ObpIsKernelHandle(hk2), "kernel_handle", "a duplicate with "
+                 "OBJ_KERNEL_HANDLE and DUPLICATE_SAME_ATTRIBUTES returned 0x%08x, handle 0x%llx: expected a kernel "
+                 "handle (OBJ_KERNEL_HANDLE comes from HandleAttributes in both cases)", (ULONG)status,
+                 (ULONG64)(ULONG_PTR)hk2)) {
+        if (hk2)
+            ObCloseHandle(hk2, ObpIsKernelHandle(hk2) ? KernelMode : UserMode);
+        goto out;
+    }
     ULONG closes = KtObCalls.Closes;
     NTSTATUS cs = status == STATUS_SUCCESS ? ObDuplicateObject(b, hk2, NULL, NULL, 0, 0, DUPLICATE_CLOSE_SOURCE,
                                                                 KernelMode) : status;

@@ -168,6 +168,19 @@ KTEST_OB("name.lookup", KtTestNameLookup)
         if (obj)
             ObDereferenceObject(obj);
     }
+    /* Inserting an object named by one backslash (the root itself): a collision, the new object deleted. */
+    PVOID rootNamed;
+    if (!KtObCreate(Context, KtObType, 199, "\\", 0, &rootNamed))
+        goto out;
+    HANDLE rh = (HANDLE)0x1;
+    NTSTATUS rs = ObInsertObject(rootNamed, 1, 0, &rh);
+    if (NT_SUCCESS(rs) && rh)
+        ObCloseHandle(rh, UserMode);
+    if (!KtCheck(Context, rs == STATUS_OBJECT_NAME_COLLISION && rh == NULL && KtObDeletesById[199] == 1,
+                 "name_collision", "ObInsertObject of an object named \"\\\" (the root directory's name) returned "
+                 "0x%08x, handle %p, the new object deleted %u times; expected STATUS_OBJECT_NAME_COLLISION, NULL, once",
+                 (ULONG)rs, rh, KtObDeletesById[199]))
+        goto out;
     PVOID obj;
     NTSTATUS status = KtLookup(names[c], 0, ExEventObjectType, &obj);
     if (!KtCheck(Context, status == STATUS_OBJECT_TYPE_MISMATCH && obj == NULL, "type_mismatch", "looking up %s as an "
