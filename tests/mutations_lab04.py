@@ -48,4 +48,14 @@ CASES = [
      "    if (!__atomic_compare_exchange_n(lock, &expected, 0, FALSE, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {",
      "    if (entry->Next == NULL) {\n        *lock = 0;\n        (void)expected;\n    } else {",
      {"queued_fifo": "late_link"}),
+    # a periodic timer whose DueTime + Period has passed at expiry is set again at now + Period
+    ("timer-periodic-no-catch-up", 4, T,
+     "Timer->DueTime = Timer->DueTime + period > Now ? Timer->DueTime + period : Now + period;",
+     "Timer->DueTime = Timer->DueTime + period;",
+     {"timer_periodic": "period_catch_up"}),
+    # every set stores its Dpc (also NULL), whatever the timer had
+    ("timer-set-keeps-old-dpc", 4, T,
+     "    Timer->Header.SignalState = 0;\n    Timer->Dpc = Dpc;",
+     "    Timer->Header.SignalState = 0;\n    if (!Timer->Dpc)\n        Timer->Dpc = Dpc;",
+     {"timer_cancel": "each KeSetTimer stores its Dpc"}),
 ]
