@@ -237,4 +237,7 @@ CASES += [
      "        KiWaitTest(Event, Increment);\n    }\n    Event->Header.SignalState = 0;",
      "        KiWaitTest(Event, Increment);\n        Event->Header.SignalState = 0;\n    }",
      {"notification_event": "pulse_resets"}),
+    ("delay-zero-no-yield", 5, W,
+     "        KeYieldProcessor();\n        return STATUS_SUCCESS;", "        return STATUS_SUCCESS;",
+     {"timeouts": "delay_zero_yields"}),
 ]

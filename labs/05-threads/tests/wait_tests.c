@@ -392,6 +392,12 @@ static VOID KtPastWaiter(PVOID Argument)
     LARGE_INTEGER past = {.QuadPart = (LONG64)KeBootSystemTime + 1};
     KtPastStatus = KeWaitForSingleObject(&KtNever, Executive, KernelMode, FALSE, &past);
 }
+static volatile BOOLEAN KtPeerRan;
+static VOID KtPeerThread(PVOID Argument)
+{
+    UNREFERENCED_PARAMETER(Argument);
+    KtPeerRan = TRUE;
+}
 static VOID KtShortLived(PVOID Argument)
 {
     LARGE_INTEGER d = {.QuadPart = -(LONG64)(ULONG_PTR)Argument};
@@ -487,6 +493,25 @@ KTEST("wait.timeout", KtTestWaitTimeout)
     waited = KeQueryInterruptTime() - start;
     KtCheck(Context, s == STATUS_SUCCESS && waited >= dticks * inc && waited <= (dticks + 2) * inc, "delay",
             "KeDelayExecutionThread(%llu) returned 0x%X (STATUS_SUCCESS) after %llu", dticks * inc, (ULONG)s, waited);
+    /* A zero delay gives the processor to a ready thread of the same priority (tried again if a
+     * quantum end let the peer run before the delay was called). */
+    for (ULONG attempt = 0; attempt < 3; attempt++) {
+        PKTHREAD peer;
+        KtPeerRan = FALSE;
+        if (!KtCreateThreadAt(Context, "peer", KtPeerThread, NULL, KT_RUNNER_PRIORITY, &peer))
+            break;
+        BOOLEAN before = KtPeerRan;
+        LARGE_INTEGER zeroDelay = {.QuadPart = 0};
+        s = KeDelayExecutionThread(KernelMode, FALSE, &zeroDelay);
+        BOOLEAN after = KtPeerRan;
+        KtJoinThread(Context, peer);
+        if (before)
+            continue;
+        KtCheck(Context, after && s == STATUS_SUCCESS, "delay_zero_yields", "KeDelayExecutionThread(0) with a ready "
+                "thread of the caller's priority returned 0x%X (STATUS_SUCCESS) and the peer had not run (a zero "
+                "interval yields to a ready thread of the same or a higher priority)", (ULONG)s);
+        break;
+    }
     /* A timer object is waitable: the wait returns at its due time. */
     static KTIMER timer;
     KeInitializeTimer(&timer);
