@@ -317,4 +317,8 @@ CASES = [
     ("dup-same-attributes-drops-kernel", 6, B,
      "(inherit | (HandleAttributes & OBJ_KERNEL_HANDLE))", "inherit",
      {"handle_process": "DUPLICATE_SAME_ATTRIBUTES"}),
+    ("maximum-allowed-not-mapped", 6, B,
+     "    ACCESS_MASK access = (DesiredAccess & MAXIMUM_ALLOWED) ? h->Type->TypeInfo.ValidAccessMask : DesiredAccess;",
+     "    ACCESS_MASK access = DesiredAccess;",
+     {"handle_reference": "maximum_allowed"}),
 ]

@@ -326,6 +326,19 @@ KTEST_OB("handle.reference", KtTestHandleReference)
             goto out;
         }
     }
+    /* MAXIMUM_ALLOWED is granted as the type's ValidAccessMask. */
+    PVOID maxBody;
+    HANDLE hm = NULL;
+    if (!KtObCreate(Context, KtObType, 2, NULL, 0, &maxBody))
+        goto out;
+    status = ObInsertObject(maxBody, MAXIMUM_ALLOWED, 0, &hm);
+    PHANDLE_TABLE_ENTRY me = hm ? KtHandleEntry(p->ObjectTable, (ULONG)(ULONG_PTR)hm) : NULL;
+    ACCESS_MASK maxGranted = me ? me->GrantedAccess : 0;
+    if (hm)
+        ObCloseHandle(hm, UserMode);
+    KtCheck(Context, status == STATUS_SUCCESS && maxGranted == KtObType->TypeInfo.ValidAccessMask, "maximum_allowed",
+            "ObInsertObject with MAXIMUM_ALLOWED returned 0x%08x with GrantedAccess 0x%x, expected the type's "
+            "ValidAccessMask 0x%x", (ULONG)status, maxGranted, KtObType->TypeInfo.ValidAccessMask);
 out:
     if (hk)
         ObCloseHandle(hk, KernelMode);
