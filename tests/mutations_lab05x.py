@@ -240,4 +240,16 @@ CASES = [
      "    } else if (!Wait) {\n        Resource->ContentionCount++;\n        KiReleaseFrameworkLock(&Resource->SpinLock, old);\n"
      "        return FALSE;\n    } else {\n        ExpWait(Resource, TRUE, old);",
      {"resource_no_wait": "no_wait"}),
+    # ---- red team (rta): missed before their checks were added ----
+    ("apc-remove-keeps-pending", 5, "05-threads/apc.c",
+     "        if (IsListEmpty(KiKernelApcQueue(Apc->Thread)))\n            Apc->Thread->ApcState.KernelApcPending = FALSE;\n", "",
+     {"apc_nesting": "remove_pending"}),
+    ("apc-wakes-waiter-in-critical-region", 5, "05-threads/apc.c",
+     "(!Apc->NormalRoutine || (thread->KernelApcDisable == 0 && !thread->ApcState.KernelApcInProgress))",
+     "(!Apc->NormalRoutine || !thread->ApcState.KernelApcInProgress)",
+     {"apc_wait": "critical_waiter"}),
+    ("gm-try-no-owner", 5, "05-threads/exsync.c",
+     "        KeLeaveGuardedRegion();\n        return FALSE;\n    }\n    Mutex->Owner = KeGetCurrentThread();",
+     "        KeLeaveGuardedRegion();\n        return FALSE;\n    }",
+     {"guarded_mutex": "try_free"}),
 ]

@@ -94,6 +94,10 @@ def judge(checkpoint: str, seed: int, values):
     elif checkpoint == "preemption":
         yield from _compare("sched.preempt", "preempt", "1234", values, "a higher-priority thread preempts at once")
         yield from _compare("sched.preempt", "raised", "1234L", values, "KeSetPriorityThread preempts")
+        yield from _compare("sched.preempt", "displaced", "BDA", values,
+                            "a displaced NextThread goes back Ready to the head of its queue")
+        yield from _compare("sched.preempt", "quantum_next", "HT", values,
+                            "a quantum end keeps a NextThread already chosen")
     elif checkpoint == "boost_decay":
         want = boost_expected(seed)
         seen = [s.strip() for s in _values(values, "sched.boost_decay", "priorities")]

@@ -251,8 +251,8 @@ NTSTATUS ObSetHandleAttributes(HANDLE Handle, POBJECT_HANDLE_FLAG_INFORMATION Ha
  * handle: the system table, KernelMode only); nothing else happens then. Access: the
  * source's granted access with DUPLICATE_SAME_ACCESS, else DesiredAccess, which from
  * UserMode may not ask a right the source lacks (STATUS_ACCESS_DENIED). Attributes: the
- * source's inherit bit with DUPLICATE_SAME_ATTRIBUTES, else HandleAttributes (OBJ_INHERIT,
- * OBJ_KERNEL_HANDLE). The new handle holds a new pointer reference and counts as a handle
+ * source's inherit bit with DUPLICATE_SAME_ATTRIBUTES, else HandleAttributes' OBJ_INHERIT;
+ * OBJ_KERNEL_HANDLE comes from HandleAttributes in both cases. The new handle holds a new pointer reference and counts as a handle
  * (ObpCreateHandle, reason ObDuplicateHandle). With DUPLICATE_CLOSE_SOURCE the source
  * handle is closed afterwards, whether the duplicate succeeded or not (a protected source
  * stays open). TargetProcess NULL: only the close of the source (STATUS_SUCCESS).

@@ -197,8 +197,11 @@ KTEST("dpc.remove", KtTestDpcRemove)
     for (ULONG v = 0; v < 3; v++) {
         ULONG i = victims[v];
         r = KeRemoveQueueDpc(&KtDpcs[i]);
+        BOOLEAN on = (__readeflags() & EFLAGS_IF) != 0;
         if (!KtCheck(Context, r, "remove", "KeRemoveQueueDpc of the queued DPC #%u (%s) returned FALSE", i,
-                     v == 0 ? "last" : v == 1 ? "first" : "middle"))
+                     v == 0 ? "last" : v == 1 ? "first" : "middle") ||
+            !KtCheck(Context, on, "interrupt_flag", "called with interrupts enabled, KeRemoveQueueDpc of the queued "
+                     "DPC #%u left them OFF: restore the caller's flags", i))
             goto lower;
         ULONG k = 0;
         while (queue[k] != &KtDpcs[i])

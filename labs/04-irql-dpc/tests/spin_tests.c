@@ -10,13 +10,14 @@
 
 static KSPIN_LOCK KtLocks[2];
 static KDPC KtSpinDpc;
-static volatile ULONG_PTR KtWordSeenByDpc;
+static volatile ULONG_PTR KtWordSeenByDpc, KtQueuedWordSeenByDpc;
 
 /* The DPC queued under lock 0: it records lock 0's word when it runs (free, if the
  * release gave the lock back before lowering the IRQL). */
 static VOID KtSpinDpcRoutine(PKDPC Dpc, PVOID DeferredContext, PVOID Argument1, PVOID Argument2)
 {
     KtWordSeenByDpc = KtLocks[0];
+    KtQueuedWordSeenByDpc = KtLocks[1];
     KtLogDpcRoutine(Dpc, DeferredContext, Argument1, Argument2);
 }
 
@@ -111,8 +112,15 @@ KTEST("spin.irql", KtTestSpinIrql)
                      "an uncontended queued acquire left the word 0x%llx (expected the handle's entry %p), Next %p "
                      "(NULL), Lock %p (the lock | LOCK_QUEUE_OWNER = %p)", (ULONG64)KtLocks[1], &h.LockQueue,
                      h.LockQueue.Next, h.LockQueue.Lock, (PVOID)((ULONG_PTR)&KtLocks[1] | LOCK_QUEUE_OWNER));
+        /* a DPC queued under the queued lock runs in the release's lowering: it must find it free */
+        KtQueuedWordSeenByDpc = 0xBAD;
+        KeInsertQueueDpc(&KtSpinDpc, (PVOID)0xA1000007, (PVOID)0xA2000007);
         KeReleaseInStackQueuedSpinLock(&h);
         if (!ok || !KtCheckIrql(Context, "KeReleaseInStackQueuedSpinLock", level) ||
+            !KtCheck(Context, level >= DISPATCH_LEVEL || KtQueuedWordSeenByDpc == 0, "release_then_lower", "the DPC "
+                     "that KeReleaseInStackQueuedSpinLock's lowering ran found the queued lock still held (word "
+                     "0x%llx): hand the lock over (or free the word) first, then lower the IRQL",
+                     (ULONG64)KtQueuedWordSeenByDpc) ||
             !KtCheck(Context, KtLocks[1] == 0 && h.LockQueue.Lock == &KtLocks[1], "queue_release", "an uncontended "
                      "queued release left the word 0x%llx (0) and the handle's Lock %p (the lock, no flags: %p)",
                      (ULONG64)KtLocks[1], h.LockQueue.Lock, &KtLocks[1]))
@@ -205,6 +213,18 @@ static VOID KtOtherProcessors(PKSPIN_LOCK Lock)
         KtGiveUp();
 }
 
+/* A waiter that has swapped itself into the lock word but not linked itself behind the owner
+ * yet (another processor between its exchange and its store): the release must wait for the
+ * link (KiSpinWait), here made on the first call. */
+static KLOCK_QUEUE_HANDLE KtLateOwner, KtLateWaiter;
+static ULONG KtLateCalls;
+static VOID KtLinkLate(PKSPIN_LOCK Lock)
+{
+    UNREFERENCED_PARAMETER(Lock);
+    if (++KtLateCalls == 1 || KtLateCalls > 100)
+        KtLateOwner.LockQueue.Next = &KtLateWaiter.LockQueue;
+}
+
 KTEST("spin.queued_fifo", KtTestSpinQueuedFifo)
 {
     KtSetBudget(Context, KT_LAB04_BUDGET_MS);
@@ -240,6 +260,29 @@ KTEST("spin.queued_fifo", KtTestSpinQueuedFifo)
     KtCheck(Context, KtLocks[0] == 0, "queue_release", "releasing the last owner left the word 0x%llx, expected 0",
             (ULONG64)KtLocks[0]);
     KtCheckIrql(Context, "the last release", DISPATCH_LEVEL);
+    /* The late waiter: in the word, not yet linked. */
+    KeInitializeSpinLock(&KtLocks[1]);
+    KtPoison(Context, &KtLateOwner, sizeof(KtLateOwner));
+    KeAcquireInStackQueuedSpinLock(&KtLocks[1], &KtLateOwner);
+    KtLateWaiter.LockQueue.Next = NULL;
+    KtLateWaiter.LockQueue.Lock = (PKSPIN_LOCK)((ULONG_PTR)&KtLocks[1] | LOCK_QUEUE_WAIT);
+    KtLateWaiter.OldIrql = DISPATCH_LEVEL;
+    KtLocks[1] = (ULONG_PTR)&KtLateWaiter.LockQueue;
+    KtLateCalls = 0;
+    KiSpinWaitRoutine = KtLinkLate;
+    KeReleaseInStackQueuedSpinLock(&KtLateOwner);
+    KiSpinWaitRoutine = NULL;
+    BOOLEAN handed = KtLocks[1] == (ULONG_PTR)&KtLateWaiter.LockQueue &&
+                     KtLateWaiter.LockQueue.Lock == (PKSPIN_LOCK)((ULONG_PTR)&KtLocks[1] | LOCK_QUEUE_OWNER);
+    if (!KtCheck(Context, handed && KtLateCalls >= 1, "late_link", "a waiter already in the lock word but not yet "
+                 "linked behind the owner: the release left the word 0x%llx (expected the waiter's entry %p) and the "
+                 "waiter's Lock %p (expected the lock | LOCK_QUEUE_OWNER), with %u KiSpinWait calls (expected at "
+                 "least 1: the word is not the owner's entry, so wait for the link, then hand over)",
+                 (ULONG64)KtLocks[1], &KtLateWaiter.LockQueue, KtLateWaiter.LockQueue.Lock, KtLateCalls))
+        goto lower;
+    KeReleaseInStackQueuedSpinLock(&KtLateWaiter);
+    KtCheck(Context, KtLocks[1] == 0, "queue_release", "releasing the late waiter left the word 0x%llx, expected 0",
+            (ULONG64)KtLocks[1]);
 lower:
     KiSpinWaitRoutine = NULL;
     KeLowerIrql(old);
@@ -249,9 +292,24 @@ lower:
 /* ---- Bugchecks (each ends the run: one per boot) ---- */
 
 /* Acquiring a lock the current thread holds: SPIN_LOCK_ALREADY_OWNED (lock, word, 0, 0). */
+static PKTEST_CONTEXT KtReacquireContext;
+
+/* KiSpinWait during a re-acquire: the acquire is spinning on a lock its own thread holds
+ * (on a multiprocessor, forever) instead of bugchecking first. Reported, then stopped with
+ * P4 'SPIN' so the STOP cannot pass for the contract's. */
+static VOID KtSpinOnOwnLock(PKSPIN_LOCK Lock)
+{
+    KiSpinWaitRoutine = NULL;
+    KtFail(KtReacquireContext, "already_owned", "KeAcquireSpinLock spun (called KiSpinWait) on a lock whose word "
+           "records the current thread (0x%llx): check the owner before spinning and bugcheck "
+           "SPIN_LOCK_ALREADY_OWNED", (ULONG64)*Lock);
+    KeBugCheckEx(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)Lock, *Lock, 0, 0x5350494E);
+}
+
 KTEST_STOP("spin.reacquire", KtTestSpinReacquire)
 {
     KtSetBudget(Context, KT_LAB04_BUDGET_MS);
+    KtReacquireContext = Context;
     KeInitializeSpinLock(&KtLocks[0]);
     KIRQL old, again;
     KeAcquireSpinLock(&KtLocks[0], &old);
@@ -259,24 +317,54 @@ KTEST_STOP("spin.reacquire", KtTestSpinReacquire)
     KtValue(Context, "owner", "0x%llx", (ULONG64)KiSpinLockOwnerValue());
     KtValue(Context, "stop_params", "0x%016llx 0x%016llx 0x%016llx 0x%016llx", (ULONG64)(ULONG_PTR)&KtLocks[0],
             (ULONG64)KiSpinLockOwnerValue(), 0ULL, 0ULL);
+    KiSpinWaitRoutine = KtSpinOnOwnLock;
     KeAcquireSpinLock(&KtLocks[0], &again);
+    KiSpinWaitRoutine = NULL;
     KtFail(Context, "reacquire", "a second KeAcquireSpinLock of a held lock returned (word 0x%llx): expected STOP "
            "SPIN_LOCK_ALREADY_OWNED", (ULONG64)KtLocks[0]);
     KtLab04Cleanup();
 }
 
-/* Releasing a free lock: SPIN_LOCK_NOT_OWNED (lock, word 0, 0, 0). */
+/* Releasing a lock the thread does not hold: another owner's (a seeded other thread | 1, as
+ * another processor would leave it): SPIN_LOCK_NOT_OWNED (lock, that word, 0, 0). */
 KTEST_STOP("spin.release_free", KtTestSpinReleaseFree)
 {
     KtSetBudget(Context, KT_LAB04_BUDGET_MS);
     KeInitializeSpinLock(&KtLocks[0]);
+    ULONG_PTR other = (KiSpinLockOwnerValue() + 0x100 * (ULONG_PTR)KtRandomRange(Context, 1, 64)) | 1;
+    KtLocks[0] = other;
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     KtValue(Context, "lock", "0x%llx", (ULONG64)(ULONG_PTR)&KtLocks[0]);
-    KtValue(Context, "stop_params", "0x%016llx 0x%016llx 0x%016llx 0x%016llx", (ULONG64)(ULONG_PTR)&KtLocks[0], 0ULL,
-            0ULL, 0ULL);
+    KtValue(Context, "word", "0x%llx", (ULONG64)other);
+    KtValue(Context, "stop_params", "0x%016llx 0x%016llx 0x%016llx 0x%016llx", (ULONG64)(ULONG_PTR)&KtLocks[0],
+            (ULONG64)other, 0ULL, 0ULL);
     KeReleaseSpinLock(&KtLocks[0], old);
-    KtFail(Context, "not_owned", "KeReleaseSpinLock of a free lock returned: expected STOP SPIN_LOCK_NOT_OWNED");
+    KtFail(Context, "not_owned", "KeReleaseSpinLock of a lock another thread holds (word 0x%llx) returned: expected "
+           "STOP SPIN_LOCK_NOT_OWNED", (ULONG64)other);
+    KtLab04Cleanup();
+}
+
+/* Releasing an in-stack queued lock twice through one handle: the second release finds no
+ * LOCK_QUEUE_OWNER in the handle's Lock: SPIN_LOCK_NOT_OWNED (lock, the handle's Lock, 0, 0). */
+KTEST_STOP("spin.queued_release_twice", KtTestSpinQueuedReleaseTwice)
+{
+    KtSetBudget(Context, KT_LAB04_BUDGET_MS);
+    KeInitializeSpinLock(&KtLocks[0]);
+    KLOCK_QUEUE_HANDLE h;
+    KtPoison(Context, &h, sizeof(h));
+    KeAcquireInStackQueuedSpinLock(&KtLocks[0], &h);
+    KeReleaseInStackQueuedSpinLock(&h);
+    KtValue(Context, "lock", "0x%llx", (ULONG64)(ULONG_PTR)&KtLocks[0]);
+    KtValue(Context, "field", "0x%llx", (ULONG64)(ULONG_PTR)h.LockQueue.Lock);
+    KtValue(Context, "stop_params", "0x%016llx 0x%016llx 0x%016llx 0x%016llx", (ULONG64)(ULONG_PTR)&KtLocks[0],
+            (ULONG64)(ULONG_PTR)h.LockQueue.Lock, 0ULL, 0ULL);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    h.OldIrql = old;
+    KeReleaseInStackQueuedSpinLock(&h);
+    KtFail(Context, "not_owned", "a second KeReleaseInStackQueuedSpinLock through the same handle returned (word "
+           "0x%llx, handle's Lock %p): expected STOP SPIN_LOCK_NOT_OWNED", (ULONG64)KtLocks[0], h.LockQueue.Lock);
     KtLab04Cleanup();
 }
 

@@ -263,8 +263,19 @@ KTEST("timer.cancel", KtTestTimerCancel)
     ok = KtSet(Context, 0, now, 50 * inc, FALSE, 0, FALSE);
     KtThaw(old);
     if (!ok || !KtCheck(Context, !KeReadStateTimer(&KtTimers[0]), "signalled", "setting an expired timer again left "
-                        "it signalled") || !KtCancel(Context, 0, TRUE))
+                        "it signalled"))
         goto out;
+    /* Set again (while set) with another DPC, then with none: each set stores the new Dpc. */
+    LARGE_INTEGER later = {.QuadPart = -(LONG64)(60 * inc)};
+    BOOLEAN r1 = KeSetTimer(&KtTimers[0], later, &KtTimerDpcs[1]);
+    PKDPC dpc1 = KtTimers[0].Dpc;
+    BOOLEAN r2 = KeSetTimer(&KtTimers[0], later, NULL);
+    PKDPC dpc2 = KtTimers[0].Dpc;
+    KtExpect[0].Set = FALSE;
+    KeCancelTimer(&KtTimers[0]);
+    KtCheck(Context, r1 && r2 && dpc1 == &KtTimerDpcs[1] && dpc2 == NULL, "set_fields", "setting a set timer again "
+            "with another DPC, then with none: returned %u %u (1 1), Dpc %p then %p (expected %p, then NULL: each "
+            "KeSetTimer stores its Dpc)", r1, r2, dpc1, &KtTimerDpcs[1], dpc2);
 out:
     KtLab04Cleanup();
 }
@@ -310,8 +321,30 @@ KTEST("timer.periodic", KtTestTimerPeriodic)
     if (!KtCancel(Context, 0, TRUE) || !KtCancel(Context, 1, TRUE))
         goto out;
     KtWaitForTick(Context, last + 2 * (ULONG64)period * 10000 / inc + 1);
-    KtCheck(Context, KtDpcLogCount == fires, "cancelled_never_fires", "the cancelled periodic timer fired %u more times",
-            KtDpcLogCount - fires);
+    if (!KtCheck(Context, KtDpcLogCount == fires, "cancelled_never_fires", "the cancelled periodic timer fired %u more "
+                 "times", KtDpcLogCount - fires))
+        goto out;
+    /* Held at DISPATCH_LEVEL for three periods: the expiry finds DueTime + Period already past and
+     * sets the timer again at (the expiry's interrupt time) + Period; one DPC run. The period is 5
+     * ticks and the wait 1 + 3 periods + 1 ticks, so DueTime + k * Period never lands on it. */
+    KtDpcLogCount = 0;
+    LONG slow = (LONG)(5 * inc / 10000);
+    now = KtFreeze(&old);
+    ok = KtSet(Context, 0, now, inc, FALSE, slow, FALSE);
+    _enable();
+    if (ok)
+        KtWaitForTick(Context, now / inc + 2 + 3 * 5);
+    KeLowerIrql(old);
+    ULONG64 nextDue = KtTimers[0].DueTime;
+    BOOLEAN set = KtTimers[0].Inserted;
+    ULONG64 expiry = KtDpcLogCount ? ((ULONG64)(ULONG_PTR)KtDpcLog[0].Argument1 |
+                                      ((ULONG64)(ULONG_PTR)KtDpcLog[0].Argument2 << 32)) : 0;
+    KtCancel(Context, 0, TRUE);
+    KtCheck(Context, ok && KtDpcLogCount == 1 && set && nextDue == expiry + (ULONG64)slow * 10000, "period_catch_up",
+            "a periodic timer (period %d ms) held at DISPATCH_LEVEL for three periods: %u DPC runs when the IRQL "
+            "dropped (1), then Inserted %u (1) with DueTime %llu, expected the expiry's interrupt time %llu + Period "
+            "= %llu (DueTime + Period had passed: set again at now + Period)", slow, KtDpcLogCount, set, nextDue,
+            expiry, expiry + (ULONG64)slow * 10000);
 out:
     KtLab04Cleanup();
 }
@@ -326,7 +359,7 @@ KTEST("timer.boundaries", KtTestTimerBoundaries)
     KtDpcLogCount = 0;
     RtlZeroMemory(KtExpect, sizeof(KtExpect));
     KtWaitForTick(Context, KeTickCount + 1); /* interrupt time not 0: absolute != relative */
-    for (ULONG i = 0; i < 5; i++)
+    for (ULONG i = 0; i < 6; i++)
         if (!KtInitTimer(Context, i, NotificationTimer))
             goto out;
     ULONG64 inc = KtInc();
@@ -375,7 +408,28 @@ KTEST("timer.boundaries", KtTestTimerBoundaries)
     if (!ok || !KtCheck(Context, held == 0 && KtDpcLogCount == 1, "held_at_dispatch", "a timer due while the IRQL was "
                         "DISPATCH_LEVEL: %u DPC runs before it dropped (0), %u after (1)", held, KtDpcLogCount))
         goto out;
-    KtAuditTimerTable(Context, "lowering the IRQL", KtExpect, KT_TIMERS);
+    if (!KtAuditTimerTable(Context, "lowering the IRQL", KtExpect, KT_TIMERS))
+        goto out;
+    /* A periodic timer whose due time has passed: it expires at once (its DPC queued) and, being
+     * periodic, goes back on the table one period after now. */
+    KtDpcLogCount = 0;
+    LONG period = (LONG)KtRandomRange(Context, 20, 60);
+    now = KtFreeze(&old);
+    due.QuadPart = (LONG64)(KeBootSystemTime + now);
+    r = KeSetTimerEx(&KtTimers[5], due, period, &KtTimerDpcs[5]);
+    queued = KtTimerDpcs[5].DpcData != NULL;
+    BOOLEAN inserted = KtTimers[5].Inserted;
+    ULONG64 dueTime = KtTimers[5].DueTime;
+    KtExpect[5].Set = TRUE;
+    KtExpect[5].DueTime = now + (ULONG64)period * 10000;
+    KtThaw(old);
+    if (!KtCheck(Context, !r && queued && inserted && dueTime == now + (ULONG64)period * 10000, "past_due_periodic",
+                 "KeSetTimerEx(periodic %d ms) with the due time now: returned %u (0), DPC queued %u (1), Inserted %u "
+                 "(1: a periodic timer expired at once goes back on the table one period later), DueTime %llu (now + "
+                 "Period = %llu)", period, r, queued, inserted, dueTime, now + (ULONG64)period * 10000) ||
+        !KtAuditTimerTable(Context, "a periodic timer due at once", KtExpect, KT_TIMERS))
+        goto out;
+    KtCancel(Context, 5, TRUE);
 out:
     KtLab04Cleanup();
 }

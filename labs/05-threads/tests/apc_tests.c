@@ -408,6 +408,19 @@ KTEST("apc.nesting", KtApcNesting)
     KtCheck(Context, KtApcLogCount == 4, "removed_never_run",
             "%u routine calls after the region ended, expected 4 (the 2 APCs left, kernel and normal routine each)",
             KtApcLogCount);
+    /* Removing the only queued APC empties the queue: KernelApcPending is cleared. */
+    if (KtInitApc(Context, 3, self, TRUE)) {
+        KIRQL irql;
+        KeRaiseIrql(APC_LEVEL, &irql); /* held: nothing is delivered (nor KernelApcPending cleared) */
+        KtInsertApc(Context, 3, TRUE);
+        BOOLEAN before = self->ApcState.KernelApcPending;
+        BOOLEAN r5 = KeRemoveQueueApc(&KtApcs[3]);
+        BOOLEAN pending = self->ApcState.KernelApcPending;
+        KeLowerIrql(irql);
+        KtCheck(Context, before && r5 && !pending, "remove_pending", "at APC_LEVEL, KeInsertQueueApc left "
+                "KernelApcPending %u (1); KeRemoveQueueApc of the only queued APC returned %u (1) and left "
+                "KernelApcPending %u (0: the thread's kernel queue is empty)", before, r5, pending);
+    }
 
     /* Another thread, not yet run: its APC runs on it, before its start routine. */
     KtApcReset();
@@ -473,7 +486,13 @@ KTEST("apc.wait", KtApcWait)
     KtInitApc(Context, 1, w[0], FALSE);
     KtInitApc(Context, 2, w[1], TRUE);
     KtInsertApc(Context, 1, TRUE);
+    ULONG64 switches = KeGetCurrentPrcb()->ContextSwitches;
     KtInsertApc(Context, 2, TRUE);
+    switches = KeGetCurrentPrcb()->ContextSwitches - switches;
+    BOOLEAN stillWaiting = w[1]->State == Waiting;
+    KtCheck(Context, switches == 0 && stillWaiting, "critical_waiter", "a normal APC queued to a waiter in a critical "
+            "region woke it (%llu context switches, the waiter %s): it cannot be delivered, so the wait is not "
+            "interrupted", switches, KeThreadStateName(w[1]->State));
     for (ULONG round = 0; round < 20; round++)
         KeYieldProcessor();
     ULONG ranSpecial = 0, ranNormal = 0;

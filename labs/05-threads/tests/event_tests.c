@@ -11,6 +11,9 @@ typedef struct {
     KT_TRACE Trace;
     NTSTATUS Status[KT_MAX_WAITERS];
     KPRIORITY Priority[KT_MAX_WAITERS];
+    PKTHREAD *Batch;                     /* notification: the waiters one set releases */
+    ULONG BatchCount;
+    ULONG StillWaiting[KT_MAX_WAITERS];  /* of the batch, when this waiter ran */
 } KT_EVENTS;
 static KT_EVENTS KtEv;
 
@@ -19,6 +22,9 @@ static VOID KtEventWaiter(PVOID Argument)
     ULONG i = (ULONG)(ULONG_PTR)Argument;
     KtEv.Status[i] = KeWaitForSingleObject(&KtEv.Event, Executive, KernelMode, FALSE, NULL);
     KtEv.Priority[i] = KeGetCurrentThread()->Priority;
+    for (ULONG j = 0; j < KtEv.BatchCount; j++)
+        if (KtEv.Batch[j] && KtEv.Batch[j]->State == Waiting)
+            KtEv.StillWaiting[i]++;
     KtTraceAdd(&KtEv.Trace, (CHAR)('a' + i));
 }
 
@@ -130,9 +136,15 @@ KTEST("event.notification", KtTestEventNotification)
     CHAR expected[KT_MAX_WAITERS + 1] = {0};
     for (ULONG i = 0; i < k; i++)
         expected[i] = (CHAR)('a' + i);
+    KtEv.Batch = t;
+    KtEv.BatchCount = k;
     LONG prev = KeSetEvent(&KtEv.Event, EVENT_INCREMENT, FALSE);
+    KtEv.BatchCount = 0;
     KtTraceCheck(Context, &KtEv.Trace, "released", expected, "releases_all",
                  "a notification event releases every waiter (they run in wait order)");
+    KtCheck(Context, KtEv.StillWaiting[0] == 0, "releases_all", "when the first released waiter ran, %u of the %u "
+            "waiters were still Waiting: KeSetEvent releases every waiter at DISPATCH_LEVEL before any of them runs",
+            KtEv.StillWaiting[0], k);
     KtCheck(Context, prev == 0 && KtEv.Event.Header.SignalState == 1, "stays_signalled", "KeSetEvent returned %d (0); "
             "SignalState after releasing the waiters %d (expected 1: a notification event stays signalled)", prev,
             KtEv.Event.Header.SignalState);
@@ -166,6 +178,11 @@ KTEST("event.notification", KtTestEventNotification)
     prev = KePulseEvent(&KtEv.Event, EVENT_INCREMENT, FALSE);
     KtCheck(Context, prev == 0 && KtEv.Event.Header.SignalState == 0, "pulse_resets", "KePulseEvent without waiters "
             "returned %d (0) and left SignalState %d (0: a pulse nobody waits for is lost)", prev,
+            KtEv.Event.Header.SignalState);
+    KeSetEvent(&KtEv.Event, 0, FALSE);
+    prev = KePulseEvent(&KtEv.Event, EVENT_INCREMENT, FALSE);
+    KtCheck(Context, prev == 1 && KtEv.Event.Header.SignalState == 0, "pulse_resets", "KePulseEvent of a signalled "
+            "event returned %d (1) and left SignalState %d (0: a pulse always leaves the event reset)", prev,
             KtEv.Event.Header.SignalState);
     KtJoinAll(Context, t, 2 * k);
 }

@@ -195,6 +195,14 @@ KTEST("exsync.guarded_mutex", KtExGuardedMutex)
     KtCheck(Context, m->Count == GM_LOCK_FREE && m->Owner == NULL && m->Gate.Header.SignalState == 0, "release",
             "after every release: Count %d (1), Owner %p (NULL), gate SignalState %d (0: a release signals the gate "
             "only when a thread waits)", m->Count, m->Owner, m->Gate.Header.SignalState);
+    BOOLEAN got = KeTryToAcquireGuardedMutex(m);
+    PKTHREAD owner = m->Owner;
+    LONG region = self->SpecialApcDisable, count = m->Count;
+    if (got)
+        KeReleaseGuardedMutex(m);
+    KtCheck(Context, got && owner == self && region == -1 && count == 0, "try_free", "KeTryToAcquireGuardedMutex of a "
+            "free mutex returned %u (1), Owner %p (%p), SpecialApcDisable %d (-1), Count %d (0)", got, owner, self,
+            region, count);
 }
 
 /* ---- Executive resources ---- */

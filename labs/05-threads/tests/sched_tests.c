@@ -52,6 +52,24 @@ KTEST("sched.priority", KtTestSchedPriority)
             if (prio[i] == p)
                 expected[k++] = (CHAR)('a' + i);
     expected[k] = 0;
+    /* KiSelectNextThread takes the head of the highest queue and makes it Standby; put back
+     * with Preempted set, it returns to the head of its queue (the order is unchanged). */
+    if (made) {
+        KIRQL irql;
+        KeRaiseIrql(DISPATCH_LEVEL, &irql);
+        PKTHREAD chosen = KiSelectNextThread(KeGetCurrentPrcb());
+        KTHREAD_STATE state = chosen ? (KTHREAD_STATE)chosen->State : Initialized;
+        BOOLEAN right = chosen && chosen == t[expected[0] - 'a'];
+        if (chosen) {
+            chosen->Preempted = TRUE;
+            KiReadyThread(chosen);
+        }
+        KeLowerIrql(irql);
+        KtCheck(Context, right && state == Standby, "select_standby", "KiSelectNextThread with threads ready at "
+                "9..14 returned %p in state %s, expected thread %c %p (the head of the highest non-empty queue) in "
+                "state Standby", chosen, chosen ? KeThreadStateName(state) : "-", expected[0], t[expected[0] - 'a']);
+        KtAuditReadyQueues(Context, "KiSelectNextThread, then KiReadyThread of the chosen thread");
+    }
     KeSetPriorityThread(self, KT_RUNNER_PRIORITY);
     /* Every thread is above the test now: all have run when KeSetPriorityThread returns. */
     KtTraceCheck(Context, &KtSchedTrace, "order", expected, "highest_first",
@@ -119,6 +137,8 @@ KTEST("sched.preempt", KtTestSchedPreempt)
     KtTraceCheck(Context, &KtSchedTrace, "preempt", "1234", "preempt_higher",
                  "a thread readied above the running thread runs at once (preemption); below it, it waits; the "
                  "preempted thread keeps its turn at the head of its queue (before the equal-priority peer P)");
+    KtCheck(Context, !KeGetCurrentThread()->Preempted, "preempted_flag", "the test's thread was preempted and readied "
+            "at the head of its queue; running again, its Preempted flag is still set (KiReadyThread clears it)");
     KtCheck(Context, l->State == Ready, "no_preempt_lower", "the low thread (priority %d) is %s while the test "
             "(priority 8) runs, expected Ready", low, KeThreadStateName(l->State));
     KtAuditReadyQueues(Context, "preemptions");
@@ -134,6 +154,58 @@ KTEST("sched.preempt", KtTestSchedPreempt)
     for (ULONG i = 0; i < 2; i++)
         if (inner[i])
             KtJoinThread(Context, inner[i]);
+    /* A NextThread displaced by a higher one goes back to the head of its queue: at
+     * DISPATCH_LEVEL, D raised to 21 becomes NextThread, A raised to 21 waits behind it, B
+     * raised to 22 displaces D; when the IRQL drops B runs, then D (head), then A. */
+    PKTHREAD d3[3];
+    KeSetPriorityThread(KeGetCurrentThread(), 20);
+    RtlZeroMemory(&KtSchedTrace, sizeof(KtSchedTrace));
+    ULONG made = 0;
+    for (ULONG i = 0; i < 3; i++, made++)
+        if (!KtCreateThreadAt(Context, "displace", KtTraceThread, (PVOID)(ULONG_PTR)"DAB"[i], 9, &d3[i]))
+            break;
+    if (made == 3) {
+        KIRQL irql;
+        KeRaiseIrql(DISPATCH_LEVEL, &irql);
+        KeSetPriorityThread(d3[0], 21);
+        KeSetPriorityThread(d3[1], 21);
+        KeSetPriorityThread(d3[2], 22);
+        KeLowerIrql(irql);
+        KtTraceCheck(Context, &KtSchedTrace, "displaced", "BDA", "displaced_next",
+                     "a thread chosen to run next (NextThread) and displaced by a higher one goes back Ready to the "
+                     "head of its queue (D before A, who was readied after it)");
+    }
+    KeSetPriorityThread(KeGetCurrentThread(), KT_RUNNER_PRIORITY);
+    for (ULONG i = 0; i < made; i++)
+        KtJoinThread(Context, d3[i]);
+    /* A quantum end while a preempting thread is already chosen (NextThread) keeps it: the test
+     * (8) with a peer P (8) ready; at DISPATCH_LEVEL H is raised to 9 (NextThread) and the test's
+     * quantum runs out; when the IRQL drops H runs, then the preempted test (head of its queue). */
+    PKTHREAD hq, pq;
+    RtlZeroMemory(&KtSchedTrace, sizeof(KtSchedTrace));
+    if (!KtCreateThreadAt(Context, "peer", KtTraceThread, (PVOID)'P', KT_RUNNER_PRIORITY, &pq))
+        return;
+    if (!KtCreateThreadAt(Context, "chosen", KtTraceThread, (PVOID)'H', 2, &hq)) {
+        KtJoinThread(Context, pq);
+        return;
+    }
+    KIRQL irql;
+    KeRaiseIrql(DISPATCH_LEVEL, &irql);
+    KeSetPriorityThread(hq, 9);
+    ULONG64 start = KeTickCount;
+    while (KeTickCount < start + 3 * THREAD_QUANTUM / CLOCK_QUANTUM_DECREMENT)
+        __asm__ volatile("pause");
+    KeLowerIrql(irql);
+    KtTraceAdd(&KtSchedTrace, 'T');
+    KtTraceCheck(Context, &KtSchedTrace, "quantum_next", "HT", "quantum_end_keeps_next",
+                 "a quantum end with a thread already chosen to run next (NextThread, a preemption) keeps that "
+                 "choice: no round robin then");
+    KeRaiseIrql(DISPATCH_LEVEL, &irql);
+    if (hq->State == Standby && KeGetCurrentPrcb()->NextThread != hq)
+        KiReadyThread(hq); /* lost by the bug: put it back so the test can end */
+    KeLowerIrql(irql);
+    KtJoinThread(Context, hq);
+    KtJoinThread(Context, pq);
 }
 
 /* sched.round_robin: K threads of one priority that never wait share the processor in
@@ -206,10 +278,15 @@ KTEST("sched.round_robin", KtTestSchedRoundRobin)
  * min(B + Increment, 15) and loses one level per quantum end down to B; a real-time
  * thread (16) is never boosted. */
 typedef struct {
-    KEVENT Event;
+    KEVENT Event, Again;
     KPRIORITY Seen[24];
+    ULONG64 SeenTick[24];
     volatile ULONG Count;
     NTSTATUS Status;
+    volatile LONG BadDecrement; /* a Priority - BasePriority the thread's PriorityDecrement did not match */
+    volatile BOOLEAN DecrementWrong;
+    KPRIORITY First, Second, AfterSet;
+    LONG DecrementAfterSet;
 } KT_BOOST;
 static KT_BOOST KtBoost;
 
@@ -224,15 +301,42 @@ static VOID KtBoostThread(PVOID Argument)
     ULONG64 start = KeTickCount;
     volatile KPRIORITY *priority = &self->Priority; /* changed by the clock's quantum end */
     ULONG64 atBase = 0;
+    volatile int8_t *decrement = &self->PriorityDecrement;
     while (KtBoost.Count < ARRAYSIZE(KtBoost.Seen) && KeTickCount - start < 100) {
+        _disable();
         KPRIORITY p = *priority;
-        if (p != KtBoost.Seen[KtBoost.Count - 1])
+        LONG dec = *decrement;
+        _enable();
+        if (p - self->BasePriority != dec && self->BasePriority < LOW_REALTIME_PRIORITY && !KtBoost.DecrementWrong) {
+            KtBoost.DecrementWrong = TRUE;
+            KtBoost.BadDecrement = dec;
+        }
+        if (p != KtBoost.Seen[KtBoost.Count - 1]) {
+            KtBoost.SeenTick[KtBoost.Count] = KeTickCount;
             KtBoost.Seen[KtBoost.Count++] = p;
+        }
         if (p == self->BasePriority && !atBase)
             atBase = KeTickCount;
         if (atBase && KeTickCount - atBase > 3 * THREAD_QUANTUM / CLOCK_QUANTUM_DECREMENT)
             break; /* three more quanta at the base: the decay stopped there */
     }
+}
+
+/* Woken twice in a row by KeSetEvent(Increment) before any decay: the boost counts from the
+ * base both times (base + increment, not priority + increment); then KeSetPriorityThread
+ * sets both priorities and clears PriorityDecrement. */
+static VOID KtBoostTwiceThread(PVOID Argument)
+{
+    PKTHREAD self = KeGetCurrentThread();
+    if (KeWaitForSingleObject(&KtBoost.Event, Executive, KernelMode, FALSE, NULL) != STATUS_WAIT_0)
+        return;
+    KtBoost.First = self->Priority;
+    if (KeWaitForSingleObject(&KtBoost.Again, Executive, KernelMode, FALSE, NULL) != STATUS_WAIT_0)
+        return;
+    KtBoost.Second = self->Priority;
+    KeSetPriorityThread(self, (KPRIORITY)(ULONG_PTR)Argument);
+    KtBoost.AfterSet = self->Priority;
+    KtBoost.DecrementAfterSet = self->PriorityDecrement;
 }
 
 KTEST("sched.boost_decay", KtTestSchedBoostDecay)
@@ -272,10 +376,48 @@ KTEST("sched.boost_decay", KtTestSchedBoostDecay)
         BOOLEAN same = KtBoost.Count == (ULONG)(top - base + 1);
         for (ULONG i = 0; same && i < KtBoost.Count; i++)
             same = KtBoost.Seen[i] == top - (KPRIORITY)i;
+        KtCheck(Context, !KtBoost.DecrementWrong, "priority_decrement", "base %d woken with increment %d: while "
+                "its priority went %s its PriorityDecrement was %d at one point, expected Priority - BasePriority "
+                "(the boost records the levels above the base; each quantum end's decay takes one off)", base, inc,
+                seen, KtBoost.BadDecrement);
+        ULONG64 gap = ~0ULL;
+        for (ULONG i = 2; i < KtBoost.Count; i++)
+            if (KtBoost.SeenTick[i] - KtBoost.SeenTick[i - 1] < gap)
+                gap = KtBoost.SeenTick[i] - KtBoost.SeenTick[i - 1];
+        KtCheck(Context, gap >= THREAD_QUANTUM / CLOCK_QUANTUM_DECREMENT, "quantum_reset", "base %d woken with "
+                "increment %d: two decay steps came %llu tick(s) apart, expected one quantum (%d ticks): KiQuantumEnd "
+                "gives the running thread a new quantum (THREAD_QUANTUM)", base, inc, gap,
+                THREAD_QUANTUM / CLOCK_QUANTUM_DECREMENT);
         KtCheck(Context, same, round == 2 ? "no_realtime_boost" : round == 1 ? "boost_cap" : "boost_decay",
                 "base %d woken with increment %d: priorities seen %s, expected %s(%s)", base, inc, seen, want,
                 round == 2 ? "a real-time thread is never boosted"
                 : round == 1 ? "the boost stops at 15, and decays one level per quantum end"
                              : "boosted to base + increment, then one level less at each quantum end, down to base");
+    }
+    {
+        KPRIORITY base = (KPRIORITY)KtRandomRange(Context, 9, 11), inc = 2;
+        RtlZeroMemory(&KtBoost, sizeof(KtBoost));
+        KtPoison05(Context, &KtBoost.Event, sizeof(KtBoost.Event));
+        KeInitializeEvent(&KtBoost.Event, SynchronizationEvent, FALSE);
+        KtPoison05(Context, &KtBoost.Again, sizeof(KtBoost.Again));
+        KeInitializeEvent(&KtBoost.Again, SynchronizationEvent, FALSE);
+        PKTHREAD t;
+        if (!KtCreateThreadAt(Context, "boosted2", KtBoostTwiceThread, (PVOID)(ULONG_PTR)base, base, &t))
+            return;
+        if (KtLab05Stubbed(Context)) {
+            KtJoinThread(Context, t);
+            return;
+        }
+        KeSetEvent(&KtBoost.Event, inc, FALSE);
+        KeSetEvent(&KtBoost.Again, inc, FALSE);
+        KtJoinThread(Context, t);
+        KtCheck(Context, KtBoost.First == base + inc && KtBoost.Second == base + inc, "boost_from_base",
+                "base %d woken twice with increment %d: priorities %d then %d, expected %d both times (the boost is "
+                "BasePriority + increment, applied only if higher than the priority now)", base, inc, KtBoost.First,
+                KtBoost.Second, base + inc);
+        KtCheck(Context, KtBoost.AfterSet == base && KtBoost.DecrementAfterSet == 0, "set_priority",
+                "a boosted thread (priority %d) called KeSetPriorityThread(self, %d): Priority %d, PriorityDecrement "
+                "%d (expected %d, 0: the boost is gone)", KtBoost.Second, base, KtBoost.AfterSet,
+                (int)KtBoost.DecrementAfterSet, base);
     }
 }

@@ -30,6 +30,13 @@ static VOID KtWaitAnyThread(PVOID Argument)
     KtMulti.Done = TRUE;
 }
 
+static volatile NTSTATUS KtOneStatus;
+static VOID KtWaitOneThread(PVOID Argument)
+{
+    UNREFERENCED_PARAMETER(Argument);
+    KtOneStatus = KeWaitForSingleObject(&KtMulti.Ev[0], Executive, KernelMode, FALSE, NULL);
+}
+
 static VOID KtInitEvents(PKTEST_CONTEXT Context, ULONG N)
 {
     for (ULONG i = 0; i < N; i++) {
@@ -111,6 +118,44 @@ KTEST("wait.multiple", KtTestWaitMultiple)
             (ULONG)KtMulti.Status, which);
     for (ULONG i = 0; i < 3; i++)
         KtAuditWaitList(Context, "the WaitAny returned (every block unlinked)", &KtMulti.Ev[i], NULL, 0);
+    KtJoinThread(Context, t);
+
+    /* A WaitAll poll with only a signalled: STATUS_TIMEOUT, and a is not consumed. */
+    KtInitEvents(Context, 2);
+    KeSetEvent(&KtMulti.Ev[0], 0, FALSE);
+    LARGE_INTEGER zero = {.QuadPart = 0};
+    NTSTATUS s = KeWaitForMultipleObjects(2, KtMulti.Objects, WaitAll, Executive, KernelMode, FALSE, &zero, NULL);
+    KtCheck(Context, s == STATUS_TIMEOUT && KtMulti.Ev[0].Header.SignalState == 1, "waitall_consumes_nothing",
+            "a WaitAll poll (zero timeout) on (a, b) with only a signalled returned 0x%X (STATUS_TIMEOUT = 0x102) and "
+            "left a's SignalState %d (1: WaitAll consumes nothing until all are signalled)", (ULONG)s,
+            KtMulti.Ev[0].Header.SignalState);
+    /* A WaitAll waiter that cannot be satisfied is passed over: the waiter behind it on a
+     * (a WaitAny on a alone) gets a. */
+    KtInitEvents(Context, 2);
+    KtOneStatus = -1;
+    PKTHREAD one;
+    if (!KtCreateThreadAt(Context, "waitall", KtWaitAllThread, (PVOID)2, 9, &t))
+        return;
+    if (!KtCreateThreadAt(Context, "waitone", KtWaitOneThread, NULL, 9, &one)) {
+        KeSetEvent(&KtMulti.Ev[0], 0, FALSE);
+        KeSetEvent(&KtMulti.Ev[1], 0, FALSE);
+        KtJoinThread(Context, t);
+        return;
+    }
+    KeSetEvent(&KtMulti.Ev[0], EVENT_INCREMENT, FALSE);
+    KtCheck(Context, !KtMulti.Done && KtOneStatus == STATUS_WAIT_0 && KtMulti.Ev[0].Header.SignalState == 0,
+            "waitall_passed_over", "a WaitAll on (a, b) then a wait on a alone, a set: the WaitAll %s, the wait on a "
+            "returned 0x%X (expected STATUS_WAIT_0: the WaitAll waiter is passed over, keeps its place, and the next "
+            "waiter on a is satisfied), a's SignalState %d (0)", KtMulti.Done ? "returned" : "waits",
+            (ULONG)KtOneStatus, KtMulti.Ev[0].Header.SignalState);
+    if (one->State == Waiting)
+        KeSetEvent(&KtMulti.Ev[0], 0, FALSE);
+    KtJoinThread(Context, one);
+    KeSetEvent(&KtMulti.Ev[1], EVENT_INCREMENT, FALSE);
+    KeSetEvent(&KtMulti.Ev[0], EVENT_INCREMENT, FALSE);
+    KtCheck(Context, KtMulti.Done && KtMulti.Status == STATUS_WAIT_0, "waitall_all", "the passed-over WaitAll on "
+            "(a, b), both signalled afterwards: returned %s 0x%X (STATUS_WAIT_0)", KtMulti.Done ? "yes" : "no",
+            (ULONG)KtMulti.Status);
     KtJoinThread(Context, t);
 }
 
@@ -340,6 +385,19 @@ static VOID KtTimedWaiter(PVOID Argument)
     KtTimedInserted = KeGetCurrentThread()->Timer.Inserted;
     KtTimedStatus = s;
 }
+static volatile NTSTATUS KtPastStatus;
+static VOID KtPastWaiter(PVOID Argument)
+{
+    UNREFERENCED_PARAMETER(Argument);
+    LARGE_INTEGER past = {.QuadPart = (LONG64)KeBootSystemTime + 1};
+    KtPastStatus = KeWaitForSingleObject(&KtNever, Executive, KernelMode, FALSE, &past);
+}
+static volatile BOOLEAN KtPeerRan;
+static VOID KtPeerThread(PVOID Argument)
+{
+    UNREFERENCED_PARAMETER(Argument);
+    KtPeerRan = TRUE;
+}
 static VOID KtShortLived(PVOID Argument)
 {
     LARGE_INTEGER d = {.QuadPart = -(LONG64)(ULONG_PTR)Argument};
@@ -407,6 +465,26 @@ KTEST("wait.timeout", KtTestWaitTimeout)
     KeLowerIrql(old);
     KtCheck(Context, s == STATUS_TIMEOUT, "poll_at_dispatch", "a zero-timeout wait at DISPATCH_LEVEL returned 0x%X "
             "(STATUS_TIMEOUT)", (ULONG)s);
+    /* A wait returns at its caller's IRQL: a poll at APC_LEVEL. */
+    KeRaiseIrql(APC_LEVEL, &old);
+    s = KeWaitForSingleObject(&KtNever, Executive, KernelMode, FALSE, &zero);
+    KIRQL after = KeGetCurrentIrql();
+    KeLowerIrql(old);
+    KtCheck(Context, s == STATUS_TIMEOUT && after == APC_LEVEL, "wait_irql", "a zero-timeout wait called at "
+            "APC_LEVEL returned 0x%X (STATUS_TIMEOUT) at IRQL %u (expected APC_LEVEL = 1: a wait returns at the "
+            "caller's IRQL)", (ULONG)s, after);
+    /* An absolute timeout already past (just after the boot): STATUS_TIMEOUT at once. */
+    PKTHREAD pw;
+    KtPastStatus = -1;
+    if (KtCreateThreadAt(Context, "pastdue", KtPastWaiter, NULL, 9, &pw)) {
+        KtCheck(Context, KtPastStatus == STATUS_TIMEOUT, "timeout_past", "a wait whose absolute timeout has already "
+                "passed returned 0x%X and the thread is %s (expected STATUS_TIMEOUT at once: the timer expires when "
+                "set, and a wait on it must not block)", (ULONG)KtPastStatus, KeThreadStateName(pw->State));
+        if (pw->State == Waiting)
+            KeSetEvent(&KtNever, 0, FALSE);
+        KtJoinThread(Context, pw);
+        KeResetEvent(&KtNever);
+    }
     /* A delay. */
     ULONG dticks = (ULONG)KtRandomRange(Context, 2, 5);
     LARGE_INTEGER d = {.QuadPart = -(LONG64)(dticks * inc)};
@@ -415,6 +493,25 @@ KTEST("wait.timeout", KtTestWaitTimeout)
     waited = KeQueryInterruptTime() - start;
     KtCheck(Context, s == STATUS_SUCCESS && waited >= dticks * inc && waited <= (dticks + 2) * inc, "delay",
             "KeDelayExecutionThread(%llu) returned 0x%X (STATUS_SUCCESS) after %llu", dticks * inc, (ULONG)s, waited);
+    /* A zero delay gives the processor to a ready thread of the same priority (tried again if a
+     * quantum end let the peer run before the delay was called). */
+    for (ULONG attempt = 0; attempt < 3; attempt++) {
+        PKTHREAD peer;
+        KtPeerRan = FALSE;
+        if (!KtCreateThreadAt(Context, "peer", KtPeerThread, NULL, KT_RUNNER_PRIORITY, &peer))
+            break;
+        BOOLEAN before = KtPeerRan;
+        LARGE_INTEGER zeroDelay = {.QuadPart = 0};
+        s = KeDelayExecutionThread(KernelMode, FALSE, &zeroDelay);
+        BOOLEAN after = KtPeerRan;
+        KtJoinThread(Context, peer);
+        if (before)
+            continue;
+        KtCheck(Context, after && s == STATUS_SUCCESS, "delay_zero_yields", "KeDelayExecutionThread(0) with a ready "
+                "thread of the caller's priority returned 0x%X (STATUS_SUCCESS) and the peer had not run (a zero "
+                "interval yields to a ready thread of the same or a higher priority)", (ULONG)s);
+        break;
+    }
     /* A timer object is waitable: the wait returns at its due time. */
     static KTIMER timer;
     KeInitializeTimer(&timer);

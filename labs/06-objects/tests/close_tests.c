@@ -67,6 +67,14 @@ KTEST_OB("handle.close", KtTestHandleClose)
                  "protect_from_close", "a protected handle was no longer valid after the refused close"))
         goto out;
     ObDereferenceObject(obj);
+    OBJECT_HANDLE_INFORMATION pinfo = {0xFFFF, 0xFFFF};
+    status = ObReferenceObjectByHandle(h[k], 0, NULL, UserMode, &obj, &pinfo);
+    if (!KtCheck(Context, status == STATUS_SUCCESS && pinfo.HandleAttributes == OBJ_PROTECT_CLOSE,
+                 "handle_information", "ObReferenceObjectByHandle of a protect-from-close handle returned 0x%08x with "
+                 "HandleAttributes 0x%x, expected OBJ_PROTECT_CLOSE (0x%x)", (ULONG)status, pinfo.HandleAttributes,
+                 (ULONG)OBJ_PROTECT_CLOSE))
+        goto out;
+    ObDereferenceObject(obj);
     flags.ProtectFromClose = FALSE;
     ObSetHandleAttributes(h[k], &flags, UserMode);
     /* Close all but the last in a seeded order: the close method sees the count before. */
@@ -178,6 +186,17 @@ KTEST_OB("handle.duplicate", KtTestHandleDuplicate)
                  "DUPLICATE_SAME_ACCESS/ATTRIBUTES returned 0x%08x with access 0x%x, inherit %u; expected 0x2, 0",
                  (ULONG)status, e ? e->GrantedAccess : 0, e ? (ULONG)(e->ObAttributes & OBJ_HANDLE_INHERIT) : 0))
         goto out;
+    /* More access than the source has from KernelMode: not checked, granted as asked. */
+    HANDLE dk = NULL;
+    status = ObDuplicateObject(a, src, a, &dk, granted | 0x1, 0, 0, KernelMode);
+    e = dk ? KtHandleEntry(a->ObjectTable, (ULONG)(ULONG_PTR)dk) : NULL;
+    BOOLEAN dkOk = status == STATUS_SUCCESS && e && e->GrantedAccess == (granted | 0x1);
+    if (dk)
+        ObCloseHandle(dk, KernelMode);
+    if (!KtCheck(Context, dkOk, "duplicate_access", "a KernelMode duplicate asking access 0x%x (more than the source's "
+                 "0x%x) returned 0x%08x with access 0x%x; expected STATUS_SUCCESS and 0x%x (KernelMode callers are not "
+                 "access-checked)", granted | 0x1, granted, (ULONG)status, e ? e->GrantedAccess : 0, granted | 0x1))
+        goto out;
     /* More access than the source has: refused from UserMode; nothing created. */
     LONG handlesB = b->ObjectTable->HandleCount;
     status = ObDuplicateObject(a, src, b, &d3, granted | 0x1, 0, 0, UserMode);
@@ -259,10 +278,14 @@ KTEST_OB("handle.process", KtTestHandleProcess)
                  "referencing -1 did not add one pointer reference to the process"))
         goto out;
     ObDereferenceObject(obj);
-    status = ObReferenceObjectByHandle(NtCurrentThread(), 0, PsThreadType, UserMode, &obj, NULL);
+    OBJECT_HANDLE_INFORMATION info = {0, 0xFFFF};
+    status = ObReferenceObjectByHandle(NtCurrentThread(), 0, PsThreadType, UserMode, &obj, &info);
     if (!KtCheck(Context, status == STATUS_SUCCESS && obj == PsGetCurrentThread() && obj, "pseudo_thread",
                  "ObReferenceObjectByHandle(-2) returned 0x%08x, %p; expected the current thread %p", (ULONG)status, obj,
-                 PsGetCurrentThread()))
+                 PsGetCurrentThread()) ||
+        !KtCheck(Context, info.GrantedAccess == THREAD_ALL_ACCESS, "pseudo_thread", "ObReferenceObjectByHandle(-2) "
+                 "gave GrantedAccess 0x%x, expected THREAD_ALL_ACCESS (0x%x)", info.GrantedAccess,
+                 (ULONG)THREAD_ALL_ACCESS))
         goto out;
     ObDereferenceObject(obj);
     status = ObReferenceObjectByHandle(NtCurrentProcess(), 0, PsThreadType, UserMode, &obj, NULL);
@@ -320,6 +343,37 @@ KTEST_OB("handle.process", KtTestHandleProcess)
                  obj, ba))
         goto out;
     ObDereferenceObject(obj);
+    /* A second kernel handle closed as a DUPLICATE_CLOSE_SOURCE source (no target): the close
+     * method is told the system process. */
+    HANDLE hk2 = NULL;
+    status = ObDuplicateObject(b, hk, b, &hk2, 0, OBJ_KERNEL_HANDLE, DUPLICATE_SAME_ACCESS | DUPLICATE_SAME_ATTRIBUTES,
+                               KernelMode);
+    if (!KtCheck(Context, status == STATUS_SUCCESS && ObpIsKernelHandle(hk2), "kernel_handle", "a duplicate with "
+                 "OBJ_KERNEL_HANDLE and DUPLICATE_SAME_ATTRIBUTES returned 0x%08x, handle 0x%llx: expected a kernel "
+                 "handle (OBJ_KERNEL_HANDLE comes from HandleAttributes in both cases)", (ULONG)status,
+                 (ULONG64)(ULONG_PTR)hk2)) {
+        if (hk2)
+            ObCloseHandle(hk2, ObpIsKernelHandle(hk2) ? KernelMode : UserMode);
+        goto out;
+    }
+    ULONG closes = KtObCalls.Closes;
+    NTSTATUS cs = status == STATUS_SUCCESS ? ObDuplicateObject(b, hk2, NULL, NULL, 0, 0, DUPLICATE_CLOSE_SOURCE,
+                                                                KernelMode) : status;
+    if (!KtCheck(Context, cs == STATUS_SUCCESS && KtObCalls.Closes == closes + 1 &&
+                 KtObCalls.LastProcess == PsInitialSystemProcess, "kernel_handle", "DUPLICATE_CLOSE_SOURCE of a kernel "
+                 "handle with no target returned 0x%08x; the close method ran %u times and was given process %p, "
+                 "expected once with the system process %p", (ULONG)cs, KtObCalls.Closes - closes,
+                 KtObCalls.LastProcess, PsInitialSystemProcess))
+        goto out;
+    /* Closing the kernel handle: its close method is told the system process (the table's). */
+    closes = KtObCalls.Closes;
+    status = ObCloseHandle(hk, KernelMode);
+    hk = NULL;
+    KtCheck(Context, status == STATUS_SUCCESS && KtObCalls.Closes == closes + 1 &&
+            KtObCalls.LastProcess == PsInitialSystemProcess, "kernel_handle", "ObCloseHandle of a kernel handle from "
+            "process B returned 0x%08x; the close method ran %u times and was given process %p, expected once with "
+            "the system process %p (the kernel handle's table)", (ULONG)status, KtObCalls.Closes - closes,
+            KtObCalls.LastProcess, PsInitialSystemProcess);
 out:
     KeUnstackDetachProcess();
     if (hk)

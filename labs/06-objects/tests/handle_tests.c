@@ -290,6 +290,8 @@ KTEST_OB("handle.reference", KtTestHandleReference)
         {h, granted | 1, KtObType, UserMode, STATUS_ACCESS_DENIED, "a right not granted, from UserMode"},
         {h, granted | 1, KtObType, KernelMode, STATUS_SUCCESS, "a right not granted, from KernelMode (not checked)"},
         {(HANDLE)((ULONG_PTR)h | 3), granted, KtObType, UserMode, STATUS_SUCCESS, "tag bits set"},
+        {h, granted | 1, ExEventObjectType, UserMode, STATUS_OBJECT_TYPE_MISMATCH, "another type and a right not "
+         "granted, from UserMode (the type is checked before the access)"},
         {NULL, 0, NULL, KernelMode, STATUS_INVALID_HANDLE, "handle 0"},
         {(HANDLE)(ULONG_PTR)(LOWLEVEL_COUNT * HANDLE_VALUE_INC), 0, NULL, KernelMode, STATUS_INVALID_HANDLE,
          "index 0 of the second low-level table"},
@@ -324,6 +326,19 @@ KTEST_OB("handle.reference", KtTestHandleReference)
             goto out;
         }
     }
+    /* MAXIMUM_ALLOWED is granted as the type's ValidAccessMask. */
+    PVOID maxBody;
+    HANDLE hm = NULL;
+    if (!KtObCreate(Context, KtObType, 2, NULL, 0, &maxBody))
+        goto out;
+    status = ObInsertObject(maxBody, MAXIMUM_ALLOWED, 0, &hm);
+    PHANDLE_TABLE_ENTRY me = hm ? KtHandleEntry(p->ObjectTable, (ULONG)(ULONG_PTR)hm) : NULL;
+    ACCESS_MASK maxGranted = me ? me->GrantedAccess : 0;
+    if (hm)
+        ObCloseHandle(hm, UserMode);
+    KtCheck(Context, status == STATUS_SUCCESS && maxGranted == KtObType->TypeInfo.ValidAccessMask, "maximum_allowed",
+            "ObInsertObject with MAXIMUM_ALLOWED returned 0x%08x with GrantedAccess 0x%x, expected the type's "
+            "ValidAccessMask 0x%x", (ULONG)status, maxGranted, KtObType->TypeInfo.ValidAccessMask);
 out:
     if (hk)
         ObCloseHandle(hk, KernelMode);

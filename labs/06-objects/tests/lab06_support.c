@@ -351,6 +351,28 @@ BOOLEAN KtAuditHandleTable(PKTEST_CONTEXT Context, PCSTR Step, PKT_TABLE_SHADOW 
         !KtEnsure(Context, t->HandleCount == Shadow->HandleCount, "handle_count", "after %s: the table's HandleCount is "
                  "%d, expected %d", Step, t->HandleCount, Shadow->HandleCount))
         return FALSE;
+    /* Every pointer of the mid- and top-level tables past the low-level tables in use is NULL. */
+    ULONG lows = t->NextHandleNeedingPool / (ULONG)KT_LOW_HANDLES;
+    ULONG_PTR top = t->TableCode & ~(ULONG_PTR)LEVEL_CODE_MASK;
+    if (level == 1) {
+        for (ULONG j = lows; j < MIDLEVEL_COUNT; j++)
+            if (!KtEnsure(Context, ((PVOID *)top)[j] == NULL, "table_shape", "after %s: entry %u of the mid-level table "
+                         "is %p with %u low-level tables in use (expected NULL: a new mid-level table is all NULL)",
+                         Step, j, ((PVOID *)top)[j], lows))
+                return FALSE;
+    } else if (level == 2) {
+        ULONG mids = (lows + MIDLEVEL_COUNT - 1) / MIDLEVEL_COUNT;
+        for (ULONG m = mids; m < HIGHLEVEL_COUNT; m++)
+            if (!KtEnsure(Context, ((PVOID *)top)[m] == NULL, "table_shape", "after %s: entry %u of the top-level table "
+                         "is %p with %u mid-level tables in use (expected NULL: a new top-level table is all NULL)",
+                         Step, m, ((PVOID *)top)[m], mids))
+                return FALSE;
+        PVOID *last = ((PVOID **)top)[mids - 1];
+        for (ULONG j = lows - (mids - 1) * MIDLEVEL_COUNT; last && j < MIDLEVEL_COUNT; j++)
+            if (!KtEnsure(Context, last[j] == NULL, "table_shape", "after %s: entry %u of the last mid-level table is %p "
+                         "(expected NULL: a new mid-level table is all NULL)", Step, j, last[j]))
+                return FALSE;
+    }
     for (ULONG v = 0; v < t->NextHandleNeedingPool; v += HANDLE_VALUE_INC) {
         PHANDLE_TABLE_ENTRY e = KtHandleEntry(t, v);
         ULONG i = v / HANDLE_VALUE_INC;
@@ -372,6 +394,9 @@ BOOLEAN KtAuditHandleTable(PKTEST_CONTEXT Context, PCSTR Step, PKT_TABLE_SHADOW 
             return FALSE;
         if (want && !KtEnsure(Context, e->GrantedAccess == Shadow->Access[i], "entry_access", "after %s: handle 0x%x "
                              "has GrantedAccess 0x%x, expected 0x%x", Step, v, e->GrantedAccess, Shadow->Access[i]))
+            return FALSE;
+        if (!KtEnsure(Context, e->Spare == 0, "entry_spare", "after %s: handle 0x%x's entry has Spare 0x%x, expected 0 "
+                     "(ExCreateHandle and ExDestroyHandle set it to 0)", Step, v, e->Spare))
             return FALSE;
     }
     /* The free list, from the head, exactly the shadow's (LIFO). */

@@ -220,7 +220,10 @@ KTEST_OB("name.lifetime", KtTestNameLifetime)
                  "last handle closed (a temporary object's name goes with its last handle)", tname) ||
         !KtCheck(Context, KtObDeletesById[500] == 0, "delete_last", "the object was deleted while a pointer reference "
                  "was held") ||
-        !KtObCheckCounts(Context, "the last handle of a temporary named object closed, one reference held", t, 1, 0))
+        !KtObCheckCounts(Context, "the last handle of a temporary named object closed, one reference held", t, 1, 0) ||
+        !KtCheck(Context, OBJECT_HEADER_TO_NAME_INFO(OBJECT_TO_OBJECT_HEADER(t))->Directory == NULL, "name_directory",
+                 "%s left the namespace but its name info's Directory is still %p (expected NULL)", tname,
+                 OBJECT_HEADER_TO_NAME_INFO(OBJECT_TO_OBJECT_HEADER(t))->Directory))
         goto out;
     status = KtLookup(tname, 0, NULL, &obj);
     if (!KtCheck(Context, status == STATUS_OBJECT_NAME_NOT_FOUND, "temporary_leaves", "looking up %s after its last "
@@ -261,6 +264,26 @@ KTEST_OB("name.lifetime", KtTestNameLifetime)
     ObDereferenceObject(obj);
     KtCheck(Context, KtObDeletesById[501] == 1, "delete_on_last_reference", "after the last reference went the "
             "permanent-then-temporary object was deleted %u times, expected once", KtObDeletesById[501]);
+    p = NULL;
+    /* Made temporary while a handle is open: the name stays until that handle closes. */
+    if (!KtObCreate(Context, KtObType, 502, pname, OBJ_PERMANENT, &p))
+        goto out;
+    status = ObInsertObject(p, 1, 0, &ph);
+    if (!KtCheck(Context, status == STATUS_SUCCESS, "insert_named", "ObInsertObject(%s) returned 0x%08x", pname,
+                 (ULONG)status))
+        goto out;
+    ObMakeTemporaryObject(p);
+    if (!KtCheck(Context, KtFindByPath(pname) == p, "make_temporary", "ObMakeTemporaryObject with a handle open took "
+                 "%s out of the namespace: the name goes only when no handle is left (ObpDeleteNameCheck: "
+                 "HandleCount 0)", pname) ||
+        !KtObCheckCounts(Context, "ObMakeTemporaryObject with a handle open", p, 2, 1))
+        goto out;
+    status = ObCloseHandle(ph, UserMode);
+    ph = NULL;
+    KtCheck(Context, status == STATUS_SUCCESS && KtFindByPath(pname) == NULL && KtObDeletesById[502] == 1,
+            "temporary_leaves", "closing the last handle of the object made temporary: status 0x%08x, %s is %s in the "
+            "namespace, deleted %u times (expected: gone, deleted once)", (ULONG)status, pname,
+            KtFindByPath(pname) ? "still" : "not", KtObDeletesById[502]);
     p = NULL;
 out:
     if (th)

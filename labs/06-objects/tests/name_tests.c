@@ -168,6 +168,19 @@ KTEST_OB("name.lookup", KtTestNameLookup)
         if (obj)
             ObDereferenceObject(obj);
     }
+    /* Inserting an object named by one backslash (the root itself): a collision, the new object deleted. */
+    PVOID rootNamed;
+    if (!KtObCreate(Context, KtObType, 199, "\\", 0, &rootNamed))
+        goto out;
+    HANDLE rh = (HANDLE)0x1;
+    NTSTATUS rs = ObInsertObject(rootNamed, 1, 0, &rh);
+    if (NT_SUCCESS(rs) && rh)
+        ObCloseHandle(rh, UserMode);
+    if (!KtCheck(Context, rs == STATUS_OBJECT_NAME_COLLISION && rh == NULL && KtObDeletesById[199] == 1,
+                 "name_collision", "ObInsertObject of an object named \"\\\" (the root directory's name) returned "
+                 "0x%08x, handle %p, the new object deleted %u times; expected STATUS_OBJECT_NAME_COLLISION, NULL, once",
+                 (ULONG)rs, rh, KtObDeletesById[199]))
+        goto out;
     PVOID obj;
     NTSTATUS status = KtLookup(names[c], 0, ExEventObjectType, &obj);
     if (!KtCheck(Context, status == STATUS_OBJECT_TYPE_MISMATCH && obj == NULL, "type_mismatch", "looking up %s as an "
@@ -195,9 +208,33 @@ KTEST_OB("name.lookup", KtTestNameLookup)
             ObDereferenceObject(relObj);
         ObCloseHandle(rel, KernelMode);
     }
+    PCSTR relName = s.Buffer;
+    /* Relative names may not begin with '\\'; the root handle must be a directory's. */
+    STRING bad;
+    RtlInitString(&bad, names[c] + 17);
+    InitializeObjectAttributes(&oa, &bad, 0, dirHandle);
+    HANDLE h2 = NULL;
+    NTSTATUS s2 = ObOpenObjectByName(&oa, KtObType, KernelMode, 1, &h2);
+    if (h2)
+        ObCloseHandle(h2, KernelMode);
+    h2 = NULL;
+    InitializeObjectAttributes(&oa, &s, 0, handles[c]);
+    KtValue(Context, "next_step", "opening a name relative to a KtObject handle, not a directory's (relative_name: "
+            "expected STATUS_OBJECT_TYPE_MISMATCH)");
+    NTSTATUS s3 = ObOpenObjectByName(&oa, KtObType, KernelMode, 1, &h2);
+    if (h2)
+        ObCloseHandle(h2, KernelMode);
     ObCloseHandle(dirHandle, KernelMode);
-    KtCheck(Context, status == STATUS_SUCCESS && relObj == bodies[c], "relative_name", "opening '%s' relative to a "
-            "\\BaseNamedObjects handle returned 0x%08x, %p; expected %p", s.Buffer, (ULONG)status, relObj, bodies[c]);
+    if (!KtCheck(Context, status == STATUS_SUCCESS && relObj == bodies[c], "relative_name", "opening '%s' relative to "
+                 "a \\BaseNamedObjects handle returned 0x%08x, %p; expected %p", relName, (ULONG)status, relObj,
+                 bodies[c]) ||
+        !KtCheck(Context, s2 == STATUS_OBJECT_PATH_SYNTAX_BAD, "relative_name", "opening '%s' (a leading '\\') "
+                 "relative to a directory handle returned 0x%08x, expected STATUS_OBJECT_PATH_SYNTAX_BAD", bad.Buffer,
+                 (ULONG)s2))
+        goto out;
+    KtCheck(Context, s3 == STATUS_OBJECT_TYPE_MISMATCH, "relative_name", "opening '%s' relative to a handle of a "
+            "KtObject (not a directory) returned 0x%08x, expected STATUS_OBJECT_TYPE_MISMATCH (RootDirectory must be "
+            "a Directory handle)", relName, (ULONG)s3);
 out:
     for (ULONG i = 0; i < n; i++)
         if (handles[i])

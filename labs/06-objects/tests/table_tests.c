@@ -43,6 +43,14 @@ KTEST_OB("handle.table", KtTestHandleTable)
     KtShadowInit(&KtShadow, t);
     if (!KtAuditHandleTable(Context, "ExCreateHandleTable", &KtShadow))
         goto out;
+    /* Level 0: exactly NextHandleNeedingPool (one past the low-level table) maps to nothing. */
+    for (ULONG tag = 0; tag < 4; tag += 3) {
+        PHANDLE_TABLE_ENTRY e = ExMapHandleToPointer(t, (HANDLE)(ULONG_PTR)(t->NextHandleNeedingPool | tag));
+        if (!KtCheck(Context, e == NULL, "map_invalid", "ExMapHandleToPointer(0x%x) of a new table returned %p, "
+                     "expected NULL (at or past NextHandleNeedingPool 0x%x: past the table)",
+                     t->NextHandleNeedingPool | tag, e, t->NextHandleNeedingPool))
+            goto out;
+    }
     /* Fill the first low-level table and go a seeded way into the second and third. */
     ULONG n = LOWLEVEL_COUNT - 1 + (ULONG)KtRandomRange(Context, 1, 2 * LOWLEVEL_COUNT);
     ULONG handles[3 * LOWLEVEL_COUNT];
