@@ -293,4 +293,12 @@ CASES = [
      '*proto = MiMakeValidUserPte(pfn, ((PMM_SECTION)Vad->ControlArea)->Protection);',
      '*proto = MiMakeValidUserPte(pfn, Protection);',
      {'sections': "not the view's"}),
+    ('pf-out-shared-tlb-not-flushed', 8, PF,
+     '        pte->Long = proto.Long;\n        MiFlushUserTb(Space, Va);',
+     '        pte->Long = proto.Long;',
+     {'sections': 'flushes the TLB entry'}),
+    ('ws-second-chance-tlb-not-flushed', 8, WS,
+     '        pte->Hard.Accessed = 0;\n        MiFlushUserTb(Space, va);',
+     '        pte->Hard.Accessed = 0;',
+     {'working_set': 'second_chance'}),
 ]

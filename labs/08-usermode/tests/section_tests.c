@@ -253,6 +253,30 @@ KTEST("pf.section", KtPfSection)
                      "(0x%x): only the writer sees it", m2, status))
             goto done;
     }
+    /* A shared page that leaves the working set of the process it is attached to: its TLB entry is flushed,
+     * so the next touch faults and maps it again (a stale entry would read on without a fault). */
+    {
+        ULONG j = (ULONG)KtRandomRange(Context, 0, pages - 1);
+        ULONG_PTR vj = A1 + j * PAGE_SIZE;
+        static UCHAR tiny[8];
+        KeStackAttachProcess(&a.Process);
+        KeCopyFromUser(tiny, (PVOID)vj, sizeof(tiny)); /* resident, in the TLB */
+        MiRemoveWorkingSetPage(a.Space, vj);
+        status = MiPageOut(a.Space, vj);
+        MMPTE out = MiReadUserPte(a.Space, vj);
+        ULONG faults = a.Space->Vm.PageFaultCount;
+        KeCopyFromUser(tiny, (PVOID)vj, sizeof(tiny));
+        KeUnstackDetachProcess();
+        MMPTE back = MiReadUserPte(a.Space, vj);
+        if (!KtCheck(Context, status == STATUS_SUCCESS && out.Proto.Prototype && !out.Hard.Valid, "proto_pte", "A's "
+                     "shared page %u paged out while attached: 0x%x, PTE 0x%016llx; expected a Proto PTE", j, status,
+                     out.Long) ||
+            !KtCheck(Context, back.Hard.Valid && a.Space->Vm.PageFaultCount == faults + 1, "shared_back", "A touches "
+                     "its shared page %u again (same attached session): PTE 0x%016llx, %u faults; expected one fault "
+                     "that maps it again - MiPageOut flushes the TLB entry of the page it makes a Proto PTE", j,
+                     back.Long, a.Space->Vm.PageFaultCount - faults))
+            goto done;
+    }
     /* An executable section in a PAGE_EXECUTE_WRITECOPY view: both kinds of private copy (of a resident page,
      * MiCopyOnWrite; at a first touch that writes, MiResolveMappedFault) keep the execute right. */
     {

@@ -195,6 +195,26 @@ KTEST("pf.workset", KtPfWorkset)
             "failed), 4, and entry %u never reached (Accessed still 1): a trim stops at the first page-out that fails",
             left, wsl2.NextSlot, (ULONG64)t.Space->Vm.WorkingSetSize, last, (ULONG)KtPte(&t, lastVa)->Hard.Accessed,
             first + 2, last);
+    /* A second chance flushes the page's TLB entry: attached, every page touched (the TLB holds them), a trim of
+     * one page clears Accessed on all of them in its first sweep; the next touch of a survivor must walk the page
+     * tables again and set Accessed (a stale TLB entry would let it through without). */
+    {
+        static UCHAR buf[8];
+        KeStackAttachProcess(&t.Process);
+        for (ULONG i = 1; i <= 4; i++)
+            KeCopyFromUser(buf, (PVOID)(wsle2[i].Long & ~(PAGE_SIZE - 1)), sizeof(buf));
+        wsl2.NextSlot = 1;
+        ULONG out = MiTrimWorkingSet(t.Space, 1);
+        ULONG_PTR survivor = wsle2[3].Long & ~(PAGE_SIZE - 1);
+        KeCopyFromUser(buf, (PVOID)survivor, sizeof(buf));
+        KeUnstackDetachProcess();
+        PMMPTE sp = KtPte(&t, survivor);
+        KtCheck(Context, out == 1 && sp != NULL && sp->Hard.Valid && sp->Hard.Accessed, "second_chance", "after a trim "
+                "whose first sweep gave every page a second chance (%u page left, 1 expected), a touch of the page in "
+                "entry 3 left its PTE 0x%016llx with Accessed %u: expected 1 - a second chance clears Accessed and "
+                "flushes the TLB entry (MiFlushUserTb), so the next touch sets it again", out, sp ? sp->Long : 0,
+                sp ? (ULONG)sp->Hard.Accessed : 0);
+    }
 done2:
     KtPfDestroySpace(&t);
     return;
