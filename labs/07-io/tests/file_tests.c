@@ -93,9 +93,10 @@ KTEST("file.sync", KtTestFileSync)
     PFILE_OBJECT file = NULL;
     st = ObReferenceObjectByHandle(h, 0, IoFileObjectType, KernelMode, (PVOID *)&file, NULL);
     if (!KtCheck(Context, NT_SUCCESS(st) && file->Type == IO_TYPE_FILE && file->DeviceObject == s.Device &&
-                 file->CurrentByteOffset == 0, "file_object", "the handle names %p (status 0x%x): Type %d (5), "
-                 "DeviceObject %p (the disk, %p), CurrentByteOffset %lld (0)", file, st, file ? file->Type : -1,
-                 file ? file->DeviceObject : NULL, s.Device, file ? file->CurrentByteOffset : -1))
+                 file->CurrentByteOffset == 0 && file->Flags == FO_SYNCHRONOUS_IO, "file_object", "the handle names %p "
+                 "(status 0x%x): Type %d (5), DeviceObject %p (the disk, %p), CurrentByteOffset %lld (0), Flags 0x%x "
+                 "(FO_SYNCHRONOUS_IO 0x%x)", file, st, file ? file->Type : -1, file ? file->DeviceObject : NULL,
+                 s.Device, file ? file->CurrentByteOffset : -1, file ? file->Flags : 0, FO_SYNCHRONOUS_IO))
         goto out;
     ObDereferenceObject(file);
     if (!KtCheck(Context, fe->Seen == 1 && fe->SeenMajor[0] == IRP_MJ_CREATE, "create_through_stack", "the filter on "
@@ -179,8 +180,18 @@ KTEST("file.sync", KtTestFileSync)
     ULONG closes = 0;
     for (ULONG i = 0; i < fe->Seen && i < sizeof(fe->SeenMajor); i++)
         closes += fe->SeenMajor[i] == IRP_MJ_CLOSE;
-    KtCheck(Context, closes == 2 && fe->SeenMajor[fe->Seen - 1] == IRP_MJ_CLOSE, "close", "after closing both handles "
-            "the filter saw %u IRP_MJ_CLOSE requests (2: the file objects were deleted, their close sent)", closes);
+    if (!KtCheck(Context, closes == 2 && fe->SeenMajor[fe->Seen - 1] == IRP_MJ_CLOSE, "close", "after closing both "
+                 "handles the filter saw %u IRP_MJ_CLOSE requests (2: the file objects were deleted, their close sent)",
+                 closes))
+        goto out;
+    /* A device I/O control needs no access right: a handle opened for writing only. */
+    if (!KtOpen(Context, "\\Device\\KtFileDisk", FILE_WRITE_DATA, &ro))
+        goto out;
+    size = 0;
+    st = NtDeviceIoControlFile(ro, NULL, &iosb, IOCTL_RAMDISK_GET_LENGTH, NULL, 0, &size, sizeof(size));
+    KtCheck(Context, st == STATUS_SUCCESS && size == KT_FILE_DISK, "file_ioctl", "NtDeviceIoControlFile on a handle "
+            "opened for FILE_WRITE_DATA only returned 0x%x, length %llu: expected STATUS_SUCCESS (a device control "
+            "asks for no access right)", st, size);
 out:
     if (ro != NULL)
         ObCloseHandle(ro, KernelMode);
@@ -220,6 +231,7 @@ KTEST("file.pended", KtTestFilePended)
         goto out;
     ULONG len = (ULONG)KtRandomRange(Context, 1, 4) * RAMDISK_SECTOR;
     ULONG at = (ULONG)KtRandomRange(Context, 0, 100) * RAMDISK_SECTOR;
+    LONG_PTR eventRefs = OBJECT_TO_OBJECT_HEADER(event)->PointerCount;
     for (ULONG pass = 0; pass < 2; pass++) {
         BOOLEAN write = pass == 0;
         PUCHAR buf = KtFileBuffer[pass];
@@ -246,6 +258,11 @@ KTEST("file.pended", KtTestFilePended)
                      "pended_completes", "%s: after the event was signalled (wait 0x%x) the IO_STATUS_BLOCK holds "
                      "0x%x/%llu, expected STATUS_SUCCESS/%u", what, st, iosb.Status, (ULONG64)iosb.Information, len))
             goto out;
+        if (!KtCheck(Context, OBJECT_TO_OBJECT_HEADER(event)->PointerCount == eventRefs, "event_reference", "%s: "
+                     "after the request the event object holds %lld pointer references, %lld before: the reference "
+                     "the service took on the event is dropped when IoCallDriver returns", what,
+                     (LONG64)OBJECT_TO_OBJECT_HEADER(event)->PointerCount, (LONG64)eventRefs))
+            goto out;
         if (write && !KtDiskHolds(Context, "a pended write", s.Device, at, len, 9))
             goto out;
         for (ULONG i = 0; !write && i < len; i++)
@@ -265,5 +282,64 @@ out:
         ObCloseHandle(eh, KernelMode);
     if (h != NULL)
         ObCloseHandle(h, KernelMode);
+    KtIoCleanup();
+}
+
+/* NtCreateFile's failures: no IO_STATUS_BLOCK; a device whose create fails at once and one
+ * whose create pends and then fails (the caller waits on the file and takes its
+ * FinalStatus): the status returned, *FileHandle NULL, the file object deleted (no file
+ * object left behind), the IO_STATUS_BLOCK holding the failure. */
+KTEST("file.create_fails", KtTestFileCreateFails)
+{
+    if (!KtIoEnter(Context))
+        return;
+    PDRIVER_OBJECT driver;
+    PDEVICE_OBJECT dev;
+    if (!KtCreateBase(Context, &driver, &dev))
+        goto out;
+    /* Name the base device by the framework's hands, so NtCreateFile finds it. */
+    RtlCopyMemory(dev->DeviceName, "\\Device\\KtRefuses", sizeof("\\Device\\KtRefuses"));
+    KIRQL irql;
+    KeAcquireSpinLock(&IopDatabaseLock, &irql);
+    InsertTailList(&IopDeviceList, &dev->DeviceListEntry);
+    KeReleaseSpinLock(&IopDatabaseLock, irql);
+    PKT_BASE_EXTENSION ext = dev->DeviceExtension;
+    static const NTSTATUS fails[3] = {STATUS_ACCESS_DENIED, STATUS_END_OF_FILE, STATUS_DEVICE_DATA_ERROR};
+    STRING name;
+    RtlInitString(&name, "\\Device\\KtRefuses");
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &name, 0, NULL);
+    HANDLE h = (HANDLE)(ULONG_PTR)0x1234;
+    NTSTATUS st = NtCreateFile(&h, FILE_ALL_ACCESS, &oa, NULL);
+    if (!KtRequireImplemented(Context, st, "NtCreateFile", "lab 07") ||
+        !KtCheck(Context, st == STATUS_INVALID_PARAMETER && h == NULL && ext->Seen == 0, "create_invalid", "NtCreateFile "
+                 "with no IO_STATUS_BLOCK returned 0x%x, handle %p, the device saw %u requests: expected "
+                 "STATUS_INVALID_PARAMETER, NULL, none", st, h, ext->Seen))
+        goto out;
+    for (ULONG k = 0; k < 2; k++) {
+        ext->Mode = k == 0 ? KT_BASE_SYNC : KT_BASE_PEND;
+        ext->Status = fails[KtRandomRange(Context, 0, 2)];
+        ext->Information = 0;
+        LONG files = IoFileObjectType ? IoFileObjectType->TotalNumberOfObjects : 0;
+        IO_STATUS_BLOCK iosb = {{(NTSTATUS)0xDEADBEEF}, 0x5555};
+        h = (HANDLE)(ULONG_PTR)0x1234;
+        st = NtCreateFile(&h, FILE_ALL_ACCESS, &oa, &iosb);
+        PCSTR how = k == 0 ? "fails at once" : "pends, then fails from its DPC";
+        if (!KtCheck(Context, st == ext->Status && h == NULL, "create_fails", "NtCreateFile of a device whose create %s "
+                     "with 0x%x returned 0x%x, handle %p: expected that status and a NULL handle%s", how, ext->Status,
+                     st, h, k ? " (STATUS_PENDING: wait on the file's Event and take its FinalStatus)" : "") ||
+            !KtCheck(Context, iosb.Status == ext->Status, "create_iosb", "NtCreateFile of a device whose create %s: "
+                     "IO_STATUS_BLOCK 0x%x, expected 0x%x", how, iosb.Status, ext->Status) ||
+            !KtCheck(Context, ext->Copy.MajorFunction == IRP_MJ_CREATE && ext->Copy.FileObject != NULL &&
+                     ext->LastLocation == 1, "create_through_stack", "NtCreateFile: the device was given location %d "
+                     "with major %u and FileObject %p: expected its own location 1, IRP_MJ_CREATE and the new file "
+                     "object", ext->LastLocation, ext->Copy.MajorFunction, ext->Copy.FileObject) ||
+            !KtCheck(Context, IoFileObjectType != NULL && IoFileObjectType->TotalNumberOfObjects == files,
+                     "create_fails", "NtCreateFile of a device whose create %s left %d file objects (%d before): a "
+                     "failed create dereferences its file object, which is deleted", how,
+                     IoFileObjectType ? IoFileObjectType->TotalNumberOfObjects : -1, files))
+            goto out;
+    }
+out:
     KtIoCleanup();
 }

@@ -373,6 +373,11 @@ KTEST("ioctl.methods", KtTestIoctlMethods)
                  "Length %u, Flags 0x%x (0x70), UserBuffer %p (%p), SystemBuffer %p", length, sp->MajorFunction,
                  sp->Parameters.Read.Length, irp->Flags, irp->UserBuffer, out, irp->AssociatedIrp.SystemBuffer))
         goto out;
+    for (ULONG i = 0; i < length; i++)
+        if (!KtCheck(Context, ((PUCHAR)irp->AssociatedIrp.SystemBuffer)[i] == 0, "buffered_read", "byte %u of a buffered "
+                     "read's system buffer is 0x%02x before the driver runs: a read's system buffer starts zeroed (the "
+                     "caller's bytes are not copied in)", i, ((PUCHAR)irp->AssociatedIrp.SystemBuffer)[i]))
+            goto out;
     IoCallDriver(dev, irp);
     if (!KtCheck(Context, iosb.Status == STATUS_SUCCESS && iosb.Information == KtEcho.Written && KT_SIGNALLED(&event),
                  "iosb", "buffered read: IO_STATUS_BLOCK 0x%x/%llu, event %d; expected success/%u, signalled",
@@ -385,7 +390,59 @@ KTEST("ioctl.methods", KtTestIoctlMethods)
                      KtEcho.Written, i, out[i], want))
             goto out;
     }
-    KtPoolBalanced(Context, "a buffered read", pool);
+    if (!KtPoolBalanced(Context, "a buffered read", pool))
+        goto out;
+    /* A buffered write at a seeded offset, built and not sent: the data copied in, never copied back
+     * (no IRP_INPUT_OPERATION); a major other than read or write gives NULL and takes nothing. */
+    LONGLONG offset = (LONGLONG)KtRandomRange(Context, 1, 1ULL << 40) * 512;
+    KtIoPoison(Context, out, length, 301);
+    irp = IoBuildSynchronousFsdRequest(IRP_MJ_WRITE, dev, out, length, offset, NULL, &iosb);
+    if (!KtCheck(Context, irp != NULL, "build", "IoBuildSynchronousFsdRequest(IRP_MJ_WRITE) returned NULL"))
+        goto out;
+    sp = IoGetNextIrpStackLocation(irp);
+    PUCHAR sys = irp->AssociatedIrp.SystemBuffer;
+    BOOLEAN ok = KtCheck(Context, sp->MajorFunction == IRP_MJ_WRITE && sp->Parameters.Write.Length == length &&
+                         sp->Parameters.Write.ByteOffset == offset && irp->Flags == (IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER)
+                         && irp->UserBuffer == out && sys != NULL && sys != out, "buffered_write", "a buffered write of "
+                         "%u bytes at 0x%llx: Major %u, Length %u, ByteOffset 0x%llx, Flags 0x%x (0x50: no "
+                         "IRP_INPUT_OPERATION, nothing is copied back), UserBuffer %p (%p), SystemBuffer %p", length,
+                         (ULONG64)offset, sp->MajorFunction, sp->Parameters.Write.Length,
+                         (ULONG64)sp->Parameters.Write.ByteOffset, irp->Flags, irp->UserBuffer, out, sys);
+    for (ULONG i = 0; ok && sys != NULL && i < length; i++)
+        ok = KtCheck(Context, sys[i] == out[i], "buffered_write", "byte %u of a buffered write's system buffer is 0x%02x, "
+                     "expected the caller's 0x%02x", i, sys[i], out[i]);
+    if (sys != NULL)
+        ExFreePool(sys);
+    KtIoFreeIrp(irp);
+    if (!ok || !KtPoolBalanced(Context, "a buffered write built and freed", pool))
+        goto out;
+    irp = IoBuildSynchronousFsdRequest(IRP_MJ_FLUSH_BUFFERS, dev, out, length, 0, NULL, &iosb);
+    if (!KtCheck(Context, irp == NULL, "fsd_major", "IoBuildSynchronousFsdRequest(IRP_MJ_FLUSH_BUFFERS) returned %p, "
+                 "expected NULL (only IRP_MJ_READ and IRP_MJ_WRITE)", irp)) {
+        KtIoFreeIrp(irp);
+        goto out;
+    }
+    if (!KtPoolBalanced(Context, "a refused IoBuildSynchronousFsdRequest", pool))
+        goto out;
+    /* A direct request to which two more MDLs were chained (secondary buffers, through Next): completion frees
+     * every MDL of the chain. */
+    RtlZeroMemory(&KtEcho, sizeof(KtEcho));
+    KtEcho.Salt = 77;
+    ULONG olen = (ULONG)KtRandomRange(Context, 1, 300);
+    KEVENT chained;
+    KeInitializeEvent(&chained, NotificationEvent, FALSE);
+    irp = IoBuildDeviceIoControlRequest(CTL_CODE(FILE_DEVICE_UNKNOWN, 0x940, METHOD_OUT_DIRECT, FILE_ANY_ACCESS), dev,
+                                        NULL, 0, KtOutBuffer, olen, FALSE, KT_EVENT(&chained), &iosb);
+    if (!KtCheck(Context, irp != NULL && irp->MdlAddress != NULL, "build", "IoBuildDeviceIoControlRequest "
+                 "(METHOD_OUT_DIRECT, %u bytes) returned %p", olen, irp))
+        goto out;
+    for (ULONG k = 0; k < 2; k++) {
+        PMDL m = IoAllocateMdl(KtOutBuffer + 1024 * (k + 1), 100 + k, TRUE, FALSE, irp);
+        if (m != NULL)
+            MmBuildMdlForNonPagedPool(m);
+    }
+    IoCallDriver(dev, irp);
+    KtPoolBalanced(Context, "a direct request with a chain of three MDLs (MdlAddress, then Next)", pool);
 out:
     KtIoCleanup();
 }
@@ -586,6 +643,7 @@ out:
 /* ---- Cancellation ---- */
 static volatile ULONG KtCancelCompletions[9];
 static volatile NTSTATUS KtCancelStatus[9];
+static volatile BOOLEAN KtCancelFlag[9];  /* Irp->Cancel when the completion routine ran */
 static PIRP KtCancelIrps[9];
 static ULONG KtCancelMask, KtCancelCount;
 static BOOLEAN KtCancelResult[9];
@@ -598,6 +656,7 @@ static NTSTATUS KtCountCompletion(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID C
     if (i < 9) {
         KtCancelCompletions[i]++;
         KtCancelStatus[i] = Irp->IoStatus.Status;
+        KtCancelFlag[i] = Irp->Cancel;
     }
     return STATUS_CONTINUE_COMPLETION;
 }
@@ -651,6 +710,7 @@ KTEST("irp.cancel", KtTestIrpCancel)
     for (ULONG i = 0; i <= n; i++) {
         KtCancelCompletions[i] = 0;
         KtCancelStatus[i] = (NTSTATUS)0xDEADBEEF;
+        KtCancelFlag[i] = 2;
         KtCancelResult[i] = 2;
         KtIoPoison(Context, KtDiskBuffers[i], RAMDISK_SECTOR, 600 + i);
     }
@@ -678,7 +738,10 @@ KTEST("irp.cancel", KtTestIrpCancel)
         if (!KtCheck(Context, KtCancelCompletions[i] == 1, "complete_once", "read %u%s completed %u times, expected "
                      "exactly once", i, cancelled ? " (cancelled while queued)" : "", KtCancelCompletions[i]) ||
             (cancelled && !KtCheck(Context, KtCancelResult[i] == TRUE, "cancel_returns", "IoCancelIrp of queued read "
-                                   "%u returned %u, expected TRUE (its cancel routine ran)", i, KtCancelResult[i])))
+                                   "%u returned %u, expected TRUE (its cancel routine ran)", i, KtCancelResult[i])) ||
+            !KtCheck(Context, KtCancelFlag[i] == cancelled, "cancel_flag", "read %u (%s) completed with Irp->Cancel %u, "
+                     "expected %u (IoCancelIrp sets Cancel under the cancel lock before it calls the cancel routine)", i,
+                     cancelled ? "cancelled while queued" : "not cancelled", KtCancelFlag[i], cancelled))
             goto out;
         NTSTATUS want = cancelled ? STATUS_CANCELLED : STATUS_SUCCESS;
         if (!KtCheck(Context, iosb[i].Status == want && iosb[i].Information == (cancelled ? 0 : RAMDISK_SECTOR),

@@ -138,9 +138,24 @@ KTEST("irp.locations", KtTestIrpLocations)
                      "location", cur->Control, cur->CompletionRoutine))
             goto out;
     }
+    next->CompletionRoutine = NULL;
+    next->Context = (PVOID)(ULONG_PTR)0xC0DE00EE;
+    next->Control = SL_INVOKE_ON_ERROR;
     NTSTATUS st = IoSetCompletionRoutineEx(NULL, irp, KtRoutineA, NULL, TRUE, TRUE, TRUE);
     if (!KtCheck(Context, st == STATUS_INVALID_PARAMETER, "completion_ex", "IoSetCompletionRoutineEx with no device "
-                 "returned 0x%x, expected STATUS_INVALID_PARAMETER", st))
+                 "returned 0x%x, expected STATUS_INVALID_PARAMETER", st) ||
+        !KtCheck(Context, next->CompletionRoutine == NULL && next->Context == (PVOID)(ULONG_PTR)0xC0DE00EE &&
+                 next->Control == SL_INVOKE_ON_ERROR, "completion_ex", "IoSetCompletionRoutineEx with no device changed "
+                 "the next location (routine %p, Context %p, Control 0x%02x; expected NULL, 0xc0de00ee, 0x80): a refused "
+                 "call sets nothing", next->CompletionRoutine, next->Context, next->Control))
+        goto out;
+    static DEVICE_OBJECT KtSomeDevice;
+    st = IoSetCompletionRoutineEx(&KtSomeDevice, irp, KtRoutineA, (PVOID)(ULONG_PTR)0xC0DE00EF, FALSE, TRUE, FALSE);
+    if (!KtCheck(Context, st == STATUS_SUCCESS && next->CompletionRoutine == KtRoutineA &&
+                 next->Context == (PVOID)(ULONG_PTR)0xC0DE00EF && next->Control == SL_INVOKE_ON_ERROR, "completion_ex",
+                 "IoSetCompletionRoutineEx with a device returned 0x%x (STATUS_SUCCESS) and left routine %p (%p), "
+                 "Context %p (0xc0de00ef), Control 0x%02x (0x80)", st, next->CompletionRoutine, KtRoutineA,
+                 next->Context, next->Control))
         goto out;
     /* The pending mark. */
     cur->Control = SL_INVOKE_ON_ERROR;

@@ -21,7 +21,11 @@ static BOOLEAN KtAuditStack(PKTEST_CONTEXT Context, PCSTR Step, PDEVICE_OBJECT *
                      "%p (the device below it)", Step, i + 1, Count, d->AttachedTo, below) ||
             !KtCheck(Context, d->StackSize == Stack[0]->StackSize + (CCHAR)i, "stack_size", "%s: device %u of %u has "
                      "StackSize %d, expected the base's %d + %u filters below and including it", Step, i + 1, Count,
-                     d->StackSize, Stack[0]->StackSize, i))
+                     d->StackSize, Stack[0]->StackSize, i) ||
+            !KtCheck(Context, d->AlignmentRequirement == Stack[0]->AlignmentRequirement, "alignment", "%s: device %u "
+                     "of %u has AlignmentRequirement 0x%x, expected the base's 0x%x (an attached device takes the "
+                     "AlignmentRequirement of the device it attaches to)", Step, i + 1, Count, d->AlignmentRequirement,
+                     Stack[0]->AlignmentRequirement))
             return FALSE;
         PDEVICE_OBJECT top = IoGetAttachedDevice(d);
         if (!KtCheck(Context, top == Stack[Count - 1], "attached_top", "%s: IoGetAttachedDevice(device %u) is %p, "
@@ -99,11 +103,37 @@ KTEST("stack.attach", KtTestStackAttach)
                      st, want[i], d, (LONG64)(KtIoTagBytes(KT_DEV_TAG) - before), fdrv->DeviceObject, named))
             goto out;
     }
+    /* No extension: DeviceExtension NULL and Size the bare object; deleting the head of a driver's list. */
+    PDEVICE_OBJECT bare = NULL;
+    before = KtIoTagBytes(KT_DEV_TAG);
+    st = IoCreateDevice(driver, 0, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE, &bare);
+    if (!KtCheck(Context, NT_SUCCESS(st) && bare != NULL, "create_device", "IoCreateDevice with no extension: 0x%x", st) ||
+        !KtCheck(Context, bare->DeviceExtension == NULL && bare->Size == sizeof(DEVICE_OBJECT) &&
+                 bare->Flags == DO_DEVICE_INITIALIZING && driver->DeviceObject == bare && bare->NextDevice == base,
+                 "extension", "IoCreateDevice(DeviceExtensionSize 0): DeviceExtension %p (NULL), Size %u (%u), Flags 0x%x "
+                 "(0x80, not exclusive), head of the driver's list %p (%p) followed by %p (%p)", bare->DeviceExtension,
+                 bare->Size, (ULONG)sizeof(DEVICE_OBJECT), bare->Flags, driver->DeviceObject, bare, bare->NextDevice,
+                 base))
+        goto out;
+    /* A device alone is the top of its own stack: attaching it to itself is refused, nothing changes. */
+    PDEVICE_OBJECT self = IoAttachDeviceToDeviceStack(bare, bare);
+    if (!KtCheck(Context, self == NULL && bare->AttachedDevice == NULL && bare->AttachedTo == NULL &&
+                 bare->StackSize == 1, "attach_twice", "IoAttachDeviceToDeviceStack(d, d) of a device in no stack returned "
+                 "%p (NULL: the source may not be the target's top), AttachedDevice %p, AttachedTo %p, StackSize %d (1)",
+                 self, bare->AttachedDevice, bare->AttachedTo, bare->StackSize))
+        goto out;
+    IoDeleteDevice(bare);
+    if (!KtCheck(Context, driver->DeviceObject == base && base->NextDevice == NULL && KtIoTagBytes(KT_DEV_TAG) == before,
+                 "driver_list", "after IoDeleteDevice of the newest device of its driver: list head %p (%p), next %p "
+                 "(NULL), %lld bytes kept under 'Devi' (0)", driver->DeviceObject, base, base->NextDevice,
+                 (LONG64)(KtIoTagBytes(KT_DEV_TAG) - before)))
+        goto out;
     /* A seeded stack: base + filters (unnamed, extension zeroed on dirty pool). */
     PDEVICE_OBJECT stack[KT_MAX_FILTERS + 1];
     PDEVICE_OBJECT newest[KT_MAX_FILTERS + 2];
     stack[0] = base;
     base->StackSize = (CCHAR)KtRandomRange(Context, 1, 3); /* as if base itself sat on a stack */
+    base->AlignmentRequirement = (1u << KtRandomRange(Context, 1, 9)) - 1; /* FILE_WORD_ALIGNMENT .. 512 bytes */
     ULONG count = 1;
     newest[0] = named;
     for (ULONG i = 0; i < filters; i++) {
@@ -142,6 +172,10 @@ KTEST("stack.attach", KtTestStackAttach)
     if (!KtAuditStack(Context, "after detaching the top", stack, count) ||
         !KtCheck(Context, gone->AttachedTo == NULL && gone->AttachedDevice == NULL, "detach", "the detached device "
                  "still has AttachedTo %p", gone->AttachedTo))
+        goto out;
+    /* Detaching from a device nothing is attached to (the new top) does nothing. */
+    IoDetachDevice(stack[count - 1]);
+    if (!KtAuditStack(Context, "after IoDetachDevice of a device nothing is attached to", stack, count))
         goto out;
     ULONG total = filters + 1;
     IoDeleteDevice(gone); /* newest[0] */

@@ -188,3 +188,120 @@ KTEST("irp.more", KtTestIrpMore)
 out:
     KtIoCleanup();
 }
+
+/* The walk's rules one at a time, both directions of each, at PASSIVE_LEVEL:
+ * - PendingReturned is the passed location's SL_PENDING_RETURNED bit, not what it was below:
+ *   a driver that forwards synchronously (its routine takes the IRP back, it completes it
+ *   again itself, it never returned STATUS_PENDING) leaves its location unmarked, and the
+ *   walk does not mark a location whose routine runs;
+ * - SL_INVOKE_ON_CANCEL runs a routine when Irp->Cancel is set, whatever the status, and
+ *   not when it is clear;
+ * - success is NT_SUCCESS (an informational status is a success, a warning is not). */
+static volatile ULONG KtRuleRuns;
+static volatile BOOLEAN KtRulePending, KtRuleBackPending;
+static KEVENT KtRuleEvent;
+
+static NTSTATUS KtRuleRecord(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(DeviceObject);
+    UNREFERENCED_PARAMETER(Context);
+    KtRuleRuns++;
+    KtRulePending = Irp->PendingReturned;
+    return STATUS_MORE_PROCESSING_REQUIRED;
+}
+
+static NTSTATUS KtRuleTakeBack(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(DeviceObject);
+    UNREFERENCED_PARAMETER(Context);
+    KtRuleBackPending = Irp->PendingReturned;
+    KeSetEvent(&KtRuleEvent, IO_NO_INCREMENT, FALSE);
+    return STATUS_MORE_PROCESSING_REQUIRED;
+}
+
+KTEST("irp.rules", KtTestIrpRules)
+{
+    if (!KtIoEnter(Context))
+        return;
+    PDRIVER_OBJECT driver;
+    PDEVICE_OBJECT base;
+    if (!KtCreateBase(Context, &driver, &base))
+        goto out;
+    PKT_BASE_EXTENSION ext = base->DeviceExtension;
+    ext->Mode = KT_BASE_PEND;
+    ext->Status = STATUS_SUCCESS;
+    ext->Information = (ULONG_PTR)KtRandomRange(Context, 1, 4095);
+    /* A synchronous forward: the test is the driver of location 2 of a 2-location IRP. */
+    PIRP irp = IoAllocateIrp(2, FALSE);
+    if (KtIoStubbed(Context) || !KtCheck(Context, irp != NULL, "allocate", "IoAllocateIrp(2) returned NULL"))
+        goto out;
+    IoGetNextIrpStackLocation(irp)->MajorFunction = IRP_MJ_READ;
+    IoSetCompletionRoutine(irp, KtRuleRecord, NULL, TRUE, TRUE, TRUE);
+    IoSetNextIrpStackLocation(irp);
+    IoCopyCurrentIrpStackLocationToNext(irp);
+    IoSetCompletionRoutine(irp, KtRuleTakeBack, NULL, TRUE, TRUE, TRUE);
+    KeInitializeEvent(&KtRuleEvent, NotificationEvent, FALSE);
+    KtRuleRuns = 0;
+    KtRuleBackPending = 2;
+    NTSTATUS st = IoCallDriver(base, irp);
+    KeWaitForSingleObject(&KtRuleEvent, Executive, KernelMode, FALSE, NULL);
+    if (!KtCheck(Context, st == STATUS_PENDING && KtRuleBackPending == 1 && KtRuleRuns == 0 && irp->CurrentLocation == 2,
+                 "walk_pending", "a base that pends under a synchronously forwarding driver: IoCallDriver returned "
+                 "0x%x (STATUS_PENDING), the forwarder's routine saw PendingReturned %u (1: the base marked location 1), "
+                 "the originator's ran %u times (0: the forwarder took the IRP back), CurrentLocation %d (2)", st,
+                 KtRuleBackPending, KtRuleRuns, irp->CurrentLocation))
+        goto out;
+    KtRulePending = 2;
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    BOOLEAN ran = KtRuleRuns == 1;
+    if (!KtCheck(Context, ran && KtRulePending == 0, "pending_from_location", "the forwarder completed the IRP again: "
+                 "the originator's routine ran %u times (1) with PendingReturned %u, expected 0 - location 2 was never "
+                 "marked: PendingReturned is the passed location's SL_PENDING_RETURNED bit, and the walk marks a "
+                 "location pending only when the location below it had no routine to run", KtRuleRuns, KtRulePending))
+        goto out_free;
+    if (!KtAuditWalkedIrp(Context, "after the forwarder's completion", irp))
+        goto out_free;
+    KtIoFreeIrp(irp);
+    /* Invoke bits against Cancel and the kind of status, each direction (one location: the base's). */
+    static const NTSTATUS info[4] = {0x00000001, 0x00000102, 0x40000000, 0x40000006};
+    static const NTSTATUS warn[3] = {(NTSTATUS)0x80000005, (NTSTATUS)0x80000006, (NTSTATUS)0x8000001A};
+    NTSTATUS informational = info[KtRandomRange(Context, 0, 3)], warning = warn[KtRandomRange(Context, 0, 2)];
+    struct {
+        BOOLEAN Cancel, OnSuccess, OnError, OnCancel, Runs;
+        NTSTATUS Status;
+        PCSTR What;
+    } cases[6] = {
+        {TRUE, FALSE, FALSE, TRUE, TRUE, STATUS_SUCCESS, "cancel-only routine, Irp->Cancel set, a success"},
+        {FALSE, FALSE, FALSE, TRUE, FALSE, STATUS_DEVICE_DATA_ERROR, "cancel-only routine, Irp->Cancel clear, an error"},
+        {FALSE, TRUE, FALSE, FALSE, TRUE, informational, "success-only routine, an informational status (NT_SUCCESS)"},
+        {FALSE, FALSE, TRUE, FALSE, FALSE, informational, "error-only routine, an informational status (NT_SUCCESS)"},
+        {FALSE, FALSE, TRUE, FALSE, TRUE, warning, "error-only routine, a warning status (not NT_SUCCESS)"},
+        {FALSE, TRUE, FALSE, FALSE, FALSE, warning, "success-only routine, a warning status (not NT_SUCCESS)"},
+    };
+    ext->Mode = KT_BASE_SYNC;
+    for (ULONG c = 0; c < 6; c++) {
+        irp = IoAllocateIrp(1, FALSE);
+        if (!KtCheck(Context, irp != NULL, "allocate", "IoAllocateIrp(1) returned NULL"))
+            goto out;
+        irp->Cancel = cases[c].Cancel;
+        IoGetNextIrpStackLocation(irp)->MajorFunction = IRP_MJ_READ;
+        IoSetCompletionRoutine(irp, KtRuleRecord, NULL, cases[c].OnSuccess, cases[c].OnError, cases[c].OnCancel);
+        ext->Status = cases[c].Status;
+        KtRuleRuns = 0;
+        IoCallDriver(base, irp); /* a routine that runs keeps the IRP; otherwise the walk frees it */
+        ran = KtRuleRuns != 0;
+        if (ran)
+            KtIoFreeIrp(irp);
+        if (!KtCheck(Context, ran == cases[c].Runs, "invoke_rules", "%s (status 0x%08x): the routine %s, expected it "
+                     "%s (SL_INVOKE_ON_SUCCESS when NT_SUCCESS, SL_INVOKE_ON_ERROR otherwise, SL_INVOKE_ON_CANCEL when "
+                     "Irp->Cancel)", cases[c].What, (ULONG)cases[c].Status, ran ? "ran" : "did not run",
+                     cases[c].Runs ? "to run" : "not to run"))
+            goto out;
+    }
+    goto out;
+out_free:
+    if (ran)
+        KtIoFreeIrp(irp);
+out:
+    KtIoCleanup();
+}

@@ -182,10 +182,68 @@ KTEST("pf.fault", KtPfFault)
         if (!KtCheck(Context, status == STATUS_ACCESS_VIOLATION, "system_address", "MmAccessFault on a system address: 0x%x",
                      status))
             goto done;
-        UNREFERENCED_PARAMETER(faults);
+        faults = KtFaults(&s);
         status = MiDispatchFault(s.Space, 0, MM_HIGHEST_USER_ADDRESS + 1, KernelMode);
         if (!KtCheck(Context, status == STATUS_ACCESS_VIOLATION, "system_address", "MiDispatchFault on 0x%llx: 0x%x, "
-                     "expected STATUS_ACCESS_VIOLATION", MM_HIGHEST_USER_ADDRESS + 1, status))
+                     "expected STATUS_ACCESS_VIOLATION", MM_HIGHEST_USER_ADDRESS + 1, status) ||
+            !KtCheck(Context, KtFaults(&s) == faults + 1, "fault_count", "MiDispatchFault on a system address: "
+                     "PageFaultCount %u, was %u; every call counts, whatever the outcome", KtFaults(&s), faults))
+            goto done;
+        /* A prototype PTE in a private, committed VAD (not a mapped view): refused, nothing changes. */
+        ULONG_PTR pv = base + (n + 12) * PAGE_SIZE;
+        PMMVAD pvad = ExAllocatePoolWithTag(NonPagedPool, sizeof(MMVAD), MI_VAD_TAG);
+        if (!KtCheck(Context, pvad != NULL, "pool", "no pool for a VAD"))
+            goto done;
+        RtlZeroMemory(pvad, sizeof(*pvad));
+        pvad->Tag = MI_VAD_TAG;
+        pvad->StartingVpn = pvad->EndingVpn = MI_VA_TO_VPN(pv);
+        pvad->u.VadFlags.PrivateMemory = 1;
+        pvad->u.VadFlags.MemCommit = 1;
+        pvad->u.VadFlags.Protection = MM_READWRITE;
+        pvad->u.VadFlags.VadType = VadNone;
+        if (!KtCheck(Context, MiInsertVad(&s.Space->VadRoot, pvad) == STATUS_SUCCESS, "insert", "MiInsertVad of a VAD "
+                     "in free memory failed")) {
+            ExFreePoolWithTag(pvad, MI_VAD_TAG);
+            goto done;
+        }
+        static MMPTE KtLoneProto;
+        KtLoneProto = MiMakeDemandZeroPte(MM_READWRITE);
+        MMPTE proto;
+        proto.Long = 0;
+        proto.Proto.Prototype = 1;
+        proto.Proto.ProtoAddress = (LONG64)(ULONG_PTR)&KtLoneProto;
+        BOOLEAN refused = KtCheck(Context, NT_SUCCESS(MiReplaceUserPte(s.Space, pv, proto)), "commit", "a PTE for 0x%llx",
+                                  (ULONG64)pv) &&
+                          KtRefused(Context, &s, pv, FALSE, "a prototype PTE in a private VAD, not a mapped view");
+        if (refused) {
+            ULONG64 was = MiReadUserPte(s.Space, pv).Long;
+            status = MiDispatchFault(s.Space, 0, pv + 16, KernelMode);
+            refused = KtCheck(Context, status == STATUS_ACCESS_VIOLATION && MiReadUserPte(s.Space, pv).Long == was,
+                              "access_violation", "MiDispatchFault of a prototype PTE in a private VAD (not a mapped "
+                              "view): 0x%x, PTE 0x%016llx (was 0x%016llx); expected STATUS_ACCESS_VIOLATION, nothing "
+                              "changed", status, MiReadUserPte(s.Space, pv).Long, was);
+        }
+        PMMPTE ppte = MiGetUserPte(s.Space, pv, FALSE);
+        if (ppte != NULL && !ppte->Hard.Valid)
+            ppte->Long = 0;
+        MiRemoveVad(&s.Space->VadRoot, pvad);
+        ExFreePoolWithTag(pvad, MI_VAD_TAG);
+        if (!refused)
+            goto done;
+        /* The page joins the working set; when that fails its status comes back (the page stays resident). */
+        ULONG_PTR wv = base + (n + 13) * PAGE_SIZE;
+        if (!KtCommit(Context, &s, wv, MM_READWRITE))
+            goto done;
+        PMMWSL saved = s.Space->Vm.WorkingSetList;
+        s.Space->Vm.WorkingSetList = NULL;
+        status = MiDispatchFault(s.Space, MI_FAULT_WRITE, wv + 8, KernelMode);
+        s.Space->Vm.WorkingSetList = saved;
+        MMPTE now = MiReadUserPte(s.Space, wv);
+        if (now.Hard.Valid)
+            MiInsertWorkingSetPage(s.Space, wv); /* keep the set whole for the rest of the test */
+        if (!KtCheck(Context, status == STATUS_INVALID_PARAMETER && now.Hard.Valid, "working_set", "MiDispatchFault of a "
+                     "demand-zero page in a space with no working set list: 0x%x, PTE 0x%016llx; expected "
+                     "MiInsertWorkingSetPage's STATUS_INVALID_PARAMETER returned and the page resident", status, now.Long))
             goto done;
     }
     /* Guard pages: demand zero, in the pagefile, resident (made a guard page by vm's routine). */

@@ -27,6 +27,7 @@ typedef struct _KT_VM_PROCESS {
     PEPROCESS Process;
     PMMADDRESS_SPACE Space;
     PFN_NUMBER AvailableBefore; /* MmAvailablePages before it was made */
+    SIZE_T PeakVirtual, PeakCommit; /* the highest counters a test has checked so far */
 } KT_VM_PROCESS;
 BOOLEAN KtVmCreateProcess(PKTEST_CONTEXT Context, KT_VM_PROCESS *P);
 /* Deletes the address space and the process; checks every frame came back (check

@@ -303,6 +303,8 @@ static BOOLEAN KtAuditPages(PKTEST_CONTEXT Context, PCSTR Step, KT_PF_SPACE *S, 
     return TRUE;
 }
 
+#define KT_PF_BITS_TAG 0x7442744Bu /* KtBt */
+
 KTEST("pf.out_in", KtPfOutIn)
 {
     if (!KtPfEnter(Context) || !KtPfRequire(Context, "slots") || !KtPfRequire(Context, "io") ||
@@ -373,6 +375,46 @@ KTEST("pf.out_in", KtPfOutIn)
             if (!KtCheck(Context, status == STATUS_INVALID_PARAMETER, "out_unmapped", "MiPageOut of an address with no "
                          "page table: 0x%x, expected STATUS_INVALID_PARAMETER", status))
                 goto done;
+            /* A resident page's address not page aligned: refused, nothing changes. */
+            KT_OUT_PAGE *r = &p[order[1]];
+            ULONG64 rb = KtPte(&s, r->Va)->Long;
+            ULONG_PTR odd = r->Va + KtRandomRange(Context, 1, PAGE_SIZE - 1);
+            status = MiPageOut(s.Space, odd);
+            if (!KtCheck(Context, status == STATUS_INVALID_PARAMETER && KtPte(&s, r->Va)->Long == rb &&
+                         f->FreeSpace == fs, "out_unmapped", "MiPageOut(0x%llx), not page aligned: 0x%x, PTE 0x%016llx "
+                         "(was 0x%016llx), FreeSpace %u (was %u); expected STATUS_INVALID_PARAMETER, nothing changed",
+                         (ULONG64)odd, status, KtPte(&s, r->Va)->Long, rb, f->FreeSpace, fs))
+                goto done;
+            /* A write the disk refuses (a slot past its end): the slot is freed again, the page stays resident. */
+            ULONG words = (f->Size + 8 + 63) / 64, real = (f->Size + 63) / 64;
+            ULONG64 *bits = ExAllocatePoolWithTag(NonPagedPool, words * sizeof(ULONG64), KT_PF_BITS_TAG);
+            if (!KtCheck(Context, bits != NULL, "pool", "no pool for a bitmap"))
+                goto done;
+            for (ULONG w = 0; w < words; w++)
+                bits[w] = w < real ? f->Bitmap[w] : 0;
+            for (ULONG b = f->Size; b < f->Size + 8; b++)
+                bits[b / 64] &= ~(1ULL << (b % 64));
+            MMPAGING_FILE liar = *f;
+            liar.Size = f->Size + 8;
+            liar.Bitmap = bits;
+            liar.Hint = f->Size;
+            liar.FreeSpace = f->FreeSpace + 8;
+            PFN_NUMBER avail = MmAvailablePages;
+            MmPagingFile = &liar;
+            status = MiPageOut(s.Space, r->Va);
+            MmPagingFile = f;
+            BOOLEAN kept = (bits[f->Size / 64] >> (f->Size % 64)) & 1;
+            ExFreePoolWithTag(bits, KT_PF_BITS_TAG);
+            if (!KtCheck(Context, !NT_SUCCESS(status) && KtPte(&s, r->Va)->Long == rb && MmAvailablePages == avail,
+                         "out_write_fails", "MiPageOut(0x%llx) when the disk refuses the write: 0x%x, PTE 0x%016llx (was "
+                         "0x%016llx), available frames %llu (were %llu); expected the failure returned and the page "
+                         "resident and valid on its frame", (ULONG64)r->Va, status, KtPte(&s, r->Va)->Long, rb,
+                         (ULONG64)MmAvailablePages, (ULONG64)avail) ||
+                !KtCheck(Context, !kept && liar.FreeSpace == f->FreeSpace + 8 && liar.Writes == f->Writes,
+                         "out_write_fails", "MiPageOut when the disk refuses the write: slot %u still marked in use "
+                         "(%u), FreeSpace %u (was %u), Writes %u (was %u): a failed write frees its slot and counts "
+                         "nothing", f->Size, kept, liar.FreeSpace, f->FreeSpace + 8, liar.Writes, f->Writes))
+                goto done;
         }
     }
     KtCheck(Context, MmAvailablePages == availMapped + n, "frames_out", "after %u page-outs %llu frames are available, "
@@ -395,6 +437,15 @@ KTEST("pf.out_in", KtPfOutIn)
         ok = ok && KtCheck(Context, status == STATUS_INVALID_PARAMETER && pte->Long == (saved | (1ULL << 10)) &&
                            f->FreeSpace == fs, "in_prototype", "MiPageIn of a prototype PTE: 0x%x; expected "
                            "STATUS_INVALID_PARAMETER, the PTE and the pagefile unchanged", status);
+        MMPTE t;
+        t.Long = saved;
+        t.Soft.Transition = 1;
+        pte->Long = t.Long;
+        status = MiPageIn(s.Space, q->Va);
+        ok = ok && KtCheck(Context, status == STATUS_INVALID_PARAMETER && pte->Long == t.Long && f->FreeSpace == fs,
+                           "in_transition", "MiPageIn of a transition PTE (0x%016llx: Transition 1, the frame still in "
+                           "memory): 0x%x; expected STATUS_INVALID_PARAMETER, the PTE and the pagefile unchanged", t.Long,
+                           status);
         pte->Long = saved;
         if (!ok)
             goto done;
@@ -407,7 +458,16 @@ KTEST("pf.out_in", KtPfOutIn)
         MMPAGING_FILE liar = *f;
         liar.Size = f->Size + 8;
         ULONG past = f->Size + (ULONG)KtRandomRange(Context, 0, 7);
-        liar.Bitmap = f->Bitmap;  /* the bit of `past` is read past the real bitmap: keep it in range */
+        ULONG words = (liar.Size + 63) / 64, real = (f->Size + 63) / 64;
+        ULONG64 *bits = ExAllocatePoolWithTag(NonPagedPool, words * sizeof(ULONG64), KT_PF_BITS_TAG);
+        if (!KtCheck(Context, bits != NULL, "pool", "no pool for a bitmap")) {
+            pte->Long = saved;
+            goto done;
+        }
+        for (ULONG w = 0; w < words; w++)
+            bits[w] = w < real ? f->Bitmap[w] : 0;
+        bits[past / 64] |= 1ULL << (past % 64); /* the slot the page is in */
+        liar.Bitmap = bits;
         pte->Long = MiMakePagefilePte(past, q->Protection);
         PFN_NUMBER avail = MmAvailablePages;
         MmPagingFile = &liar;
@@ -418,6 +478,11 @@ KTEST("pf.out_in", KtPfOutIn)
                              "0x%x, PTE 0x%016llx, available frames %llu (were %llu); expected the failure returned, the "
                              "PTE unchanged and the frame given back", status, pte->Long, (ULONG64)MmAvailablePages,
                              (ULONG64)avail);
+        ok = ok && KtCheck(Context, ((bits[past / 64] >> (past % 64)) & 1) && liar.FreeSpace == f->FreeSpace,
+                           "in_read_fails", "MiPageIn when the disk refuses the read: slot %u %s, FreeSpace %u (was %u): "
+                           "the page is still in its slot - a failed read frees nothing", past,
+                           ((bits[past / 64] >> (past % 64)) & 1) ? "in use" : "freed", liar.FreeSpace, f->FreeSpace);
+        ExFreePoolWithTag(bits, KT_PF_BITS_TAG);
         pte->Long = saved;
         if (!ok)
             goto done;

@@ -104,7 +104,8 @@ KTEST("pf.section", KtPfSection)
         !KtCheck(Context, vad != NULL && vad->u.VadFlags.VadType == VadMappedView && vad->u.VadFlags.MemCommit &&
                  !vad->u.VadFlags.PrivateMemory && vad->u.VadFlags.Protection == MM_READWRITE && vad->ControlArea == sec &&
                  vad->FirstPrototypePte == &sec->PrototypePtes[0] && vad->ViewOffset == 0 &&
-                 vad->StartingVpn == MI_VA_TO_VPN((ULONG_PTR)va1) && vad->EndingVpn == vad->StartingVpn + pages - 1,
+                 vad->StartingVpn == MI_VA_TO_VPN((ULONG_PTR)va1) && vad->EndingVpn == vad->StartingVpn + pages - 1 &&
+                 vad->LastContiguousPte == &sec->PrototypePtes[pages - 1],
                  "view_vad", "the view's VAD: type %u, MemCommit %u, PrivateMemory %u, Protection %u, ControlArea %p, "
                  "FirstPrototypePte %p (expected %p), pages %llu", vad ? vad->u.VadFlags.VadType : 0,
                  vad ? vad->u.VadFlags.MemCommit : 0, vad ? vad->u.VadFlags.PrivateMemory : 0,
@@ -210,6 +211,137 @@ KTEST("pf.section", KtPfSection)
                      "contents or %u pagefile reads", status, MmPagingFile->Reads - reads))
             goto done;
     }
+    /* B's private copy is B's own page: it goes to the pagefile and comes back. A shared page of B that left
+     * as a Proto PTE and is then written gets its private copy in MiResolveMappedFault, B's own page too. */
+    {
+        ULONG m2 = (k + 1 + (ULONG)KtRandomRange(Context, 0, pages - 2)) % pages;
+        ULONG_PTR vk = B + k * PAGE_SIZE, vm2 = B + m2 * PAGE_SIZE;
+        for (ULONG pass = 0; pass < 2; pass++) {
+            ULONG_PTR v = pass == 0 ? vk : vm2;
+            if (MiReadUserPte(b.Space, v).Hard.Valid) {
+                MiRemoveWorkingSetPage(b.Space, v);
+                status = MiPageOut(b.Space, v);
+            } else {
+                status = STATUS_SUCCESS;
+            }
+            MMPTE e = MiReadUserPte(b.Space, v);
+            BOOLEAN want = pass == 0 ? !e.Hard.Valid && !e.Soft.Prototype && !e.Soft.Transition && e.Soft.PageFileHigh != 0
+                                     : !e.Hard.Valid && e.Proto.Prototype && MiGetProtoPteAddress(e) == &sec->PrototypePtes[m2];
+            if (!KtCheck(Context, status == STATUS_SUCCESS && want, pass == 0 ? "private_copy" : "proto_pte", "B's page %u "
+                         "(%s) left its working set: 0x%x, PTE 0x%016llx; expected %s", pass == 0 ? k : m2, pass == 0 ?
+                         "its private copy" : "shared", status, e.Long, pass == 0 ? "a pagefile PTE (the copy's frame is "
+                         "B's own: its MMPFN PteAddress is B's PTE, not the section's prototype)" : "a Proto PTE"))
+                goto done;
+        }
+        if (!KtCheck(Context, KtRead(&b, vk, 700, &status), "private_copy", "B's private copy of page %u back from the "
+                     "pagefile: 0x%x, not what B wrote", k, status))
+            goto done;
+        PFN_NUMBER av = MmAvailablePages;
+        status = KtWrite(&b, vm2, 1100);
+        MMPTE pw = MiReadUserPte(b.Space, vm2);
+        PMMPTE where = MiGetUserPte(b.Space, vm2, FALSE);
+        if (!KtCheck(Context, status == STATUS_SUCCESS && pw.Hard.Valid && pw.Hard.Write &&
+                     pw.Hard.PageFrameNumber != sec->PrototypePtes[m2].Hard.PageFrameNumber &&
+                     MI_VALID_PTE_PROTECTION(pw) == MM_READWRITE &&
+                     MI_PFN_ELEMENT(pw.Hard.PageFrameNumber)->PteAddress == (ULONG64)where, "private_copy", "B writes "
+                     "page %u, whose PTE was a Proto PTE: 0x%x, PTE 0x%016llx, frame's PteAddress 0x%llx (B's PTE at %p), "
+                     "%lld frames taken; expected a READWRITE PTE on a new frame of B's own", m2, status, pw.Long,
+                     pw.Hard.Valid ? (ULONG64)MI_PFN_ELEMENT(pw.Hard.PageFrameNumber)->PteAddress : 0, where,
+                     (LONG64)(av - MmAvailablePages)) ||
+            !KtCheck(Context, KtRead(&b, vm2, 1100, &status) && KtRead(&a, A1 + m2 * PAGE_SIZE, m2 == m ? 900 : 300 + m2,
+                     &status), "writer_only", "after B's first-touch write to page %u: B or A reads the wrong data "
+                     "(0x%x): only the writer sees it", m2, status))
+            goto done;
+    }
+    /* A shared page that leaves the working set of the process it is attached to: its TLB entry is flushed,
+     * so the next touch faults and maps it again (a stale entry would read on without a fault). */
+    {
+        ULONG j = (ULONG)KtRandomRange(Context, 0, pages - 1);
+        ULONG_PTR vj = A1 + j * PAGE_SIZE;
+        static UCHAR tiny[8];
+        KeStackAttachProcess(&a.Process);
+        KeCopyFromUser(tiny, (PVOID)vj, sizeof(tiny)); /* resident, in the TLB */
+        MiRemoveWorkingSetPage(a.Space, vj);
+        status = MiPageOut(a.Space, vj);
+        MMPTE out = MiReadUserPte(a.Space, vj);
+        ULONG faults = a.Space->Vm.PageFaultCount;
+        KeCopyFromUser(tiny, (PVOID)vj, sizeof(tiny));
+        KeUnstackDetachProcess();
+        MMPTE back = MiReadUserPte(a.Space, vj);
+        if (!KtCheck(Context, status == STATUS_SUCCESS && out.Proto.Prototype && !out.Hard.Valid, "proto_pte", "A's "
+                     "shared page %u paged out while attached: 0x%x, PTE 0x%016llx; expected a Proto PTE", j, status,
+                     out.Long) ||
+            !KtCheck(Context, back.Hard.Valid && a.Space->Vm.PageFaultCount == faults + 1, "shared_back", "A touches "
+                     "its shared page %u again (same attached session): PTE 0x%016llx, %u faults; expected one fault "
+                     "that maps it again - MiPageOut flushes the TLB entry of the page it makes a Proto PTE", j,
+                     back.Long, a.Space->Vm.PageFaultCount - faults))
+            goto done;
+    }
+    /* An executable section in a PAGE_EXECUTE_WRITECOPY view: both kinds of private copy (of a resident page,
+     * MiCopyOnWrite; at a first touch that writes, MiResolveMappedFault) keep the execute right. */
+    {
+        PMM_SECTION xs = NULL;
+        status = MmCreateSection(&xs, 2 * PAGE_SIZE, PAGE_EXECUTE_READWRITE);
+        if (!KtCheck(Context, status == STATUS_SUCCESS && xs != NULL, "create_fields", "MmCreateSection(2 pages, "
+                     "PAGE_EXECUTE_READWRITE): 0x%x", status))
+            goto done;
+        PVOID xb = NULL;
+        SIZE_T xsz = 0;
+        status = KtMap(&b, xs, &xb, 0, &xsz, PAGE_EXECUTE_WRITECOPY);
+        BOOLEAN ok = KtCheck(Context, status == STATUS_SUCCESS, "map_protection", "a PAGE_EXECUTE_WRITECOPY view of an "
+                             "executable read-write section: 0x%x", status);
+        if (ok) {
+            KtRead(&b, (ULONG_PTR)xb, 0, &status); /* resident first, read-only: the write below copies it */
+            NTSTATUS w0 = KtWrite(&b, (ULONG_PTR)xb, 1200), w1 = KtWrite(&b, (ULONG_PTR)xb + PAGE_SIZE, 1201);
+            for (ULONG i = 0; ok && i < 2; i++) {
+                MMPTE e = MiReadUserPte(b.Space, (ULONG_PTR)xb + i * PAGE_SIZE);
+                ok = KtCheck(Context, (i ? w1 : w0) == STATUS_SUCCESS && e.Hard.Valid && e.Hard.Write && !e.Hard.NoExecute &&
+                             MI_VALID_PTE_PROTECTION(e) == MM_EXECUTE_READWRITE &&
+                             e.Hard.PageFrameNumber != xs->PrototypePtes[i].Hard.PageFrameNumber, "private_copy",
+                             "B writes page %u of a PAGE_EXECUTE_WRITECOPY view (%s): 0x%x, PTE 0x%016llx; expected a "
+                             "private copy mapped MM_EXECUTE_READWRITE (EXECUTE_WRITECOPY keeps the execute right)", i,
+                             i ? "its first touch" : "resident, read-only", i ? w1 : w0, e.Long);
+            }
+            for (ULONG i = 0; ok && i < 2; i++)
+                ok = KtCheck(Context, xs->PrototypePtes[i].Hard.Valid &&
+                             MI_VALID_PTE_PROTECTION(xs->PrototypePtes[i]) == MM_EXECUTE_READWRITE, "prototype_frame",
+                             "prototype PTE %u of an executable read-write section first touched through a "
+                             "PAGE_EXECUTE_WRITECOPY view: 0x%016llx, expected valid with the section's protection "
+                             "MM_EXECUTE_READWRITE (not the view's)", i, xs->PrototypePtes[i].Long);
+            KtUnmap(&b, xb);
+        }
+        MmCloseSection(xs);
+        if (!ok)
+            goto done;
+    }
+    /* A Proto PTE with a protection of its own (here read-only in A's read-write view) rules over the view's:
+     * a write is refused with nothing changed, a read maps the page read-only. */
+    if (pages > 2) {
+        ULONG p3 = 1 + (ULONG)KtRandomRange(Context, 0, pages - 2);
+        ULONG_PTR v3 = A1 + p3 * PAGE_SIZE;
+        if (MiReadUserPte(a.Space, v3).Hard.Valid) {
+            MiRemoveWorkingSetPage(a.Space, v3);
+            MiPageOut(a.Space, v3);
+        }
+        PMMPTE q3 = MiGetUserPte(a.Space, v3, FALSE);
+        if (!KtCheck(Context, q3 != NULL && q3->Proto.Prototype && !q3->Hard.Valid, "proto_pte", "A's page %u after "
+                     "MiPageOut: PTE 0x%016llx, expected a Proto PTE", p3, q3 ? q3->Long : 0))
+            goto done;
+        q3->Proto.Protection = MM_READONLY;
+        ULONG64 before = q3->Long;
+        status = KtWrite(&a, v3, 1300);
+        BOOLEAN refused = status == STATUS_ACCESS_VIOLATION && q3->Long == before;
+        BOOLEAN read = KtRead(&a, v3, p3 == m ? 900 : 300 + p3, &status);
+        MMPTE e = *q3;
+        if (!KtCheck(Context, refused, "view_protection", "A writes page %u whose Proto PTE has its own protection "
+                     "MM_READONLY (the view is read-write): 0x%x, PTE 0x%016llx (was 0x%016llx); expected "
+                     "STATUS_ACCESS_VIOLATION, nothing changed (a Proto PTE's own Protection, when not 0, is the page's)",
+                     p3, status, q3->Long, before) ||
+            !KtCheck(Context, read && e.Hard.Valid && !e.Hard.Write && MI_VALID_PTE_PROTECTION(e) == MM_READONLY,
+                     "view_protection", "A reads page %u (Proto PTE protection MM_READONLY): 0x%x, PTE 0x%016llx; "
+                     "expected the section's data mapped read-only", p3, status, e.Long))
+            goto done;
+    }
     /* Errors. */
     {
         PVOID base = (PVOID)(A1 + 0x1000);
@@ -265,14 +397,14 @@ KTEST("pf.section", KtPfSection)
             KeReleaseGuardedMutex(&a.Space->AddressCreationLock);
         }
     }
-    /* Unmap B: its private copy goes back, the shared frames stay. */
+    /* Unmap B: its two private copies go back, the shared frames stay. */
     {
         PFN_NUMBER av = MmAvailablePages;
         status = KtUnmap(&b, (PVOID)(B + KtRandomRange(Context, 0, sizeb - 1)));
-        if (!KtCheck(Context, status == STATUS_SUCCESS && MmAvailablePages == av + 1 && sec->MappedViews == 2 &&
+        if (!KtCheck(Context, status == STATUS_SUCCESS && MmAvailablePages == av + 2 && sec->MappedViews == 2 &&
                      b.Space->VirtualSize == 0 && MiLocateAddress(&b.Space->VadRoot, MI_VA_TO_VPN(B)) == NULL &&
                      b.Space->Vm.WorkingSetSize == 0, "unmap", "unmapping B's view (by an address inside it): 0x%x, %lld "
-                     "frames back (expected 1: its private copy), MappedViews %u, VirtualSize 0x%llx, working set %llu",
+                     "frames back (expected 2: its private copies), MappedViews %u, VirtualSize 0x%llx, working set %llu",
                      status, (LONG64)(MmAvailablePages - av), sec->MappedViews, (ULONG64)b.Space->VirtualSize,
                      (ULONG64)b.Space->Vm.WorkingSetSize))
             goto done;

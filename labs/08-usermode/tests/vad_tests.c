@@ -148,6 +148,16 @@ static BOOLEAN KtLookups(PKTEST_CONTEXT Context, KT_TREE *T)
                      "[0x%llx-0x%llx], returned %p, expected NULL (adjacent is not overlapping)", v->EndingVpn + 1, gap,
                      v->StartingVpn, v->EndingVpn, (PVOID)c2))
             return FALSE;
+        /* Sharing only the last page conflicts; ending just before the first page does not. */
+        PMMVAD c3 = MiCheckForConflictingVad(&T->Table, v->EndingVpn, gap);
+        PMMVAD c4 = MiCheckForConflictingVad(&T->Table, base - 1, v->StartingVpn - 1);
+        if (!KtCheck(Context, c3 == v, "conflicting", "MiCheckForConflictingVad(0x%llx, 0x%llx), sharing only the last "
+                     "page of [0x%llx-0x%llx], returned %p, expected that VAD", v->EndingVpn, gap, v->StartingVpn,
+                     v->EndingVpn, (PVOID)c3) ||
+            !KtCheck(Context, c4 == NULL, "conflicting", "MiCheckForConflictingVad(0x%llx, 0x%llx), ending just before "
+                     "[0x%llx-0x%llx], returned %p, expected NULL (adjacent is not overlapping)", base - 1,
+                     v->StartingVpn - 1, v->StartingVpn, v->EndingVpn, (PVOID)c4))
+            return FALSE;
     }
     /* In-order enumeration through MiGetFirstVad / MiGetNextVad. */
     PMMVAD e = MiGetFirstVad(&T->Table);
@@ -340,6 +350,12 @@ KTEST("vad.find", KtVadFind)
             size = 0x10 * PAGE_SIZE;
             align = 0x10000;
             kind = "the top of the address space (no sum may wrap)";
+        } else if (q == 8 || q == 9) { /* larger than the address of the first VAD: vs - size would wrap */
+            size = MI_VPN_TO_VA(KtFindStart[0]) + PAGE_SIZE;
+            align = PAGE_SIZE;
+            low = 0;
+            high = MI_VPN_TO_VA(KtFindStart[1]) - 1;
+            kind = "below the second VAD, larger than the address of the first (no difference may wrap)";
         } else if (q == 6 || q == 7) { /* below every VAD */
             low = MI_VPN_TO_VA(0x10);
             high = MI_VPN_TO_VA(0x40) - 1;

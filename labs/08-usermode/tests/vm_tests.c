@@ -54,12 +54,22 @@ static BOOLEAN KtQuery(PKTEST_CONTEXT Context, KT_VM_PROCESS *P, PCSTR Check, UL
 
 static BOOLEAN KtCounters(PKTEST_CONTEXT Context, KT_VM_PROCESS *P, SIZE_T Virtual, SIZE_T CommitPages, PCSTR What)
 {
+    if (Virtual > P->PeakVirtual)
+        P->PeakVirtual = Virtual;
+    if (CommitPages > P->PeakCommit)
+        P->PeakCommit = CommitPages;
     return KtCheck(Context, P->Space->VirtualSize == Virtual, "virtual_bytes", "%s: virtual bytes (VirtualSize) 0x%llx, "
                    "expected 0x%llx (the bytes of every reservation)", What, (ULONG64)P->Space->VirtualSize,
                    (ULONG64)Virtual) &&
            KtCheck(Context, P->Space->CommitCharge == CommitPages, "private_bytes", "%s: private bytes %llu pages "
                    "(CommitCharge), expected %llu (committed pages only; committing twice charges once, decommit and "
-                   "release give them back)", What, (ULONG64)P->Space->CommitCharge, (ULONG64)CommitPages);
+                   "release give them back)", What, (ULONG64)P->Space->CommitCharge, (ULONG64)CommitPages) &&
+           KtCheck(Context, P->Space->PeakVirtualSize >= P->PeakVirtual, "virtual_bytes", "%s: PeakVirtualSize 0x%llx, "
+                   "below the 0x%llx virtual bytes the space has held (the peak follows VirtualSize up and stays)",
+                   What, (ULONG64)P->Space->PeakVirtualSize, (ULONG64)P->PeakVirtual) &&
+           KtCheck(Context, P->Space->PeakCommitCharge >= P->PeakCommit, "private_bytes", "%s: PeakCommitCharge %llu "
+                   "pages, below the %llu the space has been charged (the peak follows CommitCharge up and stays)",
+                   What, (ULONG64)P->Space->PeakCommitCharge, (ULONG64)P->PeakCommit);
 }
 
 /* Every page of [Va, Va + Pages) is in State (1 committed / 0 reserved / -1 free) with MM code Prot. */
@@ -270,6 +280,24 @@ KTEST("vm.commit", KtVmCommit)
              KtCounters(Context, &P, pages * PAGE_SIZE, n + 2, "after committing committed pages again (plus 2 new)") &&
              KtPages(Context, &P, "commit_protect", r + (a - 1) * PAGE_SIZE, n + 2, 1, MM_READWRITE,
                      "committing committed pages again gives them the new protection");
+    }
+    /* The last page of the reservation is inside it: committed, then decommitted again. */
+    if (ok) {
+        base = (PVOID)(r + (pages - 1) * PAGE_SIZE + KtRandomRange(Context, 0, 0xFFF));
+        size = 1;
+        st = KtAlloc(&P, &base, 0, &size, MEM_COMMIT, PAGE_READWRITE);
+        ok = KtStatus(Context, "commit_range", st, STATUS_SUCCESS, "MEM_COMMIT of the last page of a reservation") &&
+             KtCheck(Context, base == (PVOID)(r + (pages - 1) * PAGE_SIZE) && size == PAGE_SIZE, "commit_range",
+                     "MEM_COMMIT of one byte of the last page returned %p 0x%llx, expected %p 0x1000", base,
+                     (ULONG64)size, (PVOID)(r + (pages - 1) * PAGE_SIZE)) &&
+             KtPages(Context, &P, "commit_pte", r + (pages - 1) * PAGE_SIZE, 1, 1, MM_READWRITE,
+                     "the last page of the reservation, committed") &&
+             KtCounters(Context, &P, pages * PAGE_SIZE, n + 3, "after committing the last page of the reservation");
+        base = (PVOID)(r + (pages - 1) * PAGE_SIZE);
+        size = PAGE_SIZE;
+        st = MmFreeVirtualMemory(P.Process, &base, &size, MEM_DECOMMIT);
+        ok = ok && KtStatus(Context, "decommit", st, STATUS_SUCCESS, "MEM_DECOMMIT of the last page of a reservation") &&
+             KtCounters(Context, &P, pages * PAGE_SIZE, n + 2, "after decommitting the last page again");
     }
     /* Commits that leave the reservation. */
     if (ok) {
@@ -557,6 +585,49 @@ KTEST("vm.protect", KtVmProtect)
     }
     ok = ok && KtPages(Context, &P, "protect_errors", r + 2 * PAGE_SIZE, 1, 1, g == 2 ? MM_READONLY : MM_READWRITE,
                        "refused protects change nothing");
+    /* The query reports the VAD's type: an image's MEM_IMAGE, a view's MEM_MAPPED (VADs made by the test's hands). */
+    for (ULONG t = 0; ok && t < 2; t++) {
+        PMMVAD v = ExAllocatePoolWithTag(NonPagedPool, sizeof(MMVAD), MI_VAD_TAG);
+        if (!KtCheck(Context, v != NULL, "pool", "no pool for a VAD"))
+            break;
+        RtlZeroMemory(v, sizeof(*v));
+        ULONG_PTR vb = r + 0x20000000 + (ULONG_PTR)t * 0x100000;
+        ULONG vpages = (ULONG)KtRandomRange(Context, 2, 6);
+        v->Tag = MI_VAD_TAG;
+        v->StartingVpn = MI_VA_TO_VPN(vb);
+        v->EndingVpn = v->StartingVpn + vpages - 1;
+        v->u.VadFlags.VadType = t == 0 ? VadImageMap : VadMappedView;
+        v->u.VadFlags.MemCommit = 1;
+        v->u.VadFlags.Protection = MM_READONLY;
+        st = MiInsertVad(&P.Space->VadRoot, v);
+        if (!KtCheck(Context, st == STATUS_SUCCESS, "insert", "MiInsertVad of a VAD in free memory: 0x%08X", (ULONG)st)) {
+            ExFreePoolWithTag(v, MI_VAD_TAG);
+            break;
+        }
+        MEMORY_BASIC_INFORMATION m;
+        RtlZeroMemory(&m, sizeof(m));
+        st = MmQueryVirtualMemory(P.Process, (PVOID)(vb + PAGE_SIZE + 7), &m);
+        ULONG want = t == 0 ? MEM_IMAGE : MEM_MAPPED;
+        ok = KtCheck(Context, st == STATUS_SUCCESS && m.Type == want && m.AllocationBase == (PVOID)vb &&
+                     m.State == MEM_COMMIT && m.Protect == PAGE_READONLY && m.RegionSize == (vpages - 1) * PAGE_SIZE,
+                     "query", "NtQueryVirtualMemory inside a %s VAD of %u pages: 0x%08X, Type 0x%x (0x%x), "
+                     "AllocationBase %p (%p), State 0x%x (MEM_COMMIT), Protect 0x%x (PAGE_READONLY), RegionSize 0x%llx "
+                     "(0x%llx)", t == 0 ? "VadImageMap" : "VadMappedView", vpages, (ULONG)st, m.Type, want,
+                     m.AllocationBase, (PVOID)vb, m.State, m.Protect, (ULONG64)m.RegionSize,
+                     (ULONG64)(vpages - 1) * PAGE_SIZE);
+        /* MEM_COMMIT applies to private reservations only. */
+        base = (PVOID)(vb + PAGE_SIZE);
+        size = PAGE_SIZE;
+        SIZE_T charge = P.Space->CommitCharge;
+        st = KtAlloc(&P, &base, 0, &size, MEM_COMMIT, PAGE_READWRITE);
+        ok = ok && KtCheck(Context, st == STATUS_CONFLICTING_ADDRESSES && base == (PVOID)(vb + PAGE_SIZE) &&
+                           P.Space->CommitCharge == charge, "commit_outside", "MEM_COMMIT inside a %s VAD (not private "
+                           "memory) returned 0x%08X (%s), charge %llu -> %llu: expected STATUS_CONFLICTING_ADDRESSES, "
+                           "nothing changed", t == 0 ? "VadImageMap" : "VadMappedView", (ULONG)st, KtVmStatusName(st),
+                           (ULONG64)charge, (ULONG64)P.Space->CommitCharge);
+        MiRemoveVad(&P.Space->VadRoot, v);
+        ExFreePoolWithTag(v, MI_VAD_TAG);
+    }
 out:
     KtVmDeleteProcess(Context, &P);
 }

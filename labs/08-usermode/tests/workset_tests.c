@@ -140,6 +140,84 @@ KTEST("pf.workset", KtPfWorkset)
     status = MiInsertWorkingSetPage(s.Space, MM_HIGHEST_USER_ADDRESS + 1);
     KtCheck(Context, status == STATUS_INVALID_PARAMETER && vm->WorkingSetSize == size, "insert_invalid", "MiInsertWorkingSetPage "
             "of 0x%llx (system space): 0x%x, expected STATUS_INVALID_PARAMETER", MM_HIGHEST_USER_ADDRESS + 1, status);
+    KtPfDestroySpace(&s);
+    /* A set at its maximum (Capacity 8, Maximum 4) in entries 1-4, entry 0 free: the new page takes the entry
+     * the clock freed, not the lowest free one; then a trim whose first page-out fails stops there. */
+    KT_PF_SPACE t;
+    if (!KtPfCreateSpace(Context, &t))
+        return;
+    static MMWSLE wsle2[8];
+    static MMWSL wsl2;
+    ULONG_PTR tb = (KtRandomRange(Context, 0x100, 0x7FFF) << 16);
+    ULONG first = (ULONG)KtRandomRange(Context, 1, 3); /* the entry the hand starts at */
+    BOOLEAN ok = KtCheck(Context, MiInitializeWorkingSet(t.Space, &wsl2, wsle2, 8, 1, 4) == STATUS_SUCCESS, "init",
+                         "MiInitializeWorkingSet(Capacity 8, Minimum 1, Maximum 4)");
+    /* Pages 0-4 in entries 0-4 (the maximum raised to 5 for the fifth by the test's hands), then page 0 removed. */
+    for (ULONG i = 0; ok && i < 6; i++) {
+        if (i == 4)
+            t.Space->Vm.MaximumWorkingSetSize = 5;
+        ok = KtPfMapPage(Context, &t, tb + i * PAGE_SIZE, MM_READWRITE, 700 + i) &&
+             (i == 5 || KtCheck(Context, MiInsertWorkingSetPage(t.Space, tb + i * PAGE_SIZE) == STATUS_SUCCESS,
+                                "lowest_free", "MiInsertWorkingSetPage of page %u", i));
+    }
+    t.Space->Vm.MaximumWorkingSetSize = 4;
+    if (!ok || !KtCheck(Context, MiRemoveWorkingSetPage(t.Space, tb) == STATUS_SUCCESS && wsle2[0].Long == 0,
+                        "remove", "MiRemoveWorkingSetPage of the page in entry 0"))
+        goto done2;
+    for (ULONG i = 0; i < 6; i++)
+        KtPte(&t, tb + i * PAGE_SIZE)->Hard.Accessed = 0;
+    wsl2.NextSlot = first;
+    status = MiInsertWorkingSetPage(t.Space, tb + 5 * PAGE_SIZE);
+    if (!KtCheck(Context, status == STATUS_SUCCESS && wsle2[first].Long == ((tb + 5 * PAGE_SIZE) | MI_WSLE_VALID) &&
+                 wsle2[0].Long == 0 && wsl2.NextSlot == first + 1 && t.Space->Vm.WorkingSetSize == 4, "lowest_free",
+                 "MiInsertWorkingSetPage at the maximum (entries 1-4 used, 0 free, the hand at %u, no page Accessed): "
+                 "0x%x, entry %u 0x%llx (expected the new page 0x%llx), entry 0 0x%llx (expected still free), NextSlot "
+                 "%u (%u), WorkingSetSize %llu (4): the page takes the entry the clock freed", first, status, first,
+                 (ULONG64)wsle2[first].Long, (ULONG64)((tb + 5 * PAGE_SIZE) | MI_WSLE_VALID), (ULONG64)wsle2[0].Long,
+                 wsl2.NextSlot, first + 1, (ULONG64)t.Space->Vm.WorkingSetSize))
+        goto done2;
+    /* The pagefile full: the first page-out fails and the trim stops at that page, the hand just past it. */
+    ULONG last = first; /* from first + 1 on, the used entry the hand reaches last */
+    for (ULONG i = 1; i <= 4; i++) {
+        ULONG_PTR e = wsle2[i].Long & ~(PAGE_SIZE - 1);
+        KtPte(&t, e)->Hard.Accessed = i == last;
+    }
+    MMPAGING_FILE full = *MmPagingFile;
+    full.FreeSpace = 0;
+    PMMPAGING_FILE real = MmPagingFile;
+    MmPagingFile = &full;
+    ULONG left = MiTrimWorkingSet(t.Space, 3);
+    MmPagingFile = real;
+    ULONG_PTR lastVa = wsle2[last].Long & ~(PAGE_SIZE - 1);
+    KtCheck(Context, left == 0 && wsl2.NextSlot == first + 2 && t.Space->Vm.WorkingSetSize == 4 &&
+            KtPte(&t, lastVa)->Hard.Accessed, "trim_stops", "MiTrimWorkingSet(3) with a full pagefile: %u pages left, "
+            "NextSlot %u, WorkingSetSize %llu, entry %u Accessed %u; expected 0, %u (just past the page whose page-out "
+            "failed), 4, and entry %u never reached (Accessed still 1): a trim stops at the first page-out that fails",
+            left, wsl2.NextSlot, (ULONG64)t.Space->Vm.WorkingSetSize, last, (ULONG)KtPte(&t, lastVa)->Hard.Accessed,
+            first + 2, last);
+    /* A second chance flushes the page's TLB entry: attached, every page touched (the TLB holds them), a trim of
+     * one page clears Accessed on all of them in its first sweep; the next touch of a survivor must walk the page
+     * tables again and set Accessed (a stale TLB entry would let it through without). */
+    {
+        static UCHAR buf[8];
+        KeStackAttachProcess(&t.Process);
+        for (ULONG i = 1; i <= 4; i++)
+            KeCopyFromUser(buf, (PVOID)(wsle2[i].Long & ~(PAGE_SIZE - 1)), sizeof(buf));
+        wsl2.NextSlot = 1;
+        ULONG out = MiTrimWorkingSet(t.Space, 1);
+        ULONG_PTR survivor = wsle2[3].Long & ~(PAGE_SIZE - 1);
+        KeCopyFromUser(buf, (PVOID)survivor, sizeof(buf));
+        KeUnstackDetachProcess();
+        PMMPTE sp = KtPte(&t, survivor);
+        KtCheck(Context, out == 1 && sp != NULL && sp->Hard.Valid && sp->Hard.Accessed, "second_chance", "after a trim "
+                "whose first sweep gave every page a second chance (%u page left, 1 expected), a touch of the page in "
+                "entry 3 left its PTE 0x%016llx with Accessed %u: expected 1 - a second chance clears Accessed and "
+                "flushes the TLB entry (MiFlushUserTb), so the next touch sets it again", out, sp ? sp->Long : 0,
+                sp ? (ULONG)sp->Hard.Accessed : 0);
+    }
+done2:
+    KtPfDestroySpace(&t);
+    return;
 done:
     KtPfDestroySpace(&s);
 }

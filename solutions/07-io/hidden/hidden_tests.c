@@ -27,7 +27,7 @@ KTEST("irp.walk_deep", KtTestIrpWalkDeep)
 }
 
 /* Empty buffers: every method with no input and no output, the direct methods with only
- * input, METHOD_NEITHER with only output. */
+ * input, METHOD_NEITHER with only output, METHOD_BUFFERED with only input and only output. */
 KTEST("ioctl.empty", KtTestIoctlEmpty)
 {
     if (!KtIoEnter(Context))
@@ -41,7 +41,9 @@ KTEST("ioctl.empty", KtTestIoctlEmpty)
             goto out;
     if (!KtOneIoctl(Context, dev, 20, METHOD_IN_DIRECT, n, 0, 0, 64, FALSE) ||
         !KtOneIoctl(Context, dev, 21, METHOD_OUT_DIRECT, n, 0, 0, 64, TRUE) ||
-        !KtOneIoctl(Context, dev, 22, METHOD_NEITHER, 0, n, n, 64, FALSE))
+        !KtOneIoctl(Context, dev, 22, METHOD_NEITHER, 0, n, n, 64, FALSE) ||
+        !KtOneIoctl(Context, dev, 23, METHOD_BUFFERED, n, 0, 0, 64, FALSE) || /* input only: no IRP_INPUT_OPERATION */
+        !KtOneIoctl(Context, dev, 24, METHOD_BUFFERED, 0, n, (ULONG)KtRandomRange(Context, 1, n), 64, TRUE))
         goto out;
 out:
     KtIoCleanup();
@@ -80,4 +82,29 @@ KTEST_STOP("irp.cancel_state", KtTestCancelState)
            "bugcheck CANCEL_STATE_IN_COMPLETED_IRP");
 out:
     KtIoCleanup();
+}
+
+/* A packet that is no IRP (Type 0, as IoFreeIrp leaves it) held at a seeded location: the
+ * Type check alone catches it (CurrentLocation is inside the stack). */
+KTEST_STOP("irp.complete_not_irp", KtTestCompleteNotIrp)
+{
+    if (!KtIoEnter(Context))
+        return;
+    CCHAR n = (CCHAR)KtRandomRange(Context, 2, 6);
+    CCHAR at = (CCHAR)KtRandomRange(Context, 1, n);
+    PIRP irp = IoAllocateIrp(n, FALSE);
+    if (KtIoStubbed(Context) || !KtCheck(Context, irp != NULL, "allocate", "IoAllocateIrp(%d) returned NULL", n))
+        return;
+    for (CCHAR k = n; k >= at; k--)
+        IoSetNextIrpStackLocation(irp);
+    if (KtIoStubbed(Context) || !KtCheck(Context, irp->CurrentLocation == at, "set_next", "CurrentLocation %d, expected "
+                                         "%d", irp->CurrentLocation, at))
+        return;
+    irp->Type = 0;
+    KtValue(Context, "irp", "0x%llx", (ULONG64)(ULONG_PTR)irp);
+    KtValue(Context, "location", "0x%x", at);
+    KtValue(Context, "stop_params", "0x%llx 0x%x 0x0 0x0", (ULONG64)(ULONG_PTR)irp, at);
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    KtFail(Context, "complete_not_irp", "IoCompleteRequest of a packet whose Type is 0, not IO_TYPE_IRP (a freed IRP), "
+           "returned: it must bugcheck MULTIPLE_IRP_COMPLETE_REQUESTS");
 }
