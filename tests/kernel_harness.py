@@ -34,19 +34,72 @@ def lab_numbers(root: str = ROOT) -> list[int]:
     return sorted(selection.lab_dirs(root))
 
 
-def copy_tree(dest: str, with_build: str | None = "all") -> str:
+def copy_tree(dest: str, with_build: str | None = "all", link: bool = False, changing: tuple = ()) -> str:
     """Copy the source tree (no .git, no build) to dest; with_build copies that
-    selection's build folder too (timestamps kept), so only changed files rebuild."""
+    selection's build folder too (timestamps kept), so only changed files rebuild.
+
+    link=True (the mutation runner, the seed sweep: hundreds of trees that change one file):
+    hard links instead of copies wherever no build step writes the file in place: every source
+    file, and the build's binaries that gcc, as, ld and objcopy replace (they unlink an old output
+    first) or that make moves into place. Text outputs the build rewrites with a shell `>`
+    (ksyms.c, pass1.nm, flags, build.log...) and NASM's objects (NASM writes in place) are
+    copied; the saved states (build/<sel>/state/) and the disk's staging folder are left out (a
+    changed kernel has its own). changing: the C files (paths under the tree) the caller will
+    change, each with replace_file (a new file, never written through the link); their objects
+    and dependency files are left out (gcc writes a .d in place), the other .d files are linked
+    (a changed header would rewrite them all: then they are copied)."""
     def ignore(path, names):
         skip = {".git", "__pycache__", ".pytest_cache"}
         if os.path.abspath(path) == ROOT:
             skip.add("build")
         return [n for n in names if n in skip]
-    shutil.copytree(ROOT, dest, ignore=ignore, copy_function=shutil.copy2, symlinks=True)
-    if with_build and os.path.isdir(os.path.join(ROOT, "build", with_build)):
-        shutil.copytree(os.path.join(ROOT, "build", with_build), os.path.join(dest, "build", with_build),
-                        copy_function=shutil.copy2, symlinks=True)
+    shutil.copytree(ROOT, dest, ignore=ignore, copy_function=_link if link else shutil.copy2, symlinks=True)
+    src = os.path.join(ROOT, "build", with_build) if with_build else ""
+    if src and os.path.isdir(src):
+        if link:
+            _link_build(src, os.path.join(dest, "build", with_build), changing)
+        else:
+            shutil.copytree(src, os.path.join(dest, "build", with_build), copy_function=shutil.copy2, symlinks=True)
     return dest
+
+
+def _link(s: str, d: str) -> None:
+    """A hard link, or a copy where there can be none (dest on another file system)."""
+    try:
+        os.link(s, d)
+    except OSError:
+        shutil.copy2(s, d)
+
+
+# Build outputs that are always replaced, never rewritten in place (see copy_tree).
+_REPLACED = (".elf", ".disk", ".lnx", ".img", ".dll", ".exe")
+
+
+def _link_build(src: str, dest: str, changing: tuple) -> None:
+    link_deps = all(c.endswith(".c") for c in changing)
+    left_out = {os.path.join(src, "obj", c[:-2] + ext) for c in changing if c.endswith(".c") for ext in (".o", ".d")}
+
+    def ignore(path, names):
+        skip = {"state", "memdisk"} if path == src else set()
+        return [n for n in names if n in skip or os.path.join(path, n) in left_out]
+
+    def link_or_copy(s, d):
+        rel = os.path.relpath(s, src)
+        in_obj = rel.startswith("obj" + os.sep)
+        replaced = s.endswith(_REPLACED) or (in_obj and s.endswith(".d") and link_deps) or (
+            in_obj and s.endswith(".o")
+            and (s.endswith(".kt.o") or os.path.isfile(os.path.join(ROOT, rel[4:-2] + ".c"))))
+        return _link(s, d) if replaced else shutil.copy2(s, d)
+    shutil.copytree(src, dest, ignore=ignore, copy_function=link_or_copy, symlinks=True)
+
+
+def replace_file(path: str, text: str) -> None:
+    """Write text to path as a new file (path may be a hard link into the source tree)."""
+    tmp = path + ".new"
+    with open(tmp, "w") as f:
+        f.write(text)
+    shutil.copymode(path, tmp)          # not its time: make must see the change
+    os.replace(tmp, path)
 
 
 def make(root: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
