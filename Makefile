@@ -150,12 +150,13 @@ $(B)/selection.o: $(B)/selection.c
 	@$(CC) $(CFLAGS) -c $< -o $@
 
 # Two links: the symbol table (.ksyms, last in the image) is generated from the
-# first and filled in by the second; no other symbol may move.
+# first (linked without debug sections: only its symbols are read) and filled in by the
+# second; no other symbol may move.
 $(B)/ntlab.elf: $(OBJS) $(B)/selection.o kernel/arch/x86_64/linker.ld tools/mksyms.py
 	@echo "  LD  $@"
 	@$(PY) tools/mksyms.py - > $(B)/ksyms0.c
 	@$(CC) $(CFLAGS) -c $(B)/ksyms0.c -o $(B)/ksyms0.o
-	@$(LD) $(LDFLAGS) -o $(B)/ntlab.pass1.elf $(OBJS) $(B)/selection.o $(B)/ksyms0.o
+	@$(LD) $(LDFLAGS) -S -o $(B)/ntlab.pass1.elf $(OBJS) $(B)/selection.o $(B)/ksyms0.o
 	@nm -n -S --defined-only $(B)/ntlab.pass1.elf > $(B)/pass1.nm
 	@$(PY) tools/mksyms.py $(B)/pass1.nm > $(B)/ksyms.c
 	@$(CC) $(CFLAGS) -c $(B)/ksyms.c -o $(B)/ksyms.o
