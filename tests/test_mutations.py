@@ -5,9 +5,9 @@ points at the mistake (that the bug is not free of cost to other checkpoints is 
 The runner: cases share a prebuilt build/all (each case's tree is hard links to the source and
 the prebuilt objects, kernel_harness.copy_tree), so each rebuilds one file and links
 (make, without tools/install-deps.sh: the prebuilt make checked the tools); each case boots
-only the checkpoints it names, each alone on a fresh kernel, with the grader's own runner: one
-checkpoint boots the GRUB core image, two or more restore a state saved once for the mutant's
-kernel; two cases run at a time (the selected ones, computed once per session). `make test`
+only the checkpoints it names, each alone on a fresh kernel, with the grader's own runner: each
+boot restores one state saved inside GRUB before it reads the disk (kernel_harness.loader_state,
+shared by every case), and GRUB loads the mutant's kernel from its disk; two cases run at a time (the selected ones, computed once per session). `make test`
 gives the runner a worker of its own (tests/conftest.py). tests/bench_mutations.py prints
 where a case's time goes."""
 import os
@@ -1089,8 +1089,9 @@ def run_case(case, workdir: str) -> list[str]:
             return [f"{name}: the text to break is not (uniquely) in solutions/{path}"]
         replace_file(target, text.replace(old, new))     # the tree's files are links into ROOT
         wanted = [f"{lab:02d}.{checkpoint}" for checkpoint in expect]
-        # one boot: GRUB's core image; two or more: a state saved once and restored for each
-        verdicts = boot_checkpoints(root, "all", wanted, jobs=1)
+        # every boot restores the loader state (saved once inside GRUB, before it reads the
+        # disk, kernel_harness.loader_state) into this mutant's core image and disk
+        verdicts = boot_checkpoints(root, "all", wanted, jobs=1, loader=True)
         problems = []
         for checkpoint, words in expect.items():
             v = verdicts[f"{lab:02d}.{checkpoint}"]
