@@ -7,6 +7,10 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
+# Every rule is written out here: without make's built-in rules it does not try RCS, SCCS and
+# implicit chains for each of the hundreds of headers the .d files list (a build's make read
+# and check take 0.042 instead of 0.098 CPU-s).
+MAKEFLAGS += --no-builtin-rules
 NO_TOOL_GOALS := help clean deps handin handouts
 
 # Tools first: missing packages are installed (as root) or the apt-get command is
