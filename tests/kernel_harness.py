@@ -141,16 +141,16 @@ def summary(tests: list[dict]) -> str:
 
 # ---------------------------------------------------------------- loader states
 #
-# Hundreds of kernels that each boot one to three checkpoints (the mutation runner, the seed
-# sweep) spend most of a boot in the firmware and GRUB: a state saved at a kernel's first
-# instruction (grader/bootstate.py) is worth it only for several boots of that kernel. A loader
-# state is saved earlier, inside GRUB before it reads anything from the disk: the first
-# instruction GRUB runs at 1 MiB (its decompressed image; SeaBIOS, QEMU's Linux-boot ROM
-# and GRUB's decompression have run, about 0.22 of the 0.37 CPU-s to the kernel's entry, and
-# the disk has not been read: QEMU's virtio_blk_handle_read trace shows the 56 reads after it).
-# It holds no kernel: it is saved once with a blank disk of the same size (SeaBIOS records
-# the disk's size) and every kernel's boot restores it into its own core image and disk, and
-# GRUB then loads that kernel as on any other path (tests/test_bootpath.py: the same
+# Hundreds of kernels that each boot one to three checkpoints (the mutation runner) spend
+# most of a boot in the firmware and GRUB: a state saved at a kernel's first instruction
+# (grader/bootstate.py) is worth it only for several boots of that kernel. A loader state is
+# saved earlier, inside GRUB before it reads anything from the disk: at GRUB's first BIOS disk
+# call (int 13h) after it starts at 1 MiB (its decompressed image). SeaBIOS, QEMU's Linux-boot
+# ROM, GRUB's decompression and GRUB's start have run (0.27 of the 0.38 CPU-s to the kernel's
+# entry) and nothing was read from the disk (QEMU's virtio_blk_handle_read trace: the 56 reads
+# all come after it). It holds no kernel: it is saved once with a blank disk of the same size
+# (SeaBIOS records the disk's size) and every kernel's boot restores it into its own core image
+# and disk; GRUB then loads that kernel as on any other path (tests/test_bootpath.py: the same
 # transcript). The key is the GRUB core image's bytes, the disk's size and the QEMU arguments.
 
 LOADER_STOP = 0x100000
@@ -193,7 +193,7 @@ def loader_state(image: str, memory: str = "64M") -> str | None:
             base = [x.replace(drive, f"file={q._qemu_escape(blank)},", 1) if x.startswith(drive) else x
                     for x in base]
             try:
-                bs.save_boot_state(base, LOADER_STOP, path, magic=None)
+                _save_loader_state(base, path)
                 return path
             except (bs.SaveError, OSError) as e:
                 with open(path[:-3] + ".why", "w") as f:
@@ -203,6 +203,71 @@ def loader_state(image: str, memory: str = "64M") -> str | None:
                 os.unlink(blank)
         finally:
             fcntl.flock(lf, fcntl.LOCK_UN)
+
+
+def _save_loader_state(base: list[str], path: str, timeout: float = 30.0) -> None:
+    """Run base (QEMU, stopped, with its GDB stub and QMP) to GRUB's start at LOADER_STOP, then to
+    its next BIOS disk call (the int 13h vector's address, read from the interrupt table then),
+    and save the machine to path (as grader/bootstate.save_boot_state does at the kernel's
+    entry). Raises bootstate.SaveError."""
+    import shlex
+    import signal
+    import struct
+    import subprocess
+    import tempfile
+    import time
+    sys.path.insert(0, ROOT)
+    from grader import bootstate as bs
+    d = tempfile.mkdtemp(prefix="ntlab-loader-", dir="/tmp")
+    gdb_sock, qmp_sock, raw = os.path.join(d, "gdb"), os.path.join(d, "qmp"), os.path.join(d, "raw")
+    proc = subprocess.Popen(base + ["-S", "-gdb", f"unix:{gdb_sock},server=on,wait=off",
+                                    "-qmp", f"unix:{qmp_sock},server=on,wait=off"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        gdb = bs._Gdb(bs._connect(gdb_sock, proc, deadline))
+        gdb.ask(b"?")
+
+        def run_to(linear: int, real_mode: bool) -> None:
+            if gdb.ask(b"Z1,%x,1" % linear) != b"OK":
+                raise bs.SaveError("QEMU's GDB stub refused a hardware breakpoint")
+            gdb.send(b"c")
+            if not gdb.reply().startswith((b"T", b"S")):
+                raise bs.SaveError(f"the guest ended before 0x{linear:x}")
+            gdb.ask(b"z1,%x,1" % linear)
+            regs = bytes.fromhex(gdb.ask(b"g").decode())
+            rip, cs = struct.unpack_from("<Q", regs, 128)[0], struct.unpack_from("<I", regs, 140)[0]
+            at = cs * 16 + (rip & 0xFFFF) if real_mode else rip
+            if at != linear:
+                raise bs.SaveError(f"stopped at 0x{at:x}, not 0x{linear:x}")
+        run_to(LOADER_STOP, False)
+        offset, segment = struct.unpack("<HH", bytes.fromhex(gdb.ask(b"m4c,4").decode()))
+        run_to(segment * 16 + offset, True)
+        qmp = bs._Qmp(bs._connect(qmp_sock, proc, deadline))
+        qmp.ask("migrate", uri="exec:cat > " + shlex.quote(raw))
+        while (st := qmp.ask("query-migrate").get("status")) != "completed":
+            if st in ("failed", "cancelled") or time.monotonic() > deadline:
+                raise bs.SaveError(f"saving the loader state: migration {st or 'timed out'}")
+            time.sleep(0.005)
+        if proc.stdout and bs._readable(proc.stdout) and proc.stdout.read1(1):
+            raise bs.SaveError("the guest wrote to the serial port before GRUB read the disk")
+        with open(raw, "rb") as f:
+            stream = bs.running_state(f.read())
+        with open(path + ".tmp", "wb") as f:
+            f.write(stream)
+        os.replace(path + ".tmp", path)
+    except (OSError, ValueError, struct.error) as e:
+        raise bs.SaveError(str(e)) from None
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def boot_checkpoints(root: str, sol: str, wanted, seed: str = SEED, jobs: int = 2,
