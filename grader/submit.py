@@ -845,22 +845,29 @@ def _header_prefixes(root: str, tree: str, ctree: str, chosen) -> str | None:
             h.update(f.read())
         cache = os.path.join(root, "build", framework_build.FRAMEWORK_SOL, HEADERS_DIR, h.hexdigest()[:16])
         index_path = os.path.join(cache, "index.json")
-        index = {}
-        if os.path.isfile(index_path):
-            with open(index_path, encoding="utf-8") as f:
-                index = json.load(f)
-        todo = [rel for rel in chosen if rel not in index]
-        if todo:
-            r = subprocess.run(["make", "-s", "--no-print-directory", "SOL=none", "print-cflags"], cwd=tree,
-                               capture_output=True, text=True, timeout=120, env={**os.environ, "NTLAB_DEPS_OK": "1"})
-            if r.returncode != 0:
-                return None
-            import shlex
-            cflags = [c for c in shlex.split(r.stdout) if c not in ("-MMD", "-MP")]
-            made = staticcheck.header_cache(tree, todo, cflags, cache)
-            index.update(made)
-            index.update({rel: None for rel in todo if rel not in made})
-            write_json_atomic(index_path, index)
+        os.makedirs(cache, exist_ok=True)
+        with open(os.path.join(cache, "lock"), "a+") as lf:
+            fcntl.flock(lf, fcntl.LOCK_EX)          # one maker at a time (batch -j N grades at once)
+            try:
+                index = {}
+                if os.path.isfile(index_path):
+                    with open(index_path, encoding="utf-8") as f:
+                        index = json.load(f)
+                todo = [rel for rel in chosen if rel not in index]
+                if todo:
+                    r = subprocess.run(["make", "-s", "--no-print-directory", "SOL=none", "print-cflags"], cwd=tree,
+                                       capture_output=True, text=True, timeout=120,
+                                       env={**os.environ, "NTLAB_DEPS_OK": "1"})
+                    if r.returncode != 0:
+                        return None
+                    import shlex
+                    cflags = [c for c in shlex.split(r.stdout) if c not in ("-MMD", "-MP")]
+                    made = staticcheck.header_cache(tree, todo, cflags, cache)
+                    index.update(made)
+                    index.update({rel: None for rel in todo if rel not in made})
+                    write_json_atomic(index_path, index)
+            finally:
+                fcntl.flock(lf, fcntl.LOCK_UN)
         dest = os.path.join(ctree, HEADERS_DIR)
         os.makedirs(dest, exist_ok=True)
         for key in sorted({index.get(rel) for rel in chosen} - {None}):
