@@ -327,17 +327,119 @@ objects left out: compiled again)."""
                     if _student_object(rel):
                         continue                # never copied, not counted: the student's own
                     deps = _dependencies(obj[:-2] + ".d")
+                    has_d = deps is not None
+                    if deps is None:
+                        deps = _asm_dependencies(root, rel)
                     if not _same_sources(root, dest, deps):
                         skipped += 1
                         continue
                     out = os.path.join(target, rel)
                     os.makedirs(os.path.dirname(out), exist_ok=True)
-                    shutil.copyfile(obj[:-2] + ".d", out[:-2] + ".d")
+                    if has_d:
+                        shutil.copyfile(obj[:-2] + ".d", out[:-2] + ".d")
                     shutil.copyfile(obj, out)                          # dated now: newer than its sources
                     copied += 1
+            users = _seed_user_images(root, dest, cache, target)
+            copied += users + (_seed_core_image(root, dest, cache, target) if users else 0)
         finally:
             fcntl.flock(lf, fcntl.LOCK_UN)
     return copied, skipped
+
+
+def _asm_dependencies(root: str, rel: str) -> list[str] | None:
+    """The files the Makefile's NASM rule makes obj/<path>.o depend on (NASM writes no
+    dependency file): <path>.asm and kernel/arch/x86_64/*.inc, or None if it is not an
+    assembly object of root."""
+    if not rel.startswith("obj/") or not rel.endswith(".o"):
+        return None
+    src = rel[len("obj/"):-2] + ".asm"
+    if not os.path.isfile(os.path.join(root, src)):
+        return None
+    inc_dir = os.path.join("kernel", "arch", "x86_64")
+    try:
+        incs = sorted(os.path.join(inc_dir, n) for n in os.listdir(os.path.join(root, inc_dir)) if n.endswith(".inc"))
+    except OSError:
+        return None
+    return [src] + incs
+
+
+# The user-mode images (user/user.mk, user/wow64.mk) are the framework's too, but for the lab 09
+# files: wow64.dll links the student's thunk.c and redirect.c (compiled into obj64w/), so it
+# and every object compiled from a lab's file are built in the submission's own tree.
+USER_STUDENT_IMAGES = ("user/System32/wow64.dll",)
+USER_BUILD_INPUTS = ("user", "tools", "Makefile")     # what the user images are made from, with the
+                                                      # headers their dependency files name
+
+
+def _tree_files(base: str, names) -> list[str]:
+    out = []
+    for name in names:
+        full = os.path.join(base, name)
+        if os.path.isfile(full):
+            out.append(name)
+            continue
+        for dirpath, dirs, files in os.walk(full):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            out += [os.path.relpath(os.path.join(dirpath, f), base) for f in files if not f.endswith(".pyc")]
+    return sorted(out)
+
+
+def _seed_user_images(root: str, dest: str, cache: str, target: str) -> int:
+    """Copy root's user-mode build (cache/user: the images, their objects and generated
+    sources) into target/user, dates kept, so that a submission's make links only wow64.dll
+    with the student's lab 09 files: only when every input of that build (user/, tools/, the
+    Makefile and each header an object's dependency file names) is byte for byte the same in
+    dest as in root, and never an object made from a lab's file or an image linked from one
+    (USER_STUDENT_IMAGES). The dates are root's: make then sees in dest what it saw in root,
+    where the build was up to date (framework_objects()). Returns the files copied (0: the
+    submission's make builds the user images itself)."""
+    import shutil
+    src_dir = os.path.join(cache, "user")
+    if not os.path.isdir(src_dir):
+        return 0
+    files = _tree_files(src_dir, ["."])
+    inputs = set(_tree_files(root, USER_BUILD_INPUTS))
+    student: set[str] = set()
+    for rel in files:
+        if not rel.endswith(".d"):
+            continue
+        deps = _dependencies(os.path.join(src_dir, rel))
+        if deps is None:
+            return 0
+        if any(d.startswith(("labs/", "solutions/")) and d.endswith(".c") for d in deps):
+            student.update({rel, rel[:-2] + ".o"})
+            continue
+        inputs.update(d for d in deps if not d.startswith("build/"))
+    if not _same_sources(root, dest, sorted(inputs)):
+        return 0
+    skip = student | {os.path.relpath(i, "user") for i in USER_STUDENT_IMAGES}
+    copied = 0
+    for rel in files:
+        if rel in skip or ".tmp" in rel:
+            continue
+        out = os.path.join(target, "user", rel)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        shutil.copy2(os.path.join(src_dir, rel), out)
+        copied += 1
+    return copied
+
+
+CORE_IMAGE_FILES = ("modules", "grub-core.cfg", "core.img", CORE_IMAGE)   # in the order make made them
+CORE_TEMPLATE = "kernel/arch/x86_64/grub-core.cfg"
+
+
+def _seed_core_image(root: str, dest: str, cache: str, target: str) -> int:
+    """Copy root's GRUB core image (ntlab.lnx: the same for every kernel, which is on the disk)
+    and what it is made from (the module list, the generated configuration) into target, dates
+    kept, when its template is the same in dest as in root (the rest of its inputs, the
+    Makefile and user/, were compared by _seed_user_images). Returns the files copied."""
+    import shutil
+    if not all(os.path.isfile(os.path.join(cache, n)) for n in CORE_IMAGE_FILES) or \
+            not _same_sources(root, dest, [CORE_TEMPLATE]):
+        return 0
+    for n in CORE_IMAGE_FILES:
+        shutil.copy2(os.path.join(cache, n), os.path.join(target, n))
+    return len(CORE_IMAGE_FILES)
 
 
 # ---------------------------------------------------------------- one tree, many selections
@@ -429,3 +531,4 @@ def seed_from_siblings(bdir: str) -> int:
             fcntl.flock(lf, fcntl.LOCK_UN)
             lf.close()
     return copied
+

@@ -141,8 +141,29 @@ def fw_cfg_args(ktests, seed, auth: str | None = None) -> list[str]:
 
 
 def incoming_args(state: str) -> list[str]:
-    """Restore a saved machine state (QEMU migration from a file) instead of booting."""
+    """Restore a saved machine state (QEMU migration from a file) instead of booting. This is
+    the form a person types; run_qemu() gives QEMU the file itself (fd:N, see _direct_incoming)."""
     return ["-incoming", "exec:cat " + shlex.quote(state)]
+
+
+def _direct_incoming(command: list[str]) -> tuple[list[str], int | None]:
+    """(command, fd): a restore written as `-incoming 'exec:cat FILE'` (incoming_args) becomes
+    `-incoming fd:N` with FILE opened read-only as N, which QEMU inherits: the same bytes in
+    the same order, without a shell and a cat started for every boot (about 8 ms of CPU a
+    restore). Any other command comes back unchanged with fd None; so does one whose file
+    cannot be opened (QEMU's cat then says why, as before)."""
+    try:
+        at = command.index("-incoming")
+        words = shlex.split(command[at + 1]) if command[at + 1].startswith("exec:") else []
+    except (ValueError, IndexError):
+        return command, None
+    if len(words) != 2 or words[0] != "exec:cat":
+        return command, None
+    try:
+        fd = os.open(words[1], os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return command, None
+    return command[:at + 1] + [f"fd:{fd}"] + command[at + 2:], fd
 
 
 def base_command(image: str, memory: str = "64M", *, kvm: bool | None = None,
@@ -207,9 +228,14 @@ def run_qemu(command: list[str], timeout: float, *, max_serial: int = MAX_SERIAL
     chunks: list[bytes] = []
     size = 0
     timed_out = flooded = False
+    argv, state_fd = _direct_incoming(command)
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=err, start_new_session=True)
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
+                                    start_new_session=True, pass_fds=(state_fd,) if state_fd is not None else ())
+        finally:
+            if state_fd is not None:
+                os.close(state_fd)
         try:
             fd = proc.stdout.fileno()
             with selectors.DefaultSelector() as sel:

@@ -77,10 +77,12 @@ def effective_timeout(checkpoint) -> float:
 
 def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = ROOT,
                    status: b.BuildStatus | None = None, mode: str | None = None,
-                   boots: int | None = None) -> tuple[v.Verdict, q.QemuRun | None]:
+                   boots: int | None = None, restore: str | None = None) -> tuple[v.Verdict, q.QemuRun | None]:
     """Boot one checkpoint and judge it. status is the build status (waited for if omitted);
     mode the boot path (default NTLAB_BOOT: see boot_plan); boots, if known, how many boots of
-    this build share the checkpoint's memory size (a state is not worth saving for one).
+    this build share the checkpoint's memory size (a state is not worth saving for one);
+    restore: a state saved inside GRUB before it reads the disk (tests/kernel_harness.py's
+    loader states) to restore into the build's core image and disk, instead of boot_plan's.
 
     Returns (verdict, the QEMU run or None when it did not start).
     """
@@ -100,7 +102,8 @@ def run_checkpoint(checkpoint, *, sol: str = "none", seed: int = 1, root: str = 
             mode = "kernel"             # saving a state costs about two boots of the core image
     except (ConfigError, ValueError) as e:
         return v.qemu_error_verdict(str(e), checkpoint, sol=sol, seed=seed), None
-    image, state, _why = boot_plan(status, checkpoint.memory, mode)
+    image, state, _why = boot_plan(status, checkpoint.memory, mode) if not restore else \
+        (status.image("kernel"), restore, "")
     auth = key.fw_cfg_value() if key else None
     command = q.qemu_command(image, checkpoint.ktests, seed, checkpoint.memory, auth=auth, state=state)
     try:

@@ -98,7 +98,7 @@ def build_dir(sol: str, root: str = ROOT) -> str:
 
 
 def main(argv: list[str]) -> int:
-    usage = "usage: python3 -m grader.selection dir|name|solution-labs|labs SOL"
+    usage = "usage: python3 -m grader.selection dir|name|solution-labs|labs|make SOL"
     if len(argv) != 2:
         print(usage, file=sys.stderr)
         return 2
@@ -118,6 +118,8 @@ def main(argv: list[str]) -> int:
         print(canonical(numbers))
     elif what == "solution-labs":
         print(" ".join(labs[n] for n in numbers))
+    elif what == "make":            # the Makefile's one call: name, then "+" marks solution labs
+        print(" ".join([canonical(numbers)] + [("+" if n in numbers else "") + labs[n] for n in sorted(labs)]))
     else:
         print(usage, file=sys.stderr)
         return 2

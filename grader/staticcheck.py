@@ -290,6 +290,121 @@ def parse_c(text: str, rel: str = ""):
         return None, str(e)
 
 
+# ---------------------------------------------------------------- the headers, parsed once
+#
+# Most of a student file's preprocessed text is the headers it includes (about 85% of the
+# parser's time). The part before the student's first line of code (the prefix) is the same for
+# every submission that includes the same headers the same way, so the pipeline parses the
+# prefix of each stub once on the host (header_cache(), from the framework's files only) and
+# the check inside the sandbox parses only the rest, starting from the parser's symbol table at
+# the end of the prefix. A prefix is looked up by its exact text less what places no code (the
+# line markers and blank lines of the student's own file and of the working folder: every
+# header starts with its own marker): any other prefix (another include, a macro defined
+# first) is parsed whole as before.
+
+def _split_prefix(cleaned: str, rel: str) -> tuple[int, int, str] | None:
+    """(index of the student's first line of code in the cleaned text, its line number in rel,
+    the SHA-256 of the prefix's text without rel's and the working folder's markers), or None
+    when the file has no code of its own."""
+    import hashlib
+    lines = cleaned.split("\n")
+    cur, line_no = None, 0
+    key = hashlib.sha256()
+    for i, raw in enumerate(lines):
+        if raw.startswith("#"):
+            m = _MARKER.match(raw)
+            if m:
+                cur, line_no = m.group(2), int(m.group(1))
+                if cur == rel or cur.endswith("//"):
+                    continue
+            key.update(raw.encode() + b"\n")
+            continue
+        if cur == rel and raw.strip():
+            return i, line_no, key.hexdigest()
+        if cur != rel and not (cur or "").endswith("//"):   # the blank lines of those place nothing
+            key.update(raw.encode() + b"\n")
+        line_no += 1
+    return None
+
+
+def _seeded_parse(text: str, scope: dict):
+    """Parse text as the continuation of a translation unit whose file-scope names are scope
+    (pycparser 2.x's parser state: {name: is a type name})."""
+    from pycparser import c_parser
+    p = c_parser.CParser()
+    p.clex.filename = "<preprocessed>"
+    p.clex.reset_lineno()
+    p._scope_stack = [dict(scope)]
+    p._last_yielded_token = None
+    return p.cparser.parse(input=text, lexer=p.clex)
+
+
+def _parse_after_prefix(cleaned: str, rel: str, headers: str):
+    """The AST of cleaned from the cached prefix and the parse of the rest, or None (not cached,
+    or anything unexpected: the caller parses the whole text)."""
+    import pickle
+    try:
+        split = _split_prefix(cleaned, rel)
+        if split is None:
+            return None
+        at, line_no, key = split
+        path = os.path.join(headers, key + ".pickle")
+        if not os.path.isfile(path):
+            return None
+        with open(path, "rb") as f:
+            ext, scope = pickle.load(f)
+        from pycparser import c_ast
+        lines = cleaned.split("\n")
+        rest = f'# {line_no} "{rel}"\n' + "\n".join(lines[at:])
+        tail = _seeded_parse(rest, scope)
+        return c_ast.FileAST(list(ext) + list(tail.ext))
+    except Exception:
+        return None
+
+
+def parse_prefix(cleaned: str, rel: str) -> tuple[str, bytes] | None:
+    """(key, pickled (file-scope declarations, parser symbol table)) of a cleaned file's prefix."""
+    import pickle
+    from pycparser import c_parser
+    split = _split_prefix(cleaned, rel)
+    if split is None:
+        return None
+    at, _line_no, key = split
+    p = c_parser.CParser()
+    ast = p.parse("\n".join(cleaned.split("\n")[:at]), "<preprocessed>")
+    if len(p._scope_stack) != 1:
+        return None
+    return key, pickle.dumps((ast.ext, p._scope_stack[0]), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def header_cache(tree: str, rels, cflags: list[str], dest: str) -> dict[str, str]:
+    """Parse the header prefix of each file rels names as it is in tree (the pristine tree: the
+    stubs), preprocessed with cflags, into dest/<key>.pickle. Runs on the host, on the
+    framework's files only. Returns {file: key} of the prefixes written."""
+    os.makedirs(dest, exist_ok=True)
+    written: dict[str, str] = {}
+    for rel in sorted(rels):
+        if not os.path.isfile(os.path.join(tree, rel)):
+            continue
+        r = subprocess.run(["gcc"] + cflags + ["-E", rel, "-o", "-"], cwd=tree, capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode != 0:
+            continue
+        try:
+            got = parse_prefix(_clean_for_parser(r.stdout, rel), rel)
+        except Exception:
+            continue
+        if got is None:
+            continue
+        key, data = got
+        tmp = os.path.join(dest, f"{key}.tmp{os.getpid()}")
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, os.path.join(dest, key + ".pickle"))
+        written[rel] = key
+    return written
+
+
 def _is_funcptr(t, typedefs, depth=0) -> bool:
     from pycparser import c_ast
     if depth > 20:
@@ -502,8 +617,11 @@ def build_step(spec: dict) -> dict:
             return {"problems": [], "diagnostics": "", "error": "make print-cflags failed: " + r.stderr[-2000:]}
         cflags = [c for c in shlex.split(r.stdout) if c not in ("-MMD", "-MP")]
     inc = subprocess.run(["gcc", "-print-file-name=include"], capture_output=True, text=True).stdout.strip()
-    jobs = [(rel, lab, cflags, inc, spec["objdir"], spec["stubs"].get(rel), spec.get("allowed_defs", {}).get(rel))
-            for rel, lab in sorted(spec["files"].items())]
+    headers = spec.get("headers")
+    if headers and not os.path.isdir(headers):
+        headers = None
+    jobs = [(rel, lab, cflags, inc, spec["objdir"], spec["stubs"].get(rel), spec.get("allowed_defs", {}).get(rel),
+             headers) for rel, lab in sorted(spec["files"].items())]
     if len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
         import elftools.elf.elffile  # noqa: F401 (imported once, before the workers fork)
@@ -515,13 +633,15 @@ def build_step(spec: dict) -> dict:
     problems = [p for o in outcomes for p in o[0]]
     diags = "".join(o[1] for o in outcomes)
     built = [rel for (rel, *_rest), o in zip(jobs, outcomes) if o[2]]
-    return {"problems": problems, "diagnostics": diags, "built": built, "cflags": cflags}
+    return {"problems": problems, "diagnostics": diags, "built": built, "cflags": cflags,
+            "headers_cached": sum(1 for o in outcomes if o[3])}
 
 
-def _build_one(job) -> tuple[list[str], str, bool]:
+def _build_one(job) -> tuple[list[str], str, bool, bool]:
     """One student file: compile (keeping the preprocessed source), check the source, check
-    the object. Returns (problems, compiler diagnostics, built and accepted)."""
-    rel, lab, cflags, inc, objdir, stub, allowed = job
+    the object. Returns (problems, compiler diagnostics, built and accepted, its headers came
+    parsed from the cache)."""
+    rel, lab, cflags, inc, objdir, stub, allowed, headers = job
     lab_dir = "/".join(rel.split("/")[:2])
     base = rel[:-2]
     tmp_obj = os.path.join("build", "check", base + ".o")
@@ -529,11 +649,15 @@ def _build_one(job) -> tuple[list[str], str, bool]:
     cc = subprocess.run(["gcc"] + cflags + ["-save-temps=obj", "-c", rel, "-o", tmp_obj], capture_output=True,
                         text=True, timeout=300)
     if cc.returncode != 0:
-        return [], cc.stderr, False
+        return [], cc.stderr, False, False
     with open(tmp_obj[:-2] + ".i", encoding="utf-8", errors="replace") as f:
         text = f.read()
     mine, _inc = check_preprocessed(text, rel, lab_dir, inc)
-    ast, err = parse_c(text, rel)
+    # the headers' part from the cache (_parse_after_prefix: the same AST), else the whole file
+    ast, err = (_parse_after_prefix(_clean_for_parser(text, rel), rel, headers) if headers else None), None
+    cached = ast is not None
+    if not cached:
+        ast, err = parse_c(text, rel)
     declared: set[str] = set()
     if ast is None:
         m = re.search(r":(\d+):", err or "")
@@ -544,7 +668,7 @@ def _build_one(job) -> tuple[list[str], str, bool]:
         more, declared = check_ast(ast, rel)
         mine += more
     if mine:
-        return mine, "", False
+        return mine, "", False, cached
     if allowed is not None:
         allowed_defs = set(allowed)
     else:
@@ -558,11 +682,11 @@ def _build_one(job) -> tuple[list[str], str, bool]:
     api = {n for n in declared if not _forbidden(n)} | COMPILER_HELPERS
     objp = check_object(tmp_obj, rel, lab, allowed_defs, api)
     if objp:
-        return objp, "", False
+        return objp, "", False, cached
     obj = os.path.join(objdir, base + ".o")
     os.makedirs(os.path.dirname(obj), exist_ok=True)
     os.replace(tmp_obj, obj)
-    return [], "", True
+    return [], "", True, cached
 
 
 # ---------------------------------------------------------------- on the host

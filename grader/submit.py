@@ -820,6 +820,63 @@ def _stub_definitions(root: str, tree: str, chosen) -> dict[str, list[str]]:
     return framework_build.stub_symbols(root, tree, chosen, lambda obj: staticcheck.object_symbols(obj)[0])
 
 
+HEADERS_DIR = "headers"      # the parsed header prefixes in the compile view (read-only there)
+
+
+def _header_prefixes(root: str, tree: str, ctree: str, chosen) -> str | None:
+    """The static check's parsed header prefixes for the chosen files (staticcheck.header_cache):
+    made on the host from the pristine tree's stubs and headers, once per framework (kept in
+    root's build/none/headers/<hash of the headers, stubs and flags>/), copied into the
+    compile view's headers/ folder. Returns that folder as the check sees it (relative), or None
+    (the check then parses every file whole)."""
+    try:
+        h = hashlib.sha256()
+        names = []
+        for dirpath, dirs, files in os.walk(ctree):
+            dirs[:] = [d for d in dirs if d not in ("build", "stubs", "__pycache__")]
+            names += [os.path.relpath(os.path.join(dirpath, f), ctree) for f in files
+                      if f.endswith(".h") or f == "Makefile"]
+        names += [rel for rel in chosen]                         # the stubs, read from the pristine tree
+        for n in sorted(set(names)):
+            base = tree if n in chosen else ctree
+            with open(os.path.join(base, n), "rb") as f:
+                h.update(n.encode() + b"\0" + hashlib.sha256(f.read()).digest())
+        with open(os.path.join(tree, "grader", "staticcheck.py"), "rb") as f:
+            h.update(f.read())
+        cache = os.path.join(root, "build", framework_build.FRAMEWORK_SOL, HEADERS_DIR, h.hexdigest()[:16])
+        index_path = os.path.join(cache, "index.json")
+        os.makedirs(cache, exist_ok=True)
+        with open(os.path.join(cache, "lock"), "a+") as lf:
+            fcntl.flock(lf, fcntl.LOCK_EX)          # one maker at a time (batch -j N grades at once)
+            try:
+                index = {}
+                if os.path.isfile(index_path):
+                    with open(index_path, encoding="utf-8") as f:
+                        index = json.load(f)
+                todo = [rel for rel in chosen if rel not in index]
+                if todo:
+                    r = subprocess.run(["make", "-s", "--no-print-directory", "SOL=none", "print-cflags"], cwd=tree,
+                                       capture_output=True, text=True, timeout=120,
+                                       env={**os.environ, "NTLAB_DEPS_OK": "1"})
+                    if r.returncode != 0:
+                        return None
+                    import shlex
+                    cflags = [c for c in shlex.split(r.stdout) if c not in ("-MMD", "-MP")]
+                    made = staticcheck.header_cache(tree, todo, cflags, cache)
+                    index.update(made)
+                    index.update({rel: None for rel in todo if rel not in made})
+                    write_json_atomic(index_path, index)
+            finally:
+                fcntl.flock(lf, fcntl.LOCK_UN)
+        dest = os.path.join(ctree, HEADERS_DIR)
+        os.makedirs(dest, exist_ok=True)
+        for key in sorted({index.get(rel) for rel in chosen} - {None}):
+            shutil.copyfile(os.path.join(cache, key + ".pickle"), os.path.join(dest, key + ".pickle"))
+        return HEADERS_DIR
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
 def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs: int = 2, root: str = ROOT,
                      work: str | None = None, build_timeout: float = BUILD_TIMEOUT,
                      grade_timeout: float = GRADE_TIMEOUT, timeout_scale: float | None = None,
@@ -907,7 +964,7 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
         cflags_key = _cflags_key(tree, unconfined and ctree)
         spec = {"files": {rel: int(rel.split("/")[1][:2]) for rel in chosen}, "stubs": stubs,
                 "objdir": "build/none/obj", "allowed_defs": _stub_definitions(root, tree, chosen),
-                "cflags": _CFLAGS.get(cflags_key)}
+                "cflags": _CFLAGS.get(cflags_key), "headers": _header_prefixes(root, tree, ctree, chosen)}
         os.makedirs(os.path.join(ctree, "build"), exist_ok=True)
         write_json_atomic(os.path.join(ctree, "build", "spec.json"), spec)
         grader_dir = os.path.dirname(os.path.abspath(__file__))
@@ -949,7 +1006,8 @@ def grade_submission(submission: str, out: str, *, seed: int | None = None, jobs
             results = _results(checkpoints, lambda cp: v.build_error_verdict(
                 diag, cp, sol="none", seed=seed, message="your files do not compile"))
             raise _Done()
-        log(f"static check and compile: ok ({checked.elapsed:.1f}s)")
+        log(f"static check and compile: ok ({checked.elapsed:.1f}s; {check.get('headers_cached', 0)} of {len(chosen)} "
+            f"file(s) parsed after their headers' cached parse)")
 
         # 2. the framework, the tests and the link, with the student's objects as built above
         #    (a lab the course policy builds from the released reference does not use them)

@@ -16,7 +16,10 @@ depends much less on the machine's load than wall time.
 
   /usr/bin/python3 tests/bench_submit.py [-k 4] [-j 2] [--per-submission-jobs 1]
                                          [--baseline REV] [--rounds 1]
-  /usr/bin/python3 tests/bench_submit.py --profile [--runs 2]
+  /usr/bin/python3 tests/bench_submit.py --profile [--runs 2] [--baseline REV]
+
+With --profile --baseline REV, each tree's own bench_submit.py --profile runs in turn (--runs
+times each, alternating), and the CPU seconds of both are printed side by side, stage by stage.
 """
 import argparse
 import csv
@@ -134,6 +137,49 @@ def profile(tarball: str, scratch: str, runs: int) -> int:
     return 0
 
 
+def profile_both(rev: str, scratch: str, runs: int) -> int:
+    """--profile --baseline: this tree's profile and the baseline's, alternating, one run each
+    time, each by the tree's own bench_submit.py (a process of its own); CPU seconds per stage."""
+    import re
+    os.chmod(scratch, 0o755)                    # unconfined as root: the work runs as nobody
+    trees = [("this tree", ROOT), (f"baseline {rev}", baseline_tree(rev, os.path.join(scratch, "baseline")))]
+    stages: dict[str, dict[str, list[float]]] = {name: {} for name, _ in trees}
+    order: list[str] = []
+    for r in range(runs):
+        for name, tree in (trees if r % 2 == 0 else trees[::-1]):
+            proc = subprocess.run(["/usr/bin/python3", os.path.join(tree, "tests", "bench_submit.py"), "--profile",
+                                   "--runs", "1"], cwd=tree, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(proc.stdout[-2000:] + proc.stderr[-2000:], file=sys.stderr)
+                raise SystemExit(f"bench_submit: the profile in {tree} failed")
+            for line in proc.stdout.splitlines():
+                m = re.match(r"\s+run \d+: (\S+) in ([\d.]+) s wall, ([\d.]+) s CPU", line)
+                if m:
+                    stages[name].setdefault("score", []).append(m.group(1))
+                    stages[name].setdefault("TOTAL CPU s", []).append(float(m.group(3)))
+                    continue
+                m = re.match(r"\s{4}(\S.*?)\s+([\d.]+)\s+([\d.]+)\s+\d+%$", line) or \
+                    re.match(r"\s{4}(\(the pipeline itself.*?\))\s+([\d.]+)$", line)
+                if m:
+                    stage = m.group(1)
+                    cpu = float(m.group(3) if m.lastindex == 3 else m.group(2))
+                    stages[name].setdefault(stage, []).append(cpu)
+                    if stage not in order:
+                        order.append(stage)
+    print(f"bench_submit --profile --baseline {rev}: one reference submission, {runs} run(s) per tree, "
+          f"alternating, unconfined; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(f"  scores: " + "; ".join(f"{n}: {' '.join(stages[n].get('score', []))}" for n, _ in trees))
+    a, b = (n for n, _ in trees)
+    print(f"    {'stage (median CPU s)':<44} {a:>12} {b[:20]:>20}")
+    for stage in order + ["TOTAL CPU s"]:
+        va, vb = (statistics.median(stages[n][stage]) if stages[n].get(stage) else float("nan") for n in (a, b))
+        print(f"    {stage:<44} {va:12.2f} {vb:20.2f}")
+    ta, tb = (statistics.median(stages[n]["TOTAL CPU s"]) for n in (a, b))
+    print(f"  this tree: {ta:.1f} CPU-s a submission, {tb / ta:.2f}x fewer than {rev} ({tb:.1f}); on 2 cores at "
+          f"most {120 / ta:.1f} vs {120 / tb:.1f} submissions a minute at this load")
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("-k", type=int, default=4, help="copies of the reference submission (default 4)")
@@ -151,6 +197,8 @@ def main() -> int:
     scratch = tempfile.mkdtemp(prefix="ntlab-bench-")
     try:
         tarball = reference_handin(scratch)
+        if args.profile and args.baseline:
+            return profile_both(args.baseline, scratch, args.runs)
         if args.profile:
             os.chmod(scratch, 0o755)            # unconfined as root: the work runs as nobody
             subprocess.run(["make", "--no-print-directory", "SOL=none", "images"], cwd=ROOT, check=True,

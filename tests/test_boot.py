@@ -94,7 +94,9 @@ def test_results_json_is_gradescope_shaped(tmp_path):
 
 def test_build_error_is_reported_per_checkpoint(tmp_path):
     from kernel_harness import copy_tree
-    root = copy_tree(str(tmp_path / "tree"), with_build=None)
+    # with build/none's objects: only the broken file is compiled (not the whole kernel again)
+    assert make(ROOT, "SOL=none", "images").returncode == 0
+    root = copy_tree(str(tmp_path / "tree"), with_build="none")
     with open(os.path.join(root, "labs", "01-pfn", "pfndb.c"), "a") as f:
         f.write("\nint this_is_not_c(void) { return undeclared_identifier; }\n")
     data, proc = grade(root, "none", lab=1)

@@ -1,12 +1,14 @@
 """The grader's three boot paths against the real kernel, GRUB and QEMU: the ISO (El Torito, as
 `make qemu`), the GRUB core image given to -kernel, and the state saved at the kernel's first
-instruction and restored per boot. The same tree and seed give the same transcript on each path
-and the same verdicts, and a restore gets its own command line and a fresh key."""
+instruction and restored per boot (and the mutation runner's loader state, saved inside GRUB
+before it reads the disk: tests/kernel_harness.py). The same tree and seed give the same
+transcript on each path and the same verdicts, and a restore gets its own command line and a
+fresh key."""
 import os
 
 import pytest
 
-from kernel_harness import ROOT, by_lab, grade, has_solutions, make
+from kernel_harness import ROOT, by_lab, grade, has_solutions, loader_state, make
 from grader import auth as a
 from grader import bootstate as bs
 from grader import build as b
@@ -42,14 +44,18 @@ def test_same_transcript_on_every_path(status, monkeypatch):
     monkeypatch.delenv("NTLAB_KVM", raising=False)
     state, why = bs.saved_state(status.core, status.elf)
     assert state, why
+    loader = loader_state(status.core)          # the mutation runner's path: inside GRUB, no kernel
+    assert loader, "no loader state: see build/loader/*.why"
     runs = {}
-    for name, image, st in (("iso", status.iso, None), ("kernel", status.core, None), ("restore", status.core, state)):
+    for name, image, st in (("iso", status.iso, None), ("kernel", status.core, None), ("restore", status.core, state),
+                            ("loader", status.core, loader)):
         run = q.run_qemu(q.qemu_command(image, "all", 41, state=st), 60)
         assert run.exit_status == q.EXIT_ALL_PASSED, (name, run.stderr, run.output[-2000:])
         runs[name] = untimed(run.output)
     assert runs["iso"][0].startswith(b"NTLAB BOOT ") and b"ktest: seed 41" in runs["iso"]
     assert runs["kernel"] == runs["iso"]
     assert runs["restore"] == runs["iso"]
+    assert runs["loader"] == runs["iso"]
 
 
 def test_restore_reads_its_own_command_line_and_key(status, monkeypatch):

@@ -2,11 +2,12 @@
 a student plausibly would, and checks that the named checkpoints fail with a message that
 points at the mistake (that the bug is not free of cost to other checkpoints is not required).
 
-The runner: cases share a prebuilt copy of build/all, so each rebuilds one file and links
+The runner: cases share a prebuilt build/all (each case's tree is hard links to the source and
+the prebuilt objects, kernel_harness.copy_tree), so each rebuilds one file and links
 (make, without tools/install-deps.sh: the prebuilt make checked the tools); each case boots
-only the checkpoints it names, each alone on a fresh kernel, with the grader's own runner: one
-checkpoint boots the GRUB core image, two or more restore a state saved once for the mutant's
-kernel; two cases run at a time (the selected ones, computed once per session). `make test`
+only the checkpoints it names, each alone on a fresh kernel, with the grader's own runner: each
+boot restores one state saved inside GRUB before it reads the disk (kernel_harness.loader_state,
+shared by every case), and GRUB loads the mutant's kernel from its disk; two cases run at a time (the selected ones, computed once per session). `make test`
 gives the runner a worker of its own (tests/conftest.py). tests/bench_mutations.py prints
 where a case's time goes."""
 import os
@@ -15,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from kernel_harness import ROOT, boot_checkpoints, copy_tree, has_solutions, make
+from kernel_harness import ROOT, boot_checkpoints, copy_tree, has_solutions, make, replace_file
 
 pytestmark = pytest.mark.skipif(not has_solutions(), reason="needs the instructor tree (solutions/)")
 CASE_JOBS = 2
@@ -1079,18 +1080,18 @@ def run_case(case, workdir: str) -> list[str]:
     """Break the solution as the case says, build, boot the checkpoints it names; the problems
     (empty: every named checkpoint failed and its output has the words)."""
     name, lab, path, old, new, expect = case
-    root = copy_tree(workdir)
+    root = copy_tree(workdir, link=True, changing=(f"solutions/{path}",))
     try:
         target = os.path.join(root, "solutions", path)
         with open(target) as f:
             text = f.read()
         if text.count(old) != 1:
             return [f"{name}: the text to break is not (uniquely) in solutions/{path}"]
-        with open(target, "w") as f:
-            f.write(text.replace(old, new))
+        replace_file(target, text.replace(old, new))     # the tree's files are links into ROOT
         wanted = [f"{lab:02d}.{checkpoint}" for checkpoint in expect]
-        # one boot: GRUB's core image; two or more: a state saved once and restored for each
-        verdicts = boot_checkpoints(root, "all", wanted, jobs=1)
+        # every boot restores the loader state (saved once inside GRUB, before it reads the
+        # disk, kernel_harness.loader_state) into this mutant's core image and disk
+        verdicts = boot_checkpoints(root, "all", wanted, jobs=1, loader=True)
         problems = []
         for checkpoint, words in expect.items():
             v = verdicts[f"{lab:02d}.{checkpoint}"]

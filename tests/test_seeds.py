@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from kernel_harness import ROOT, copy_tree, grade, has_solutions, summary
+from kernel_harness import ROOT, copy_tree, grade, has_solutions, replace_file, summary
 
 pytestmark = pytest.mark.skipif(not has_solutions(), reason="needs the instructor tree (solutions/)")
 
@@ -43,13 +43,12 @@ def _sweep_cases():
 @pytest.mark.parametrize("case", _sweep_cases(), ids=[c[0] for c in _sweep_cases()])
 def test_mutant_killed_on_every_seed(case, tmp_path):
     name, lab, path, old, new, expect = case
-    root = copy_tree(str(tmp_path / "tree"))
+    root = copy_tree(str(tmp_path / "tree"), link=True, changing=(f"solutions/{path}",))
     target = os.path.join(root, "solutions", path)
     with open(target) as f:
         text = f.read()
     assert text.count(old) == 1, f"{name}: the text to break is not (uniquely) in solutions/{path}"
-    with open(target, "w") as f:
-        f.write(text.replace(old, new))
+    replace_file(target, text.replace(old, new))         # the tree's files are links into ROOT
     sys.path.insert(0, root)
     from grader import build, labconfig, runner
     status = build.build("all", root, no_build=False)

@@ -57,7 +57,14 @@ $(U)/System32/%.exe: $(U)/obj64/programs/%.o $(CRT64_OBJS) $(U)/System32/ntdll.d
 
 # GRUB's configuration with one module2 line a user image (the ISO's and the core image's):
 # the template's @MODULES@ line becomes "module2 /boot/<set>/<file> <set>/<file>" lines.
-$(B)/%.cfg: kernel/arch/x86_64/%.cfg $(USER_IMAGES)
+# They depend on the list of images ($(B)/modules, rewritten only when the list changes), not on
+# the images' contents: relinking an image (the submission pipeline links wow64.dll with each
+# student's lab 09 files) does not remake the GRUB core image.
+$(B)/modules: FORCE
+	@mkdir -p $(B)
+	@echo '$(USER_MODULES)' | cmp -s - $@ || echo '$(USER_MODULES)' > $@
+
+$(B)/%.cfg: kernel/arch/x86_64/%.cfg $(B)/modules | $(USER_IMAGES)
 	@awk -v mods='$(USER_MODULES)' '/^[ \t]*@MODULES@[ \t]*$$/ { pad = $$0; sub(/@MODULES@.*/, "", pad); \
 	    n = split(mods, m, " "); for (i = 1; i <= n; i++) printf "%smodule2 /boot/%s %s\n", pad, m[i], m[i]; next } \
 	    { print }' $< > $@.tmp

@@ -36,7 +36,7 @@ WOW64_IMAGES := $(U)/SysWOW64/ntdll.dll $(patsubst %,$(U)/SysWOW64/%.exe,$(WOW64
 USER_IMAGES += $(WOW64_IMAGES)
 USER_MODULES := $(patsubst $(U)/%,%,$(USER_IMAGES))
 USER_SET_DIRS := $(U)/System32 $(U)/SysWOW64
-$(B)/grub.cfg $(B)/grub-core.cfg: $(WOW64_IMAGES)
+$(B)/grub.cfg $(B)/grub-core.cfg: | $(WOW64_IMAGES)
 
 $(U)/obj32/ntdll32_stubs.S: user/services.def tools/genwow64.py tools/gensvc.py
 	@mkdir -p $(dir $@)
