@@ -22,8 +22,9 @@ KTEST("wow64.threads", KtWow64Threads)
     RtlFormatString(line, sizeof(line), "wowthreads.exe %llu", seed);
     if (KtRunWow64Program(Context, "wowthreads.exe", line, &run))
         KtCheck(Context, run.ExceptionCode == 0 && run.Refused == 0, "ran_clean",
-                "32-bit wowthreads.exe: exception 0x%x at 0x%llx, %u records refused (FS:[0x18] must be each "
-                "thread's own TEB32: the context switch sets the GDT's 0x53 base)", run.ExceptionCode,
+                "32-bit wowthreads.exe: exception 0x%x at 0x%llx, %u records refused (an access violation "
+                "on a read of FS:[0x18] - the serial line above gives the address - means FS's base, the GDT's "
+                "0x53 descriptor, was not the thread's own TEB32)", run.ExceptionCode,
                 run.ExceptionAddress, run.Refused);
     if (KtRunUserProgram(Context, "wowthreads.exe", line, &run))
         KtCheck(Context, run.ExceptionCode == 0 && run.Refused == 0, "ran_clean",
