@@ -301,4 +301,8 @@ CASES = [
      '        pte->Hard.Accessed = 0;\n        MiFlushUserTb(Space, va);',
      '        pte->Hard.Accessed = 0;',
      {'working_set': 'second_chance'}),
+    ('pf-io-short-transfer-accepted', 8, PF,
+     '    if (iosb.Information != PAGE_SIZE)\n        return STATUS_IN_PAGE_ERROR;\n',
+     '',
+     {'pagefile_io': 'STATUS_IN_PAGE_ERROR'}),
 ]

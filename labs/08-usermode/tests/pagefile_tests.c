@@ -213,6 +213,24 @@ out:
     return ok;
 }
 
+/* A disk that says it moved fewer bytes than asked (a short transfer that is not an error). */
+static NTSTATUS KtShortDispatch(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    UNREFERENCED_PARAMETER(DeviceObject);
+    Irp->IoStatus.Status = STATUS_SUCCESS;
+    Irp->IoStatus.Information = PAGE_SIZE - 512;
+    IoCompleteRequest(Irp, IO_NO_INCREMENT);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS KtShortEntry(PDRIVER_OBJECT DriverObject, PVOID RegistryPath)
+{
+    UNREFERENCED_PARAMETER(RegistryPath);
+    DriverObject->MajorFunction[IRP_MJ_READ] = KtShortDispatch;
+    DriverObject->MajorFunction[IRP_MJ_WRITE] = KtShortDispatch;
+    return STATUS_SUCCESS;
+}
+
 KTEST("pf.io", KtPfIo)
 {
     if (!KtPfEnter(Context) || !KtPfRequire(Context, "io"))
@@ -243,6 +261,30 @@ KTEST("pf.io", KtPfIo)
     KtCheck(Context, status == STATUS_INVALID_PARAMETER && liar.Writes == writes, "disk_error", "a write the disk "
             "refuses (slot %u past its end): 0x%x, Writes %u (was %u); expected the disk's status returned and Writes "
             "unchanged", past, status, liar.Writes, writes);
+    /* A disk that completes with success but fewer than PAGE_SIZE bytes: STATUS_IN_PAGE_ERROR, nothing counted. */
+    PDRIVER_OBJECT sd = NULL;
+    PDEVICE_OBJECT sdev = NULL;
+    if (KtCheck(Context, NT_SUCCESS(IopCreateDriver("KtShortDisk", KtShortEntry, &sd)), "disk_error", "creating a test "
+                "driver failed")) {
+        if (KtCheck(Context, NT_SUCCESS(IoCreateDevice(sd, 0, NULL, FILE_DEVICE_DISK, 0, FALSE, &sdev)) && sdev != NULL,
+                    "disk_error", "creating a test device failed")) {
+            sdev->Flags |= DO_DIRECT_IO;
+            sdev->Flags &= ~DO_DEVICE_INITIALIZING;
+            MMPAGING_FILE shortf = *f;
+            shortf.Device = sdev;
+            for (ULONG w = 0; w < 2; w++) {
+                status = MiPagefileIo(&shortf, a, (ULONG)KtRandomRange(Context, 0, f->Size - 1), w != 0);
+                if (!KtCheck(Context, status == STATUS_IN_PAGE_ERROR && shortf.Reads == f->Reads &&
+                             shortf.Writes == f->Writes, "disk_error", "a %s the disk completes with success but %u "
+                             "bytes: 0x%x, Reads %u (%u), Writes %u (%u); expected STATUS_IN_PAGE_ERROR and nothing "
+                             "counted", w ? "write" : "read", (ULONG)(PAGE_SIZE - 512), status, shortf.Reads, f->Reads,
+                             shortf.Writes, f->Writes))
+                    break;
+            }
+            IoDeleteDevice(sdev);
+        }
+        IopDeleteDriver(sd);
+    }
     MiFreeFrame(a);
 }
 
