@@ -163,6 +163,7 @@ def loader_state(image: str, memory: str = "64M") -> str | None:
     import fcntl
     import hashlib
     import json
+    import time
     sys.path.insert(0, ROOT)
     from grader import bootstate as bs
     from grader import qemu as q
@@ -186,6 +187,10 @@ def loader_state(image: str, memory: str = "64M") -> str | None:
         try:
             if os.path.isfile(path) or os.path.isfile(path[:-3] + ".why"):
                 return path if os.path.isfile(path) else None
+            for old in os.listdir(folder):   # other core images' states (2 MB each), a day old
+                old = os.path.join(folder, old)
+                if old.endswith((".vm", ".why")) and os.path.getmtime(old) < time.time() - 86400:
+                    os.unlink(old)
             blank = path[:-3] + ".blank"
             with open(blank, "wb") as f:
                 f.truncate(size)
