@@ -179,8 +179,11 @@ def loader_state(image: str, memory: str = "64M") -> str | None:
         return None
     folder = os.path.join(ROOT, "build", "loader")
     path = os.path.join(folder, key.hexdigest()[:24] + ".vm")
-    if os.path.isfile(path):
+    try:
+        os.utime(path)                  # in use: not a day old (see below)
         return path
+    except OSError:
+        pass
     os.makedirs(folder, exist_ok=True)
     with open(path[:-3] + ".lock", "a+") as lf:
         fcntl.flock(lf, fcntl.LOCK_EX)
