@@ -72,7 +72,7 @@ def _link(s: str, d: str) -> None:
 
 
 # Build outputs that are always replaced, never rewritten in place (see copy_tree).
-_REPLACED = (".elf", ".disk", ".lnx", ".img", ".dll", ".exe")
+_REPLACED = (".elf", ".disk", ".lnx", ".dll", ".exe")   # not core.img: grub-mkimage writes in place
 
 
 def _link_build(src: str, dest: str, changing: tuple) -> None:
