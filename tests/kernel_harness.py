@@ -72,7 +72,7 @@ def _link(s: str, d: str) -> None:
 
 
 # Build outputs that are always replaced, never rewritten in place (see copy_tree).
-_REPLACED = (".elf", ".disk", ".lnx", ".img", ".dll", ".exe")
+_REPLACED = (".elf", ".disk", ".lnx", ".dll", ".exe")   # not core.img: grub-mkimage writes in place
 
 
 def _link_build(src: str, dest: str, changing: tuple) -> None:
@@ -163,6 +163,7 @@ def loader_state(image: str, memory: str = "64M") -> str | None:
     import fcntl
     import hashlib
     import json
+    import time
     sys.path.insert(0, ROOT)
     from grader import bootstate as bs
     from grader import qemu as q
@@ -178,14 +179,21 @@ def loader_state(image: str, memory: str = "64M") -> str | None:
         return None
     folder = os.path.join(ROOT, "build", "loader")
     path = os.path.join(folder, key.hexdigest()[:24] + ".vm")
-    if os.path.isfile(path):
+    try:
+        os.utime(path)                  # in use: not a day old (see below)
         return path
+    except OSError:
+        pass
     os.makedirs(folder, exist_ok=True)
     with open(path[:-3] + ".lock", "a+") as lf:
         fcntl.flock(lf, fcntl.LOCK_EX)
         try:
             if os.path.isfile(path) or os.path.isfile(path[:-3] + ".why"):
                 return path if os.path.isfile(path) else None
+            for old in os.listdir(folder):   # other core images' states (2 MB each), a day old
+                old = os.path.join(folder, old)
+                if old.endswith((".vm", ".why")) and os.path.getmtime(old) < time.time() - 86400:
+                    os.unlink(old)
             blank = path[:-3] + ".blank"
             with open(blank, "wb") as f:
                 f.truncate(size)
