@@ -141,6 +141,36 @@ static NTSTATUS PspMapUserPages(PEPROCESS Process, ULONG_PTR Va, SIZE_T Pages, U
     return STATUS_SUCCESS;
 }
 
+/* Lab 08's VAD tree: weak, so labs before 08 link without labs/08-usermode/vad.c. */
+#pragma weak MiInsertVad
+
+/* The framework's block at the top of the 2 GiB range - the TEB32s, the TEBs and the PEB -
+ * is reserved by one private committed VAD, as NT gives its PEB and TEBs VADs: an
+ * allocation without a base (top-down in a WOW64 process, whose limit is just above) must
+ * never be handed these pages, nor free or re-protect them. Without lab 08's MiInsertVad
+ * (a stubbed lab) there is no VAD and no process runs anyway. */
+static VOID PspReserveFrameworkBlock(PEPROCESS Process)
+{
+    if (!MiInsertVad)
+        return;
+    PMMVAD vad = ExAllocatePoolWithTag(NonPagedPool, sizeof(MMVAD), MI_VAD_TAG);
+    if (!vad)
+        return;
+    RtlZeroMemory(vad, sizeof(*vad));
+    vad->Tag = MI_VAD_TAG;
+    vad->StartingVpn = MI_VA_TO_VPN(PSP_TEB32_ADDRESS(PSP_MAX_THREADS - 1));
+    vad->EndingVpn = MI_VA_TO_VPN(PSP_PEB_ADDRESS);
+    vad->u.VadFlags.Protection = MM_READWRITE;
+    vad->u.VadFlags.PrivateMemory = 1;
+    vad->u.VadFlags.MemCommit = 1;
+    vad->u.VadFlags.NoChange = 1;
+    vad->u.VadFlags.VadType = VadNone;
+    if (!NT_SUCCESS(MiInsertVad(&Process->AddressSpace->VadRoot, vad))) {
+        vad->Tag = 0;
+        ExFreePoolWithTag(vad, MI_VAD_TAG);
+    }
+}
+
 NTSTATUS PsCreateUserProcessObject(PCSTR ImageName, PEPROCESS *Process)
 {
     *Process = NULL;
@@ -158,6 +188,7 @@ NTSTATUS PsCreateUserProcessObject(PCSTR ImageName, PEPROCESS *Process)
     InitializeListHead(&p->ThreadListHead);
     status = MmCreateProcessAddressSpace(p);
     if (NT_SUCCESS(status)) {
+        PspReserveFrameworkBlock(p);
         PEB64 peb;
         RtlZeroMemory(&peb, sizeof(peb));
         peb.ProcessId = p->UniqueProcessId;
