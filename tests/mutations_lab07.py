@@ -147,7 +147,7 @@ CASES = [
      "    if (DriverObject->DeviceObject == NULL) {\n        DriverObject->DeviceObject = dev;\n    } else {\n"
      "        PDEVICE_OBJECT last = DriverObject->DeviceObject;\n        while (last->NextDevice != NULL)\n"
      "            last = last->NextDevice;\n        last->NextDevice = dev;\n    }\n",
-     {"stack_attach": "newest first"}),
+     {"stack_attach": "head of the driver's list"}),
     ("device-no-collision-check", 7, DEV,
      "        if (IopFindDevice(DeviceName) != NULL)\n            return STATUS_OBJECT_NAME_COLLISION;\n", "",
      {"stack_attach": "create_fails"}),
@@ -197,7 +197,7 @@ CASES = [
     # ---- cancellation ----
     ("cancel-no-flag", 7, CAN,
      "    Irp->Cancel = TRUE;\n", "",
-     {"cancel": "cancel_unqueued"}),
+     {"cancel": "IoCancelIrp sets Cancel"}),
     ("cancel-routine-not-taken", 7, CAN,
      "    PDRIVER_CANCEL routine = IoSetCancelRoutine(Irp, NULL);",
      "    PDRIVER_CANCEL routine = Irp->CancelRoutine;",

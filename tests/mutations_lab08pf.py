@@ -41,7 +41,7 @@ CASES = [
      {"pagefile_io": "MiPagefileIo"}),
     ("pf-io-sector-offset", 8, PF,
      "(LONGLONG)Slot * (LONGLONG)PAGE_SIZE", "(LONGLONG)Slot * 512",
-     {"pagefile_io": "write_data", "page_out_in": "page_out_data"}),
+     {"pagefile_io": "write_data"}),
     ("pf-io-counts-failures", 8, PF,
      "    if (!NT_SUCCESS(status))\n        return status;\n    if (iosb.Information != PAGE_SIZE)",
      "    if (Write)\n        File->Writes++;\n    if (!NT_SUCCESS(status))\n        return status;\n"

@@ -404,6 +404,7 @@ NTSTATUS IopBootFsDriverEntry(PDRIVER_OBJECT DriverObject, PVOID RegistryPath);
 /* The drivers a user program's file services reach (\Device\Null, \Device\BootFs,
  * \Device\WowSample): created once (a later call finds them). */
 NTSTATUS IopStartUserDrivers(VOID);
+VOID IopStopUserDrivers(VOID);
 /* The service table's entries of NtCreateFile, NtOpenFile, NtReadFile, NtWriteFile,
  * NtDeviceIoControlFile, NtDuplicateObject (kernel/include/iosvc.h maps the names): with
  * PreviousMode UserMode every pointer is probed and what it points at captured once

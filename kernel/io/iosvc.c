@@ -81,6 +81,9 @@ NTSTATUS IopBootFsDriverEntry(PDRIVER_OBJECT DriverObject, PVOID RegistryPath)
     return STATUS_SUCCESS;
 }
 
+static PDRIVER_OBJECT IopUserDrivers[3];
+static ULONG IopUserDriverCount;
+
 NTSTATUS IopStartUserDrivers(VOID)
 {
     static const struct {
@@ -94,10 +97,26 @@ NTSTATUS IopStartUserDrivers(VOID)
     NTSTATUS status = IopInitializeFileType();
     for (ULONG i = 0; i < ARRAYSIZE(drivers) && NT_SUCCESS(status); i++) {
         PDRIVER_OBJECT driver;
-        if (IopFindDevice(drivers[i].Device) == NULL)
+        if (IopFindDevice(drivers[i].Device) == NULL) {
             status = IopCreateDriver(drivers[i].Driver, drivers[i].Entry, &driver);
+            if (NT_SUCCESS(status) && IopUserDriverCount < ARRAYSIZE(IopUserDrivers))
+                IopUserDrivers[IopUserDriverCount++] = driver;
+        }
     }
     return status;
+}
+
+/* Deletes the drivers IopStartUserDrivers created (newest first) and their devices, so the
+ * next test in the same boot (ktest=all) finds the names free and the pool as it was. */
+VOID IopStopUserDrivers(VOID)
+{
+    while (IopUserDriverCount > 0) {
+        PDRIVER_OBJECT driver = IopUserDrivers[--IopUserDriverCount];
+        while (driver->DeviceObject != NULL)
+            IoDeleteDevice(driver->DeviceObject);
+        driver->DriverUnload = NULL;
+        IopDeleteDriver(driver);
+    }
 }
 
 /* ---- Capturing ---- */

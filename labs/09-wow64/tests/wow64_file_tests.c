@@ -47,6 +47,7 @@ KTEST("wow64.files", KtWow64Files)
     if (!KtRunUserProgram(Context, "wowfile.exe", line, &run))
         return;
     KtfClean(Context, &run, "64-bit wowfile.exe");
+    IopStopUserDrivers();
 }
 
 KTEST("wow64.span", KtWow64Span)
